@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One set of Swift settings for every target.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "GoldenSignals",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "goldensignals", targets: ["goldensignals"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries (pkg-config).
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Transport and clients.
+        .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CPostgres", "COpenSSL", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
+        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+
+        // Domain (pure, apart from provider calls through HTTPClient).
+        .target(name: "Market", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
+        .target(name: "Quality", dependencies: ["Market"], swiftSettings: swiftSettings),
+
+        // Application and executable.
+        .target(name: "GoldenSignals",
+                dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "Quality", "COpenSSL",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "goldensignals",
+                          dependencies: ["GoldenSignals",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")],
+                          swiftSettings: swiftSettings),
+
+        // Tests.
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: swiftSettings),
+        .testTarget(name: "MarketTests", dependencies: ["Market", "HTTPClient", "HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "QualityTests", dependencies: ["Quality", "Market"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldenSignalsTests",
+                    dependencies: ["GoldenSignals", "HTTPServer", "Postgres", "Market", "Quality"],
+                    swiftSettings: swiftSettings),
+    ]
+)
