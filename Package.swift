@@ -14,6 +14,9 @@ let package = Package(
         .executable(name: "goldensignals", targets: ["goldensignals"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "Market", targets: ["Market"]),
+        .library(name: "Quality", targets: ["Quality"]),
+        .library(name: "GoldenSignals", targets: ["GoldenSignals"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+// Benchmarks live in their own package so that nothing they need (Hummingbird, for the
+// reference server) ever enters the product's build. Run them with `make bench`.
+import PackageDescription
+
+let package = Package(
+    name: "GoldenSignalsBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+    ],
+    targets: [
+        // Our server serving the benchmark routes.
+        .executableTarget(name: "HTTPBenchServer",
+                          dependencies: [.product(name: "HTTPServer", package: "GoldenSignals")]),
+        // The reference: Hummingbird 2 serving identical routes.
+        .executableTarget(name: "HTTPBenchHummingbird",
+                          dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+        // Quality checks over every daily file, against reading the same bars.
+        .executableTarget(name: "QualityBench",
+                          dependencies: [.product(name: "Market", package: "GoldenSignals"),
+                                         .product(name: "Quality", package: "GoldenSignals")]),
+        // Import of every daily file against psql \copy of the same rows.
+        .executableTarget(name: "ImportBench",
+                          dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),
+                                         .product(name: "Market", package: "GoldenSignals")]),
+    ]
+)

@@ -1,0 +1,1 @@
+print("HTTPBenchHummingbird: not written yet")

@@ -1,0 +1,1 @@
+print("HTTPBenchServer: not written yet")

@@ -1,0 +1,1 @@
+print("ImportBench: not written yet")

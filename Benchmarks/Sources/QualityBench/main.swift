@@ -1,0 +1,1 @@
+print("QualityBench: not written yet")

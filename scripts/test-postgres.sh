@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Starts, stops or restarts the throwaway PostgreSQL server the tests use.
+#   scripts/test-postgres.sh start|stop|restart|status|url
+# It listens on 127.0.0.1:${GS_TEST_PG_PORT:-55432}, trusts local connections, and keeps its
+# cluster under ${GS_TEST_PG_DIR:-/tmp/goldensignals-test-pg}. Run as root, the server runs as
+# the unprivileged `postgres` user. Tests read GS_TEST_DATABASE_URL (printed by `url`).
+set -euo pipefail
+PORT="${GS_TEST_PG_PORT:-55432}"
+DIR="${GS_TEST_PG_DIR:-/tmp/goldensignals-test-pg}"
+DB=goldensignals_test
+USER_NAME=goldensignals
+BIN=""
+for d in /usr/lib/postgresql/*/bin; do [ -x "$d/pg_ctl" ] && BIN="$d"; done
+if [ -z "$BIN" ]; then
+  echo "PostgreSQL server binaries not found: install the Debian package 'postgresql'" >&2
+  exit 1
+fi
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+url() { echo "postgresql://${USER_NAME}@127.0.0.1:${PORT}/${DB}"; }
+start() {
+  if [ ! -s "$DIR/data/PG_VERSION" ]; then
+    mkdir -p "$DIR"
+    [ "$(id -u)" = 0 ] && chown postgres: "$DIR"
+    as_owner "$BIN/initdb" -D "$DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 \
+      || as_owner "$BIN/initdb" -D "$DIR/data" -U postgres -A trust -E UTF8 >"$DIR/initdb.log" 2>&1
+  fi
+  if ! as_owner "$BIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
+    as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 30 \
+      -o "-p $PORT -c listen_addresses=127.0.0.1 -k $DIR -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+  fi
+  psql_() { "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -qAtX "$@"; }
+  [ "$(psql_ -c "select 1 from pg_roles where rolname='${USER_NAME}'")" = 1 ] || psql_ -c "create role ${USER_NAME} login superuser"
+  [ "$(psql_ -c "select 1 from pg_database where datname='${DB}'")" = 1 ] || psql_ -c "create database ${DB} owner ${USER_NAME}"
+  url
+}
+stop() { as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true; }
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  restart) as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast -w restart -o "-p $PORT -c listen_addresses=127.0.0.1 -k $DIR -c max_connections=300 -c fsync=off" >/dev/null ;;
+  status) as_owner "$BIN/pg_ctl" -D "$DIR/data" status ;;
+  url) url ;;
+  *) echo "usage: $0 start|stop|restart|status|url" >&2; exit 2 ;;
+esac
