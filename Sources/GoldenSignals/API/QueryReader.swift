@@ -1,0 +1,87 @@
+import Foundation
+import HTTPServer
+import Market
+
+/// Reads and validates query parameters, collecting one `FieldError` per bad parameter so that a
+/// client learns about all of them at once.
+struct QueryReader {
+    let query: QueryParameters
+    private(set) var errors: [FieldError] = []
+
+    init(_ request: Request) { self.query = request.query }
+
+    mutating func fail(_ field: String, _ message: String) { errors.append(FieldError(field: field, message: message)) }
+
+    /// A timeframe (`1m` … `1w`).
+    mutating func timeframe(_ name: String = "timeframe", default value: Timeframe = .d1) -> Timeframe {
+        guard let raw = query[name] else { return value }
+        guard let tf = Timeframe(rawValue: raw) else {
+            fail(name, "must be one of \(Timeframe.allNames)")
+            return value
+        }
+        return tf
+    }
+
+    /// A time (RFC 3339, a date, or Unix seconds).
+    mutating func time(_ name: String) -> Int64? {
+        guard let raw = query[name], !raw.isEmpty else { return nil }
+        guard let t = RFC3339.parse(raw) else {
+            fail(name, "must be an RFC 3339 time (2024-03-01T14:30:00Z), a date (2024-03-01) or Unix seconds")
+            return nil
+        }
+        return t
+    }
+
+    /// An integer within a range.
+    mutating func int(_ name: String, default value: Int, range: ClosedRange<Int>) -> Int {
+        guard let raw = query[name], !raw.isEmpty else { return value }
+        guard let v = Int(raw), range.contains(v) else {
+            fail(name, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            return value
+        }
+        return v
+    }
+
+    /// One of a fixed set of words.
+    mutating func choice(_ name: String, _ options: [String], default value: String) -> String {
+        guard let raw = query[name], !raw.isEmpty else { return value }
+        guard options.contains(raw) else {
+            fail(name, "must be one of \(options.joined(separator: ", "))")
+            return value
+        }
+        return raw
+    }
+
+    /// A paging cursor made by `Cursor.make`.
+    mutating func cursor(_ name: String = "cursor") -> Int64? {
+        guard let raw = query[name], !raw.isEmpty else { return nil }
+        guard let v = Cursor.parse(raw) else {
+            fail(name, "is not a cursor this service issued; pass next_cursor back unchanged")
+            return nil
+        }
+        return v
+    }
+
+    /// Throws a 400 naming every bad parameter, if any.
+    func validate() throws {
+        if !errors.isEmpty {
+            throw HTTPError(.badRequest, detail: "invalid query parameter: \(errors.map(\.field).joined(separator: ", "))", errors: errors)
+        }
+    }
+}
+
+/// Opaque paging cursors: base64url of a versioned position.
+enum Cursor {
+    static func make(_ position: Int64) -> String {
+        Data("c1:\(position)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func parse(_ text: String) -> Int64? {
+        guard text.utf8.count <= 64 else { return nil }
+        var b64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b64.utf8.count % 4 != 0 { b64 += "=" }
+        guard let data = Data(base64Encoded: b64), let s = String(data: data, encoding: .utf8), s.hasPrefix("c1:") else { return nil }
+        return Int64(s.dropFirst(3))
+    }
+}

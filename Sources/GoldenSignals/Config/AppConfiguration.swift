@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+
+/// Everything the service is configured with: flags win over environment, environment over defaults.
+public struct AppConfiguration: Sendable {
+    /// Where the server listens.
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// An external PostgreSQL; nil means: run an embedded cluster under `dataDirectory`.
+    public var databaseURL: String?
+    /// Where the embedded cluster and other local state live (`GS_DATA_DIR`, default `.goldensignals`).
+    public var dataDirectory: String = ".goldensignals"
+    /// Where the versioned SQL files are.
+    public var migrationsDirectory: String = "migrations"
+    /// Where `openapi.yaml` is.
+    public var openAPIPath: String = "openapi.yaml"
+    /// Log level and format (`text` or `json`).
+    public var logLevel: Logger.Level = .info
+    public var logFormat: LogFormat = .text
+    /// Database pool size and how long a request waits for a connection before a 503.
+    public var poolSize: Int = 10
+    public var poolAcquireTimeout: Double = 2
+    /// Whether `serve` runs scheduled ingestion, and how often (seconds).
+    public var ingestInterval: Double = 900
+    /// Whether `serve` seeds the demo universe into an empty database.
+    public var demo: Bool = false
+    /// The whole environment, for provider settings.
+    public var environment: [String: String] = [:]
+
+    /// Log output formats.
+    public enum LogFormat: String, Sendable { case text, json }
+
+    public init() {}
+
+    /// Reads the configuration from an environment (defaults where a variable is unset).
+    /// - Throws: `ConfigurationError` naming the variable when a value is malformed.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
+        var c = AppConfiguration()
+        c.environment = env
+        if let v = env["GS_HOST"], !v.isEmpty { c.host = v }
+        if let v = env["GS_PORT"], !v.isEmpty {
+            guard let p = Int(v), (0...65_535).contains(p) else { throw ConfigurationError(variable: "GS_PORT", message: "must be a port number, got '\(v)'") }
+            c.port = p
+        }
+        if let v = env["DATABASE_URL"], !v.isEmpty { c.databaseURL = v }
+        if let v = env["GS_DATA_DIR"], !v.isEmpty { c.dataDirectory = v }
+        if let v = env["GS_MIGRATIONS_DIR"], !v.isEmpty { c.migrationsDirectory = v }
+        if let v = env["GS_OPENAPI_PATH"], !v.isEmpty { c.openAPIPath = v }
+        if let v = env["GS_LOG_LEVEL"], !v.isEmpty {
+            guard let level = Logger.Level(rawValue: v.lowercased()) else {
+                throw ConfigurationError(variable: "GS_LOG_LEVEL", message: "must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            c.logLevel = level
+        }
+        if let v = env["GS_LOG_FORMAT"], !v.isEmpty {
+            guard let f = LogFormat(rawValue: v.lowercased()) else { throw ConfigurationError(variable: "GS_LOG_FORMAT", message: "must be text or json") }
+            c.logFormat = f
+        }
+        if let v = env["GS_DB_POOL_SIZE"], !v.isEmpty {
+            guard let n = Int(v), n > 0, n <= 200 else { throw ConfigurationError(variable: "GS_DB_POOL_SIZE", message: "must be 1…200") }
+            c.poolSize = n
+        }
+        if let v = env["GS_INGEST_INTERVAL"], !v.isEmpty {
+            guard let s = Double(v), s >= 0 else { throw ConfigurationError(variable: "GS_INGEST_INTERVAL", message: "must be seconds ≥ 0 (0 turns scheduled ingestion off)") }
+            c.ingestInterval = s
+        }
+        if let v = env["GS_DEMO"], !v.isEmpty { c.demo = ["1", "true", "yes"].contains(v.lowercased()) }
+        return c
+    }
+}
+
+/// A configuration value that cannot be used.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var variable: String
+    public var message: String
+    public var description: String { "\(variable): \(message)" }
+}

@@ -1,0 +1,184 @@
+import Market
+import Postgres
+
+/// A bar with the source it came from.
+public struct StoredBar: Sendable, Hashable {
+    public var bar: Bar
+    public var source: String
+}
+
+/// What an upsert did.
+public struct UpsertCounts: Sendable, Hashable {
+    public var inserted: Int
+    public var updated: Int
+    public var unchanged: Int
+}
+
+/// Reads and writes `bars`. Writes go through `COPY` into a staging table and one upsert.
+public struct BarStore: Sendable {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// Inserts new bars and updates revised ones; identical bars change nothing.
+    public func upsert(symbolID: Int64, timeframe: Timeframe, bars: [Bar], source: String) throws -> UpsertCounts {
+        guard !bars.isEmpty else { return UpsertCounts(inserted: 0, updated: 0, unchanged: 0) }
+        return try pool.transaction { conn in
+            try upsert(symbolID: symbolID, timeframe: timeframe, bars: bars, source: source, on: conn)
+        }
+    }
+
+    /// The same, inside the caller's transaction.
+    public func upsert(symbolID: Int64, timeframe: Timeframe, bars: [Bar], source: String, on conn: PostgresConnection) throws -> UpsertCounts {
+        try conn.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS bars_stage (
+                ts bigint NOT NULL, open float8 NOT NULL, high float8 NOT NULL,
+                low float8 NOT NULL, close float8 NOT NULL, volume float8 NOT NULL
+            ) ON COMMIT DELETE ROWS
+            """)
+        let bars = Self.lastWins(bars)
+        _ = try conn.copyIn("COPY bars_stage (ts, open, high, low, close, volume) FROM STDIN") { writer in
+            var line: [UInt8] = []
+            line.reserveCapacity(1 << 16)
+            for b in bars {
+                CopyText.appendRow(b, to: &line)
+                if line.count >= (1 << 16) - 256 {
+                    try writer.appendRaw(line)
+                    line.removeAll(keepingCapacity: true)
+                }
+            }
+            if !line.isEmpty { try writer.appendRaw(line) }
+        }
+        let result = try conn.query("""
+            WITH staged AS (
+                SELECT ts, open, high, low, close, volume FROM bars_stage
+            ), up AS (
+                INSERT INTO bars AS b (symbol_id, timeframe, ts, open, high, low, close, volume, source)
+                SELECT $1, $2, to_timestamp(ts), open, high, low, close, volume, $3 FROM staged
+                ON CONFLICT (symbol_id, timeframe, ts) DO UPDATE
+                    SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+                        volume = EXCLUDED.volume, source = EXCLUDED.source, ingested_at = now()
+                    WHERE (b.open, b.high, b.low, b.close, b.volume)
+                          IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
+                RETURNING (xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), (SELECT count(*) FROM staged)
+            FROM up
+            """, [symbolID, timeframe.rawValue, source])
+        guard let row = result.first else { throw StoreError.inconsistent("upsert returned no counts") }
+        let inserted: Int = try row.decode(0), updated: Int = try row.decode(1), staged: Int = try row.decode(2)
+        return UpsertCounts(inserted: inserted, updated: updated, unchanged: staged - inserted - updated)
+    }
+
+    /// The bars sorted by time with one bar per timestamp: of duplicates, the last one given wins.
+    static func lastWins(_ bars: [Bar]) -> [Bar] {
+        var sorted = true
+        for i in bars.indices.dropFirst() where bars[i].timestamp <= bars[i - 1].timestamp { sorted = false; break }
+        if sorted { return bars }
+        let ordered = bars.enumerated().sorted { $0.element.timestamp != $1.element.timestamp ? $0.element.timestamp < $1.element.timestamp : $0.offset < $1.offset }
+        var out: [Bar] = []
+        out.reserveCapacity(ordered.count)
+        for (_, bar) in ordered {
+            if let last = out.last, last.timestamp == bar.timestamp { out[out.count - 1] = bar } else { out.append(bar) }
+        }
+        return out
+    }
+
+    /// A page of bars in time order.
+    /// - Parameters:
+    ///   - after: exclusive bound in the paging direction (the cursor), in Unix seconds.
+    ///   - descending: newest first.
+    /// - Returns: up to `limit` bars and whether more follow.
+    public func page(symbolID: Int64, timeframe: Timeframe, from: Int64?, to: Int64?, after: Int64?, descending: Bool,
+                     limit: Int) throws -> (bars: [StoredBar], more: Bool) {
+        let sql = descending
+            ? """
+              SELECT extract(epoch FROM ts)::int8, open, high, low, close, volume, source FROM bars
+              WHERE symbol_id = $1 AND timeframe = $2
+                AND ($3::int8 IS NULL OR ts >= to_timestamp($3)) AND ($4::int8 IS NULL OR ts <= to_timestamp($4))
+                AND ($5::int8 IS NULL OR ts < to_timestamp($5))
+              ORDER BY ts DESC LIMIT $6
+              """
+            : """
+              SELECT extract(epoch FROM ts)::int8, open, high, low, close, volume, source FROM bars
+              WHERE symbol_id = $1 AND timeframe = $2
+                AND ($3::int8 IS NULL OR ts >= to_timestamp($3)) AND ($4::int8 IS NULL OR ts <= to_timestamp($4))
+                AND ($5::int8 IS NULL OR ts > to_timestamp($5))
+              ORDER BY ts LIMIT $6
+              """
+        let rows = try pool.withConnection { conn in
+            try conn.query(sql, [symbolID, timeframe.rawValue, from, to, after, limit + 1])
+        }
+        var out: [StoredBar] = []
+        out.reserveCapacity(min(rows.count, limit))
+        for row in rows.prefix(limit) {
+            out.append(StoredBar(bar: Bar(timestamp: try row.decode(0), open: try row.decode(1), high: try row.decode(2),
+                                          low: try row.decode(3), close: try row.decode(4), volume: try row.decode(5)),
+                                 source: try row.decode(6)))
+        }
+        return (out, rows.count > limit)
+    }
+
+    /// Every bar of a series in time order (for quality reports and strategies).
+    public func all(symbolID: Int64, timeframe: Timeframe) throws -> [Bar] {
+        try pool.withConnection { conn in
+            try conn.query("""
+                SELECT extract(epoch FROM ts)::int8, open, high, low, close, volume FROM bars
+                WHERE symbol_id = $1 AND timeframe = $2 ORDER BY ts
+                """, [symbolID, timeframe.rawValue]).map { row in
+                Bar(timestamp: try row.decode(0), open: try row.decode(1), high: try row.decode(2),
+                    low: try row.decode(3), close: try row.decode(4), volume: try row.decode(5))
+            }
+        }
+    }
+
+    /// The newest bar time of a series, or nil when it has none.
+    public func latestTimestamp(symbolID: Int64, timeframe: Timeframe) throws -> Int64? {
+        try pool.withConnection { conn in
+            try conn.query("SELECT extract(epoch FROM max(ts))::int8 FROM bars WHERE symbol_id = $1 AND timeframe = $2",
+                           [symbolID, timeframe.rawValue]).first?.decode(0, as: Int64?.self)
+        }
+    }
+
+    /// The timeframes a symbol has bars for.
+    public func timeframes(symbolID: Int64) throws -> [Timeframe] {
+        try pool.withConnection { conn in
+            try conn.query("SELECT DISTINCT timeframe FROM bars WHERE symbol_id = $1", [symbolID]).compactMap {
+                Timeframe(rawValue: try $0.decode(0))
+            }
+        }
+    }
+}
+
+/// PostgreSQL COPY text format for bars.
+enum CopyText {
+    /// Appends `ts\topen\thigh\tlow\tclose\tvolume\n`.
+    static func appendRow(_ b: Bar, to out: inout [UInt8]) {
+        appendInt(b.timestamp, to: &out); out.append(9)
+        appendDouble(b.open, to: &out); out.append(9)
+        appendDouble(b.high, to: &out); out.append(9)
+        appendDouble(b.low, to: &out); out.append(9)
+        appendDouble(b.close, to: &out); out.append(9)
+        appendDouble(b.volume, to: &out); out.append(10)
+    }
+
+    static func appendInt(_ v: Int64, to out: inout [UInt8]) {
+        if v == 0 { out.append(48); return }
+        var n = v.magnitude
+        if v < 0 { out.append(45) }
+        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                  UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var i = 0
+        withUnsafeMutableBytes(of: &tmp) { buf in
+            while n > 0 { buf[i] = UInt8(48 + n % 10); n /= 10; i += 1 }
+            while i > 0 { i -= 1; out.append(buf[i]) }
+        }
+    }
+
+    /// Shortest round-trip decimal (Swift's description), which PostgreSQL's float8 input reads exactly.
+    static func appendDouble(_ v: Double, to out: inout [UInt8]) {
+        if v == v.rounded(), abs(v) < 1e15 { appendInt(Int64(v), to: &out); return }
+        out.append(contentsOf: v.description.utf8)
+    }
+}
