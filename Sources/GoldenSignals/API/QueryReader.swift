@@ -70,18 +70,26 @@ struct QueryReader {
     }
 }
 
-/// Opaque paging cursors: base64url of a versioned position.
+/// Opaque paging cursors: base64url of a kind tag and a position.
 enum Cursor {
-    static func make(_ position: Int64) -> String {
-        Data("c1:\(position)".utf8).base64EncodedString()
+    /// A cursor of `kind` (a short version tag) for `value`.
+    static func encode(_ kind: String, _ value: String) -> String {
+        Data("\(kind):\(value)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    static func parse(_ text: String) -> Int64? {
-        guard text.utf8.count <= 64 else { return nil }
+    /// The value of a cursor of `kind`, or nil when the text is not one.
+    static func decode(_ kind: String, _ text: String) -> String? {
+        guard text.utf8.count <= 128 else { return nil }
         var b64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.utf8.count % 4 != 0 { b64 += "=" }
-        guard let data = Data(base64Encoded: b64), let s = String(data: data, encoding: .utf8), s.hasPrefix("c1:") else { return nil }
-        return Int64(s.dropFirst(3))
+        guard let data = Data(base64Encoded: b64), let s = String(data: data, encoding: .utf8), s.hasPrefix(kind + ":") else { return nil }
+        return String(s.dropFirst(kind.count + 1))
     }
+
+    /// A cursor over a numeric position (a bar time, an offset).
+    static func make(_ position: Int64) -> String { encode("c1", String(position)) }
+
+    /// The position of a cursor made by `make`.
+    static func parse(_ text: String) -> Int64? { decode("c1", text).flatMap { Int64($0) } }
 }

@@ -1,0 +1,222 @@
+import Foundation
+import HTTPServer
+import Market
+
+/// `GET /api/v1/market-data/{symbol}` and `POST /api/v1/market-data/{symbol}/bars`.
+struct MarketDataRoutes {
+    let app: Application
+
+    /// The largest page a client may ask for.
+    static let maxLimit = 10_000
+
+    func register(on router: Router) {
+        let app = self.app
+        router.get("/api/v1/market-data/{symbol}") { request in try Self.get(request, app: app) }
+        router.post("/api/v1/market-data/{symbol}/bars", options: RouteOptions(maxBodyBytes: 32 << 20)) { request in
+            try Self.upload(request, app: app)
+        }
+    }
+
+    /// Looks up the path's symbol (case-insensitive) or answers 404.
+    static func symbol(_ request: Request, app: Application) throws -> SymbolRecord {
+        let raw = (request.pathParameters["symbol"] ?? "").uppercased()
+        guard NewSymbol.isValidTicker(raw) else {
+            throw HTTPError(.badRequest, detail: "'\(raw.prefix(40))' is not a ticker", errors: [FieldError(field: "symbol", message: "is not a valid ticker")])
+        }
+        guard let record = try app.symbols.find(raw) else {
+            throw HTTPError(.notFound, detail: "unknown symbol \(raw); create it with POST /api/v1/symbols")
+        }
+        return record
+    }
+
+    static func get(_ request: Request, app: Application) throws -> Response {
+        var q = QueryReader(request)
+        let timeframe = q.timeframe()
+        let from = q.time("from")
+        let to = q.time("to")
+        let limit = q.int("limit", default: 1_000, range: 1...maxLimit)
+        let order = q.choice("order", ["asc", "desc"], default: "asc")
+        let cursor = q.cursor()
+        if let from, let to, from > to { q.fail("from", "must not be after to") }
+        try q.validate()
+        let symbol = try symbol(request, app: app)
+        let page = try app.bars.page(symbolID: symbol.id, timeframe: timeframe, from: from, to: to, after: cursor,
+                                     descending: order == "desc", limit: limit)
+        let next = page.more ? page.bars.last.map { Cursor.make($0.bar.timestamp) } : nil
+
+        // Sources in order of first appearance; "demo" data is labelled wherever it appears.
+        var sources: [String] = []
+        for b in page.bars where !sources.contains(b.source) { sources.append(b.source) }
+        let sourceLabel = sources.isEmpty ? nil : sources.joined(separator: ",")
+
+        let wantsCSV = (request.headers["Accept"] ?? "").lowercased().contains("text/csv")
+        let body: [UInt8]
+        let contentType: String
+        if wantsCSV {
+            body = csv(page.bars)
+            contentType = "text/csv; charset=utf-8"
+        } else {
+            var w = JSONWriter(capacity: 96 * page.bars.count + 256)
+            w.beginObject()
+            w.key("symbol"); w.string(symbol.symbol)
+            w.key("timeframe"); w.string(timeframe.rawValue)
+            w.key("source"); if let sourceLabel { w.string(sourceLabel) } else { w.null() }
+            if symbol.isDemo || sources.contains("demo") { w.key("demo"); w.bool(true) }
+            w.key("bars"); w.beginArray()
+            var ts: [UInt8] = []
+            ts.reserveCapacity(20)
+            for b in page.bars {
+                w.beginObject()
+                ts.removeAll(keepingCapacity: true)
+                RFC3339.append(b.bar.timestamp, to: &ts)
+                w.key("timestamp"); w.string(String(decoding: ts, as: UTF8.self))
+                w.key("open"); w.number(b.bar.open)
+                w.key("high"); w.number(b.bar.high)
+                w.key("low"); w.number(b.bar.low)
+                w.key("close"); w.number(b.bar.close)
+                w.key("volume"); w.number(b.bar.volume)
+                w.endObject()
+            }
+            w.endArray()
+            if page.bars.isEmpty {
+                w.key("reason")
+                w.string(from != nil || to != nil || cursor != nil
+                         ? "no \(timeframe.rawValue) bars of \(symbol.symbol) in the requested range"
+                         : "no \(timeframe.rawValue) bars are stored for \(symbol.symbol)")
+            }
+            w.key("next_cursor"); if let next { w.string(next) } else { w.null() }
+            w.endObject()
+            body = w.bytes
+            contentType = "application/json"
+        }
+
+        let etag = "\"" + fnv1a(body) + "\""
+        var headers = HTTPHeaders()
+        headers.set("ETag", etag)
+        headers.set("Cache-Control", "no-cache")
+        headers.set("Vary", "Accept")
+        if let sourceLabel { headers.set("X-Data-Source", sourceLabel) }
+        if let newest = page.bars.map(\.bar.timestamp).max() {
+            let age = max(0, Int64(Date().timeIntervalSince1970) - (newest + timeframe.seconds))
+            headers.set("X-Data-Age", String(age))
+        }
+        if symbol.isDemo || sources.contains("demo") { headers.set("X-Demo-Data", "true") }
+        if let inm = request.headers["If-None-Match"], inm.split(separator: ",").contains(where: {
+            let t = $0.trimmingCharacters(in: .whitespaces)
+            return t == etag || t == "W/" + etag || t == "*"
+        }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers.set("Content-Type", contentType)
+        return Response(status: .ok, headers: headers, body: .bytes(body))
+    }
+
+    static func csv(_ bars: [StoredBar]) -> [UInt8] {
+        var out: [UInt8] = Array("timestamp,open,high,low,close,volume,source\n".utf8)
+        out.reserveCapacity(out.count + bars.count * 80)
+        for b in bars {
+            RFC3339.append(b.bar.timestamp, to: &out); out.append(44)
+            CopyText.appendDouble(b.bar.open, to: &out); out.append(44)
+            CopyText.appendDouble(b.bar.high, to: &out); out.append(44)
+            CopyText.appendDouble(b.bar.low, to: &out); out.append(44)
+            CopyText.appendDouble(b.bar.close, to: &out); out.append(44)
+            CopyText.appendDouble(b.bar.volume, to: &out); out.append(44)
+            out.append(contentsOf: b.source.utf8); out.append(10)
+        }
+        return out
+    }
+
+    /// FNV-1a 64 of the body, as an entity tag.
+    static func fnv1a(_ bytes: [UInt8]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    // MARK: - Upload
+
+    static func upload(_ request: Request, app: Application) throws -> Response {
+        var q = QueryReader(request)
+        let timeframe = q.timeframe()
+        let zone = q.choice("tz", ["utc", "america/new_york", "europe/berlin"], default: "utc")
+        try q.validate()
+        let symbol = try symbol(request, app: app)
+        let contentType = (request.headers["Content-Type"] ?? "").lowercased()
+        var bars: [Bar] = []
+        var rejected: [(row: Int, reason: String)] = []
+        var received = 0
+        if contentType.hasPrefix("text/csv") {
+            let localZone: LocalTimeZone = zone == "america/new_york" ? .newYork : zone == "europe/berlin" ? .centralEurope : .utc
+            let parsed: CSVParseResult
+            do {
+                parsed = try OHLCVCSVReader.parse(request.body, options: CSVImportOptions(timeframe: timeframe, localTimeZone: localZone))
+            } catch {
+                throw HTTPError(.badRequest, detail: "the CSV cannot be read: \(error)", errors: [FieldError(field: "body", message: "\(error)")])
+            }
+            bars = parsed.bars
+            received = parsed.dataRows
+            rejected = parsed.rejected.map { ($0.line, $0.reason) }
+        } else {
+            let body = try JSONBody.object(request)
+            guard let items = body["bars"] as? [Any] else {
+                throw HTTPError(.badRequest, detail: "the body must be {\"bars\": [...]}", errors: [FieldError(field: "bars", message: "must be an array of bars")])
+            }
+            guard items.count <= 500_000 else {
+                throw HTTPError(.payloadTooLarge, detail: "at most 500000 bars per request")
+            }
+            received = items.count
+            for (i, item) in items.enumerated() {
+                switch parseBar(item) {
+                case .success(let bar): bars.append(bar)
+                case .failure(let reason): rejected.append((i + 1, reason.message))
+                }
+            }
+        }
+        if received == 0 {
+            throw HTTPError(.badRequest, detail: "no bars were sent", errors: [FieldError(field: "bars", message: "is empty")])
+        }
+        let counts = try app.imports.store(bars, for: symbol, timeframe: timeframe, source: "upload", trigger: "upload")
+        app.metrics.increment("gs_bars_written_total", labels: [("source", "upload")], by: Double(counts.inserted + counts.updated))
+        var w = JSONWriter(capacity: 128 + rejected.count * 64)
+        w.beginObject()
+        w.key("symbol"); w.string(symbol.symbol)
+        w.key("timeframe"); w.string(timeframe.rawValue)
+        w.key("received"); w.number(Int64(received))
+        w.key("inserted"); w.number(Int64(counts.inserted))
+        w.key("updated"); w.number(Int64(counts.updated))
+        w.key("unchanged"); w.number(Int64(counts.unchanged))
+        w.key("rejected"); w.beginArray()
+        for r in rejected.prefix(1_000) {
+            w.beginObject(); w.key("row"); w.number(Int64(r.row)); w.key("reason"); w.string(r.reason); w.endObject()
+        }
+        w.endArray()
+        if rejected.count > 1_000 { w.key("rejected_total"); w.number(Int64(rejected.count)) }
+        w.endObject()
+        return .bytes(w.bytes, contentType: "application/json")
+    }
+
+    struct RowError: Error { var message: String }
+
+    /// One JSON bar, or why it cannot be one.
+    static func parseBar(_ item: Any) -> Result<Bar, RowError> {
+        guard let o = item as? [String: Any] else { return .failure(RowError(message: "not an object")) }
+        let ts: Int64
+        if let s = o["timestamp"] as? String {
+            guard let t = RFC3339.parse(s) else { return .failure(RowError(message: "timestamp: not an RFC 3339 time")) }
+            ts = t
+        } else if let n = JSONBody.number(o["timestamp"]), n.isFinite, n == n.rounded(), abs(n) < 1e11 {
+            ts = Int64(n)
+        } else {
+            return .failure(RowError(message: "timestamp: missing or not a time"))
+        }
+        var values: [Double] = []
+        for field in ["open", "high", "low", "close", "volume"] {
+            guard let v = JSONBody.number(o[field]) else { return .failure(RowError(message: "\(field): missing or not a number")) }
+            guard v.isFinite else { return .failure(RowError(message: "\(field): not finite")) }
+            guard v >= 0 else { return .failure(RowError(message: "\(field): negative")) }
+            values.append(v)
+        }
+        return .success(Bar(timestamp: ts, open: values[0], high: values[1], low: values[2], close: values[3], volume: values[4]))
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import HTTPClient
+import HTTPServer
+import Logging
+import Market
+import Postgres
+
+/// The running service: its database, stores, services and configuration, wired once at start.
+public final class Application: @unchecked Sendable {
+    public let configuration: AppConfiguration
+    public let logger: Logger
+    public let pool: PostgresPool
+    public let migrator: Migrator
+    public let metrics = MetricsRegistry()
+    public let embedded: EmbeddedPostgres?
+    public let providers: ProviderConfiguration
+    public let chain: ProviderChain
+
+    public let symbols: SymbolStore
+    public let bars: BarStore
+    public let qualityReports: QualityStore
+    public let providerCalls: ProviderCallStore
+    public let checkpoints: PostgresCheckpointStore
+    public let quality: QualityService
+    public let imports: ImportService
+
+    /// When the process started (Unix seconds).
+    public let startedAt = Int64(Date().timeIntervalSince1970)
+
+    private let lock = NSLock()
+    private var server: HTTPServer?
+    private var scheduler: IngestScheduler?
+    private var closed = false
+
+    /// Starts (or finds) the database, opens the pool and, unless told not to, applies pending migrations.
+    /// - Throws: a configuration, database or migration error that the caller prints and exits on.
+    public init(configuration: AppConfiguration, logger: Logger, migrate: Bool = true) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.migrator = try Migrator(directory: configuration.migrationsDirectory)
+
+        let conninfo: String
+        if let url = configuration.databaseURL {
+            conninfo = url
+            embedded = nil
+        } else {
+            let db = try EmbeddedPostgres(dataDirectory: configuration.dataDirectory, logger: logger)
+            try db.start()
+            do {
+                let maintenance = try PostgresConnection.connect(db.maintenanceConninfo)
+                defer { maintenance.close() }
+                if try maintenance.query("SELECT 1 FROM pg_database WHERE datname = $1", [EmbeddedPostgres.database]).isEmpty {
+                    try maintenance.execute("CREATE DATABASE \(EmbeddedPostgres.database)")
+                }
+            } catch {
+                db.stop()
+                throw error
+            }
+            conninfo = db.conninfo
+            embedded = db
+        }
+
+        do {
+            if migrate {
+                let conn = try PostgresConnection.connect(conninfo)
+                defer { conn.close() }
+                let applied = try migrator.migrate(on: conn, logger: logger)
+                if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied.map(\.version))"]) }
+            }
+            pool = PostgresPool(conninfo: conninfo, maxConnections: configuration.poolSize,
+                                acquireTimeout: configuration.poolAcquireTimeout, logger: logger)
+        } catch {
+            embedded?.stop()
+            throw error
+        }
+
+        providers = ProviderConfiguration.fromEnvironment(configuration.environment)
+        symbols = SymbolStore(pool: pool)
+        bars = BarStore(pool: pool)
+        qualityReports = QualityStore(pool: pool)
+        providerCalls = ProviderCallStore(pool: pool)
+        checkpoints = PostgresCheckpointStore(pool: pool)
+        quality = QualityService(bars: bars, reports: qualityReports, logger: logger)
+        imports = ImportService(symbols: symbols, bars: bars, quality: quality)
+        let calls = providerCalls
+        let metrics = self.metrics
+        let log = logger
+        chain = ProviderChain(configuration: providers, transport: HTTPClient(), record: { call in
+            metrics.increment("gs_provider_calls_total", labels: [("provider", call.provider), ("outcome", call.error == nil ? "ok" : "error")])
+            do { try calls.record(call) } catch { log.warning("could not record a provider call", metadata: ["error": "\(error)"]) }
+        })
+        describeMetrics()
+    }
+
+    private func describeMetrics() {
+        metrics.describe("gs_http_requests_total", type: "counter", help: "HTTP requests answered, by method, route and status.")
+        metrics.describe("gs_http_request_duration_seconds", type: "histogram", help: "Time to answer an HTTP request.")
+        metrics.describe("gs_bars_written_total", type: "counter", help: "Bars inserted or updated, by source kind.")
+        metrics.describe("gs_provider_calls_total", type: "counter", help: "Outbound market-data provider calls, by provider and outcome.")
+        metrics.describe("gs_db_pool_connections", type: "gauge", help: "Database pool connections by state.")
+        metrics.describe("gs_process_start_time_seconds", type: "gauge", help: "Unix time the process started.")
+        metrics.set("gs_process_start_time_seconds", Double(startedAt))
+    }
+
+    /// The router with every route of the service.
+    public func makeRouter() -> Router {
+        let router = Router()
+        router.use(RequestIDMiddleware())
+        router.use(CORSMiddleware())
+        let metrics = self.metrics
+        router.use(MetricsMiddleware(record: { method, route, status, seconds in
+            metrics.increment("gs_http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))])
+            metrics.observe("gs_http_request_duration_seconds", labels: [("route", route)], seconds)
+        }))
+        router.use(AccessLogMiddleware(logger: logger))
+        HealthRoutes(app: self).register(on: router)
+        SymbolRoutes(app: self).register(on: router)
+        MarketDataRoutes(app: self).register(on: router)
+        QualityRoutes(app: self).register(on: router)
+        return router
+    }
+
+    /// Serves until SIGTERM/SIGINT, then drains, stops background work and the embedded database.
+    public func serve(host: String, port: Int) throws {
+        var serverConfig = HTTPServerConfiguration()
+        serverConfig.host = host
+        serverConfig.port = port
+        let server = HTTPServer(configuration: serverConfig, router: makeRouter(), logger: logger)
+        try server.start()
+        server.installSignalHandlers()
+        logger.notice("GoldenSignals listening", metadata: ["address": "http://\(host):\(server.localPort)",
+                                                             "database": "\(embedded == nil ? "DATABASE_URL" : "embedded")"])
+        let scheduler = IngestScheduler(app: self)
+        lock.withLock {
+            self.server = server
+            self.scheduler = scheduler
+        }
+        scheduler.start()
+        server.wait()
+        logger.notice("shutting down")
+        close()
+    }
+
+    /// Stops background work, closes the pool and stops the embedded database. Idempotent.
+    public func close() {
+        let (scheduler, server) = lock.withLock { () -> (IngestScheduler?, HTTPServer?) in
+            if closed { return (nil, nil) }
+            closed = true
+            return (self.scheduler, self.server)
+        }
+        server?.shutdown()
+        scheduler?.stop()
+        pool.shutdown()
+        embedded?.stop()
+    }
+
+    /// Migration state: (applied, pending), read from the database.
+    func migrationCounts() throws -> (applied: Int, pending: Int) {
+        try pool.withConnection { conn in
+            let status = try migrator.status(on: conn)
+            let pending = status.filter { if case .pending = $0.state { true } else { false } }.count
+            return (status.count - pending, pending)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Market
+
+/// What one import or upload did.
+public struct ImportSummary: Sendable {
+    public var symbol: String
+    public var timeframe: Timeframe
+    public var dataRows: Int
+    public var inserted: Int
+    public var updated: Int
+    public var unchanged: Int
+    public var duplicatesReplaced: Int
+    public var rejected: [CSVRejectedRow]
+    public var format: String
+    public var symbolCreated: Bool
+}
+
+/// Takes bars in from files and uploads: parse, store through COPY + one upsert, then refresh the quality report.
+public struct ImportService: Sendable {
+    let symbols: SymbolStore
+    let bars: BarStore
+    let quality: QualityService
+
+    /// Imports one CSV file for a symbol, creating the symbol when it is new.
+    public func importFile(path: String, symbol template: NewSymbol, timeframe: Timeframe,
+                           timeZone: LocalTimeZone) throws -> ImportSummary {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ImportError.unreadable(path)
+        }
+        let parsed = try OHLCVCSVReader.parse([UInt8](data), options: CSVImportOptions(timeframe: timeframe, localTimeZone: timeZone))
+        let (record, created) = try symbols.ensure(template)
+        let counts = try bars.upsert(symbolID: record.id, timeframe: timeframe, bars: parsed.bars, source: "file")
+        quality.refreshLogged(record, timeframe: timeframe, trigger: "import")
+        return ImportSummary(symbol: record.symbol, timeframe: timeframe, dataRows: parsed.dataRows, inserted: counts.inserted,
+                             updated: counts.updated, unchanged: counts.unchanged, duplicatesReplaced: parsed.duplicatesReplaced,
+                             rejected: parsed.rejected, format: parsed.format, symbolCreated: created)
+    }
+
+    /// Stores already-validated bars for an existing symbol and refreshes its report.
+    public func store(_ newBars: [Bar], for symbol: SymbolRecord, timeframe: Timeframe, source: String,
+                      trigger: String) throws -> UpsertCounts {
+        let counts = try bars.upsert(symbolID: symbol.id, timeframe: timeframe, bars: newBars, source: source)
+        if counts.inserted + counts.updated > 0 {
+            quality.refreshLogged(symbol, timeframe: timeframe, trigger: trigger)
+        }
+        return counts
+    }
+}
+
+/// A file that could not be imported at all.
+public enum ImportError: Error, CustomStringConvertible {
+    case unreadable(String)
+    public var description: String {
+        switch self { case .unreadable(let p): "cannot read \(p)" }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import Market
+import Quality
+
+/// Computes a series' quality report from its stored bars and keeps it with its history.
+public struct QualityService: Sendable {
+    let bars: BarStore
+    let reports: QualityStore
+    let logger: Logger
+
+    /// Recomputes and stores the report of one series.
+    /// - Parameter trigger: what caused it (`import`, `upload`, `ingest`, `on_demand`, `demo`).
+    @discardableResult
+    public func refresh(_ symbol: SymbolRecord, timeframe: Timeframe, trigger: String,
+                        now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> QualityReport {
+        let series = try bars.all(symbolID: symbol.id, timeframe: timeframe)
+        let calendar = Calendars.calendar(for: symbol.assetClass, exchange: symbol.exchange)
+        let report = QualityChecker.report(QualityInput(bars: series, timeframe: timeframe, assetClass: symbol.assetClass,
+                                                        calendar: calendar, now: now))
+        try reports.save(symbolID: symbol.id, timeframe: timeframe, report: report, trigger: trigger)
+        return report
+    }
+
+    /// Like `refresh`, but logs instead of throwing: a failed report never undoes accepted bars.
+    public func refreshLogged(_ symbol: SymbolRecord, timeframe: Timeframe, trigger: String) {
+        do { try refresh(symbol, timeframe: timeframe, trigger: trigger) } catch {
+            logger.warning("quality report failed", metadata: ["symbol": "\(symbol.symbol)", "timeframe": "\(timeframe.rawValue)",
+                                                               "error": "\(error)"])
+        }
+    }
+}
