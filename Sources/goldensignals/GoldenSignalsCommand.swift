@@ -1,0 +1,238 @@
+import ArgumentParser
+import Foundation
+import GoldenSignals
+import Logging
+import Market
+
+@main
+struct GoldenSignalsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "goldensignals",
+        abstract: "GoldenSignals: market data in, trading signals people can trust out.",
+        subcommands: [Serve.self, Migrate.self, Import.self, Ingest.self, QualityCommand.self]
+    )
+}
+
+/// Options every command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "PostgreSQL URL (default: $DATABASE_URL, else an embedded cluster under --data-dir).")
+    var databaseURL: String?
+
+    @Option(name: .long, help: "Folder for the embedded database and local state (default: $GS_DATA_DIR or .goldensignals).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "Folder of the versioned SQL migrations.")
+    var migrations: String?
+
+    /// The configuration from the environment, overridden by these flags.
+    func configuration() throws -> AppConfiguration {
+        var c = try AppConfiguration.fromEnvironment()
+        if let databaseURL { c.databaseURL = databaseURL }
+        if let dataDir { c.dataDirectory = dataDir }
+        if let migrations { c.migrationsDirectory = migrations }
+        LogSetup.bootstrap(level: c.logLevel, format: c.logFormat)
+        return c
+    }
+}
+
+/// Prints an error a person can act on and exits non-zero.
+func fail(_ error: any Error) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    return ExitCode(1)
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the service (migrates first unless --no-migrate).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Address to listen on (default: $GS_HOST or 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (default: $GS_PORT or 8080).")
+    var port: Int?
+
+    @Flag(help: "Do not apply pending migrations on start.")
+    var noMigrate = false
+
+    @Flag(help: "Seed the demo universe into an empty database (labelled as demo data everywhere).")
+    var demo = false
+
+    func run() throws {
+        var config = try common.configuration()
+        if let host { config.host = host }
+        if let port { config.port = port }
+        if demo { config.demo = true }
+        let logger = Logger(label: "goldensignals")
+        let app: Application
+        do { app = try Application(configuration: config, logger: logger, migrate: !noMigrate) } catch { throw fail(error) }
+        if config.demo {
+            do {
+                let seeded = try DemoUniverse.seedIfEmpty(app)
+                if seeded > 0 { logger.notice("demo universe seeded", metadata: ["bars": "\(seeded)"]) }
+            } catch {
+                app.close()
+                throw fail(error)
+            }
+        }
+        do { try app.serve(host: config.host, port: config.port) } catch {
+            app.close()
+            throw fail(error)
+        }
+    }
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending migrations (up) or list applied and pending ones (status).")
+
+    enum Action: String, ExpressibleByArgument { case up, status }
+
+    @Argument(help: "up or status") var action: Action = .up
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let config = try common.configuration()
+        let logger = Logger(label: "goldensignals.migrate")
+        do {
+            let app = try Application(configuration: config, logger: logger, migrate: action == .up)
+            defer { app.close() }
+            let status = try app.pool.withConnection { try app.migrator.status(on: $0) }
+            for s in status {
+                let state: String
+                switch s.state {
+                case .applied(let at, let ms): state = "applied  \(ISO8601DateFormatter().string(from: at))  \(ms) ms"
+                case .pending: state = "pending"
+                case .changed: state = "CHANGED since it was applied"
+                case .missingFile: state = "MISSING file"
+                }
+                print(String(format: "%04d  %-32@  %@", s.version, s.name as NSString, state as NSString))
+            }
+        } catch { throw fail(error) }
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bulk-import OHLCV CSV files for one symbol.")
+
+    @Option(help: "The symbol the files hold (created when new).") var symbol: String
+    @Option(help: "The bars' timeframe: 1m 5m 15m 30m 1h 4h 1d 1w.") var timeframe: String = "1d"
+    @Option(help: "equity, etf, crypto, fx or index (default: inferred from the symbol).") var assetClass: String?
+    @Option(help: "Time zone of timestamps without one: utc, america/new_york, europe/berlin.") var tz: String = "utc"
+    @Argument(help: "CSV files.") var files: [String]
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard Timeframe(rawValue: timeframe) != nil else { throw ValidationError("--timeframe must be one of \(Timeframe.allNames)") }
+        if let assetClass, AssetClass(rawValue: assetClass) == nil { throw ValidationError("--asset-class must be one of \(AssetClass.allNames)") }
+        guard ["utc", "america/new_york", "europe/berlin"].contains(tz) else { throw ValidationError("--tz must be utc, america/new_york or europe/berlin") }
+        guard NewSymbol.isValidTicker(symbol.uppercased()) else { throw ValidationError("--symbol '\(symbol)' is not a valid ticker") }
+        guard !files.isEmpty else { throw ValidationError("name at least one file") }
+    }
+
+    func run() throws {
+        let config = try common.configuration()
+        let logger = Logger(label: "goldensignals.import")
+        let tf = Timeframe(rawValue: timeframe)!
+        let ticker = symbol.uppercased()
+        let cls = assetClass.flatMap(AssetClass.init(rawValue:)) ?? NewSymbol.inferAssetClass(ticker)
+        let zone: LocalTimeZone = tz == "america/new_york" ? .newYork : tz == "europe/berlin" ? .centralEurope : .utc
+        let progress = Progress(total: files.count, enabled: isatty(STDERR_FILENO) == 1)
+        var failed = false
+        do {
+            let app = try Application(configuration: config, logger: logger)
+            defer { app.close() }
+            for (i, file) in files.enumerated() {
+                progress.show(done: i, label: file)
+                do {
+                    let started = Date()
+                    let s = try app.imports.importFile(path: file, symbol: NewSymbol(symbol: ticker, assetClass: cls), timeframe: tf, timeZone: zone)
+                    progress.clear()
+                    let seconds = Date().timeIntervalSince(started)
+                    print("\(file): \(s.symbol) \(s.timeframe.rawValue) \(s.format): \(s.dataRows) rows, \(s.inserted) inserted, \(s.updated) updated, \(s.unchanged) unchanged, \(s.rejected.count) rejected, \(s.duplicatesReplaced) duplicates replaced (\(String(format: "%.2f", seconds)) s)")
+                    for r in s.rejected.prefix(20) { print("  line \(r.line): \(r.reason)") }
+                    if s.rejected.count > 20 { print("  … and \(s.rejected.count - 20) more rejected rows") }
+                } catch {
+                    progress.clear()
+                    print("\(file): FAILED: \(error)")
+                    failed = true
+                }
+            }
+            progress.clear()
+        } catch { throw fail(error) }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+struct Ingest: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Backfill bars from the configured providers (resumes from its checkpoint).")
+
+    @Option(help: "The symbol (must exist).") var symbol: String
+    @Option(help: "Timeframe: 1m 5m 15m 30m 1h 4h 1d 1w.") var timeframe: String = "1d"
+    @Option(help: "Start date (YYYY-MM-DD or RFC 3339); default: after the checkpoint or a year back.") var from: String?
+    @Option(help: "End date (default: now).") var to: String?
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let config = try common.configuration()
+        guard let tf = Timeframe(rawValue: timeframe) else { throw ValidationError("--timeframe must be one of \(Timeframe.allNames)") }
+        let fromTs = try from.map { v -> Int64 in guard let t = RFC3339.parse(v) else { throw ValidationError("--from: not a date") }; return t }
+        let toTs = try to.map { v -> Int64 in guard let t = RFC3339.parse(v) else { throw ValidationError("--to: not a date") }; return t }
+        do {
+            let app = try Application(configuration: config, logger: Logger(label: "goldensignals.ingest"))
+            defer { app.close() }
+            guard let record = try app.symbols.find(symbol.uppercased()) else {
+                throw ValidationError("unknown symbol \(symbol.uppercased()); import or create it first")
+            }
+            let service = IngestService(app: app)
+            let now = Int64(Date().timeIntervalSince1970)
+            let start = try fromTs ?? service.start(for: record, timeframe: tf, now: now)
+            let result = try service.backfill(record, timeframe: tf, from: start, to: toTs ?? now)
+            print("\(record.symbol) \(tf.rawValue): \(result.bars) bars in \(result.chunks) chunks")
+        } catch let e as ValidationError { throw e } catch { throw fail(error) }
+    }
+}
+
+struct QualityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "quality", abstract: "Compute and print a symbol's data-quality report.")
+
+    @Argument(help: "The symbol.") var symbol: String
+    @Option(help: "Timeframe.") var timeframe: String = "1d"
+    @Option(help: "How many issues to list.") var issues: Int = 20
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let config = try common.configuration()
+        guard let tf = Timeframe(rawValue: timeframe) else { throw ValidationError("--timeframe must be one of \(Timeframe.allNames)") }
+        do {
+            let app = try Application(configuration: config, logger: Logger(label: "goldensignals.quality"))
+            defer { app.close() }
+            guard let record = try app.symbols.find(symbol.uppercased()) else { throw ValidationError("unknown symbol \(symbol.uppercased())") }
+            let report = try app.quality.refresh(record, timeframe: tf, trigger: "cli")
+            print(QualityText.render(report, symbol: record.symbol, timeframe: tf, maxIssues: issues))
+        } catch let e as ValidationError { throw e } catch { throw fail(error) }
+    }
+}
+
+/// A one-line progress bar on a terminal; nothing when output is not one.
+final class Progress {
+    let total: Int
+    let enabled: Bool
+
+    init(total: Int, enabled: Bool) {
+        self.total = total
+        self.enabled = enabled
+    }
+
+    func show(done: Int, label: String) {
+        guard enabled, total > 0 else { return }
+        let width = 30
+        let filled = width * done / total
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(bar) \(done)/\(total) \(label.suffix(40))\u{1B}[K".utf8))
+    }
+
+    func clear() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
