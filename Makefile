@@ -1,0 +1,63 @@
+# GoldenSignals — the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+SWIFT ?= swift
+PORT ?= 8080
+HOST ?= 127.0.0.1
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-quality clean
+
+## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
+run: deps build
+	.build/debug/goldensignals serve --demo --host $(HOST) --port $(PORT)
+
+## test: install what the tests need, start a throwaway PostgreSQL, run every test
+test: test-deps
+	@scripts/test-postgres.sh start >/dev/null
+	@$(MAKE) --no-print-directory test-swift test-restart test-openapi fuzz; \
+	  status=$$?; scripts/test-postgres.sh stop; exit $$status
+
+deps:
+	@scripts/install-deps.sh run
+
+test-deps:
+	@scripts/install-deps.sh test
+
+build:
+	$(SWIFT) build --product goldensignals
+
+release:
+	$(SWIFT) build -c release --product goldensignals
+
+# Every suite but the one that restarts PostgreSQL, which runs alone afterwards.
+test-swift:
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip DatabaseRestart
+
+test-restart:
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip-build --filter DatabaseRestart
+
+# The spec must be valid OpenAPI 3.1 (the route-by-route comparison is a Swift test).
+test-openapi:
+	@[ -x .build/pyenv/bin/openapi-spec-validator ] || { python3 -m venv .build/pyenv && .build/pyenv/bin/pip install -q openapi-spec-validator; }
+	.build/pyenv/bin/openapi-spec-validator openapi.yaml
+
+# A short libFuzzer run over the HTTP parser (Fuzz/README.md documents the long run).
+fuzz:
+	Fuzz/run.sh 30
+
+bench: bench-http bench-import bench-quality
+
+bench-http:
+	@scripts/install-deps.sh bench
+	Benchmarks/http/run.sh
+
+bench-import:
+	@scripts/test-postgres.sh start >/dev/null
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) run -c release --package-path Benchmarks ImportBench
+
+bench-quality:
+	$(SWIFT) run -c release --package-path Benchmarks QualityBench
+
+clean:
+	rm -rf .build Benchmarks/.build
