@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build with the Swift toolchain, run on slim Debian with only the runtime libraries.
-FROM swift:6.0-bookworm AS build
+FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
         pkg-config libpq-dev libcurl4-openssl-dev libssl-dev libnghttp2-dev \
     && rm -rf /var/lib/apt/lists/*

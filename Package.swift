@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "MarketTests", dependencies: ["Market", "HTTPClient", "HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "QualityTests", dependencies: ["Quality", "Market"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldenSignalsTests",
-                    dependencies: ["GoldenSignals", "HTTPServer", "Postgres", "Market", "Quality"],
+                    dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "Quality"],
                     swiftSettings: swiftSettings),
     ]
 )

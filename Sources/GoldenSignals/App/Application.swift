@@ -120,22 +120,31 @@ public final class Application: @unchecked Sendable {
         return router
     }
 
-    /// Serves until SIGTERM/SIGINT, then drains, stops background work and the embedded database.
-    public func serve(host: String, port: Int) throws {
+    /// Starts the HTTP server and background work without blocking.
+    /// - Returns: the port the server listens on (useful with port 0).
+    @discardableResult
+    public func start(host: String, port: Int) throws -> Int {
         var serverConfig = HTTPServerConfiguration()
         serverConfig.host = host
         serverConfig.port = port
         let server = HTTPServer(configuration: serverConfig, router: makeRouter(), logger: logger)
         try server.start()
-        server.installSignalHandlers()
-        logger.notice("GoldenSignals listening", metadata: ["address": "http://\(host):\(server.localPort)",
-                                                             "database": "\(embedded == nil ? "DATABASE_URL" : "embedded")"])
         let scheduler = IngestScheduler(app: self)
         lock.withLock {
             self.server = server
             self.scheduler = scheduler
         }
         scheduler.start()
+        logger.notice("GoldenSignals listening", metadata: ["address": "http://\(host):\(server.localPort)",
+                                                             "database": "\(embedded == nil ? "DATABASE_URL" : "embedded")"])
+        return server.localPort
+    }
+
+    /// Serves until SIGTERM/SIGINT, then drains, stops background work and the embedded database.
+    public func serve(host: String, port: Int) throws {
+        try start(host: host, port: port)
+        guard let server = lock.withLock({ self.server }) else { return }
+        server.installSignalHandlers()
         server.wait()
         logger.notice("shutting down")
         close()

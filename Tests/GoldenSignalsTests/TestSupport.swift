@@ -1,0 +1,79 @@
+import Foundation
+import GoldenSignals
+import HTTPClient
+import Logging
+import Postgres
+
+/// Paths of the repository and of the shared reference data beside it.
+enum Paths {
+    static let repository: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static let migrations = repository + "/migrations"
+    static let openAPI = repository + "/openapi.yaml"
+    static let sharedData = URL(fileURLWithPath: repository).deletingLastPathComponent().path + "/shared/data"
+    static func data(_ file: String) -> String { sharedData + "/" + file }
+}
+
+/// The test PostgreSQL server (started by `make test`), and a fresh database per caller.
+enum TestDatabase {
+    static let serverURL = ProcessInfo.processInfo.environment["GS_TEST_DATABASE_URL"]
+        ?? "postgresql://goldensignals@127.0.0.1:55432/goldensignals_test"
+
+    /// Creates an empty database with a unique name and returns its URL.
+    static func fresh(_ label: String = "app") throws -> String {
+        let name = "gs_\(label)_\(UInt32.random(in: 0...UInt32.max))_\(getpid())"
+        let admin = try PostgresConnection.connect(serverURL)
+        defer { admin.close() }
+        try admin.execute("CREATE DATABASE \(name)")
+        guard let slash = serverURL.lastIndex(of: "/") else { return serverURL }
+        return String(serverURL[..<slash]) + "/" + name
+    }
+}
+
+/// A running service on an ephemeral port against its own database.
+final class TestService: @unchecked Sendable {
+    let app: Application
+    let port: Int
+    let client = HTTPClient()
+
+    init(label: String = "app", databaseURL: String? = nil) throws {
+        var config = AppConfiguration()
+        config.databaseURL = try databaseURL ?? TestDatabase.fresh(label)
+        config.migrationsDirectory = Paths.migrations
+        config.openAPIPath = Paths.openAPI
+        config.ingestInterval = 0
+        config.poolSize = 6
+        config.poolAcquireTimeout = 1
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        app = try Application(configuration: config, logger: logger)
+        port = try app.start(host: "127.0.0.1", port: 0)
+    }
+
+    deinit { app.close() }
+
+    /// Sends a request to the live server.
+    func request(_ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []) throws -> HTTPClientResponse {
+        var r = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)", method: method, headers: headers,
+                                  body: body.map { Array($0.utf8) })
+        r.timeout = 10
+        return try client.send(r)
+    }
+
+    func get(_ path: String, headers: [(String, String)] = []) throws -> HTTPClientResponse {
+        try request("GET", path, headers: headers)
+    }
+
+    func postJSON(_ path: String, _ json: String) throws -> HTTPClientResponse {
+        try request("POST", path, body: json, headers: [("Content-Type", "application/json")])
+    }
+}
+
+extension HTTPClientResponse {
+    /// The body parsed as a JSON object (empty when it is not one).
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
+    }
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
