@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "goldensignals", targets: ["goldensignals"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .library(name: "Market", targets: ["Market"]),
         .library(name: "Quality", targets: ["Quality"]),
         .library(name: "GoldenSignals", targets: ["GoldenSignals"]),

@@ -24,6 +24,8 @@ let package = Package(
         // Import of every daily file against psql \copy of the same rows.
         .executableTarget(name: "ImportBench",
                           dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),
-                                         .product(name: "Market", package: "GoldenSignals")]),
+                                         .product(name: "Market", package: "GoldenSignals"),
+                                         .product(name: "Postgres", package: "GoldenSignals"),
+                                         .product(name: "HTTPClient", package: "GoldenSignals")]),
     ]
 )

@@ -1,1 +1,124 @@
-print("ImportBench: not written yet")
+// Import benchmark: every daily file in ../shared/data (about 68,000 bars) through our import
+// (parse, COPY into staging, one upsert, quality report) against `psql \copy` of the same rows into a
+// plain table, measured in the same run, rounds alternating. Then GET of 10,000 bars over HTTP.
+//   GS_TEST_DATABASE_URL=postgresql://… swift run -c release --package-path Benchmarks ImportBench
+import Foundation
+import GoldenSignals
+import HTTPClient
+import Logging
+import Market
+import Postgres
+
+let env = ProcessInfo.processInfo.environment
+let serverURL = env["GS_TEST_DATABASE_URL"] ?? "postgresql://goldensignals@127.0.0.1:55432/goldensignals_test"
+let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+let dataDir = repo.deletingLastPathComponent().appendingPathComponent("shared/data").path
+let dailyFiles: [(file: String, symbol: String)] = [
+    ("bluefin_AAPL.csv", "AAPL"), ("bluefin_JPM.csv", "JPM"), ("bluefin_MSFT.csv", "MSFT"), ("bluefin_PG.csv", "PG"),
+    ("bluefin_QQQ.csv", "QQQ"), ("bluefin_TSLA.csv", "TSLA"), ("bluefin_VIV.csv", "VIV"),
+    ("mplf_yahoofinance-SPY-20080101-20180101.csv", "SPY"), ("bt_orcl-1995-2014.txt", "ORCL"),
+    ("pta_SPY_D.csv", "SPYP"), ("bestdaybtc_BTC-USD.csv", "BTC-USD"),
+]
+let rounds = Int(env["ROUNDS"] ?? "5") ?? 5
+
+func freshDatabase(_ label: String) throws -> String {
+    let name = "gs_bench_\(label)_\(getpid())"
+    let admin = try PostgresConnection.connect(serverURL)
+    defer { admin.close() }
+    try admin.execute("DROP DATABASE IF EXISTS \(name)")
+    try admin.execute("CREATE DATABASE \(name)")
+    return String(serverURL[..<serverURL.lastIndex(of: "/")!]) + "/" + name
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+
+do {
+    let url = try freshDatabase("import")
+    var config = AppConfiguration()
+    config.databaseURL = url
+    config.migrationsDirectory = repo.appendingPathComponent("migrations").path
+    config.openAPIPath = repo.appendingPathComponent("openapi.yaml").path
+    config.ingestInterval = 0
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let app = try Application(configuration: config, logger: logger)
+    defer { app.close() }
+
+    // The same rows as plain CSV files for the psql reference.
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("gs-importbench-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+    var totalBars = 0
+    var plainFiles: [String] = []
+    for (file, _) in dailyFiles {
+        let bytes = [UInt8](FileManager.default.contents(atPath: dataDir + "/" + file)!)
+        let parsed = try OHLCVCSVReader.parse(bytes, options: CSVImportOptions(timeframe: .d1, localTimeZone: .utc))
+        totalBars += parsed.bars.count
+        var csv = ""
+        for b in parsed.bars { csv += "\(RFC3339.format(b.timestamp)),\(b.open),\(b.high),\(b.low),\(b.close),\(b.volume)\n" }
+        let path = tmp + "/" + file + ".plain.csv"
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        plainFiles.append(path)
+    }
+    let admin = try PostgresConnection.connect(url)
+    defer { admin.close() }
+    try admin.execute("CREATE TABLE plain_bars (ts timestamptz, open float8, high float8, low float8, close float8, volume float8)")
+
+    var ours: [Double] = [], reference: [Double] = []
+    for round in 0..<rounds {
+        // Ours: a fresh import each round (the symbols' bars are deleted first, so every row is an insert).
+        try admin.execute("DELETE FROM bars; DELETE FROM quality_reports")
+        ours.append(try seconds {
+            for (file, symbol) in dailyFiles {
+                _ = try app.imports.importFile(path: dataDir + "/" + file, symbol: NewSymbol(symbol: symbol, assetClass: .equity),
+                                               timeframe: .d1, timeZone: .utc)
+            }
+        })
+        // Reference: psql \copy of the same rows into a plain table.
+        try admin.execute("TRUNCATE plain_bars")
+        var script = ""
+        for path in plainFiles { script += "\\copy plain_bars FROM '\(path)' CSV\n" }
+        let scriptPath = tmp + "/copy.sql"
+        try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+        reference.append(try seconds {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+            p.arguments = [url, "-q", "-X", "-v", "ON_ERROR_STOP=1", "-f", scriptPath]
+            try p.run()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw NSError(domain: "psql failed", code: Int(p.terminationStatus)) }
+        })
+        print("round \(round + 1): ours \(String(format: "%.3f", ours.last!)) s, psql \\copy \(String(format: "%.3f", reference.last!)) s")
+    }
+    let o = median(ours), r = median(reference)
+    print("")
+    print("import of \(totalBars) daily bars from \(dailyFiles.count) files (median of \(rounds) rounds)")
+    print(String(format: "  ours (parse + COPY + upsert + quality report): %.3f s  %8.0f bars/s", o, Double(totalBars) / o))
+    print(String(format: "  psql \\copy into a plain table:                %.3f s  %8.0f bars/s", r, Double(totalBars) / r))
+    print(String(format: "  ratio ours/psql speed: %.2f  (target >= 0.5)", r / o))
+
+    // GET of 10,000 bars over HTTP (JSON), against the live service.
+    let port = try app.start(host: "127.0.0.1", port: 0)
+    let client = HTTPClient()
+    var gets: [Double] = []
+    var size = 0
+    for _ in 0..<30 {
+        gets.append(try seconds {
+            let resp = try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/market-data/AAPL?limit=10000"))
+            precondition(resp.status == 200)
+            size = resp.body.count
+        })
+    }
+    print(String(format: "GET /api/v1/market-data/AAPL?limit=10000 (%d KB): p50 %.1f ms, best %.1f ms  (target < 20 ms)",
+                 size / 1024, median(gets) * 1000, gets.min()! * 1000))
+    try? FileManager.default.removeItem(atPath: tmp)
+} catch {
+    FileHandle.standardError.write(Data("ImportBench failed: \(error)\n".utf8))
+    exit(1)
+}
