@@ -14,7 +14,7 @@ import Darwin
 /// 0.6 × 0.001 = 0.0006, while 10% of bars with High < Low costs 0.5 on that check alone (plus the
 /// range checks it usually brings). A check's status is `fail` when `10 × rate ≥ 0.1` (≥ 1% of
 /// bars) and its weight is positive, `warn` for any smaller or informational finding, else `pass`.
-/// See `Sources/Quality/README.md`.
+/// See the `Quality` documentation catalog (`Sources/Quality/Quality.docc/Quality.md`).
 public enum QualityChecker {
     /// The weight of each check in the score (0 = informational only).
     public static let weights: [String: Double] = Dictionary(uniqueKeysWithValues: Check.allCases.map { ($0.name, $0.weight) })
