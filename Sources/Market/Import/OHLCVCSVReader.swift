@@ -4,7 +4,7 @@
 /// (or separate `date` and `time` columns), `open`, `high`, `low`, `close` and optional `volume`
 /// (a file without one gets volume 0); other columns (`Adj Close`, `OpenInterest`, a pandas index)
 /// are ignored. Delimiter `,` `;` or tab (from the header); LF or CRLF; a final newline is optional;
-/// fields may be double-quoted. A header that lacks the `Time` name while every row has one more
+/// fields may be double-quoted (no delimiters inside quotes). A header that lacks the `Time` name while every row has one more
 /// field with a time after the date (backtrader's 1-minute files) is read as `Date,Time,…`.
 /// Dates: `YYYY-MM-DD` (or `/`), `YYYYMMDD`, `M/D/YYYY`, each with an optional ` H:MM[:SS[.f]]` or
 /// `THH:MM…` and an optional `Z` / `±HH:MM` offset; unix seconds (9–11 digits) or milliseconds
