@@ -190,13 +190,19 @@ public final class PostgresPool: @unchecked Sendable {
     /// (the server said goodbye or closed it), let libpq read it and see whether the connection survived.
     static func looksAlive(_ connection: PostgresConnection) -> Bool {
         guard connection.isHealthy, let pg = connection.pg else { return false }
-        var pfd = pollfd(fd: PQsocket(pg), events: Int16(POLLIN), revents: 0)
-        let ready = poll(&pfd, 1, 0)
-        if ready == 0 { return true }
-        if ready < 0 { return errno == EINTR }
-        if pfd.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { return false }
-        guard PQconsumeInput(pg) == 1 else { return false }
-        return PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE
+        // A goodbye (e.g. 57P01 "terminating connection") arrives before the EOF; libpq treats the former as a
+        // notice, so keep reading while there is input, up to a few rounds, until it sees the EOF or nothing is left.
+        for _ in 0..<4 {
+            var pfd = pollfd(fd: PQsocket(pg), events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 0)
+            if ready == 0 { return true }
+            if ready < 0 { return errno == EINTR }
+            if pfd.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { return false }
+            guard PQconsumeInput(pg) == 1, PQstatus(pg) == CONNECTION_OK, PQtransactionStatus(pg) == PQTRANS_IDLE else {
+                return false
+            }
+        }
+        return false // still receiving unexpected data: do not trust it
     }
 }
 
