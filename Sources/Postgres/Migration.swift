@@ -18,7 +18,8 @@ public struct Migration: Sendable, Hashable {
     public init(version: Int, name: String, fileName: String? = nil, sql: String, checksum: String? = nil) {
         self.version = version
         self.name = name
-        self.fileName = fileName ?? String(format: "%04d_%@.sql", version, name)
+        let digits = String(version)
+        self.fileName = fileName ?? String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "_" + name + ".sql"
         self.sql = sql
         self.checksum = checksum ?? Migrator.sha256Hex(Array(sql.utf8))
     }
