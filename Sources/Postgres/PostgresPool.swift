@@ -1,0 +1,228 @@
+public import Logging
+import CPostgres
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A bounded pool of connections for blocking callers: acquiring waits at most `acquireTimeout`, broken
+/// connections are dropped and replaced on demand, so the pool recovers by itself after a server restart.
+public final class PostgresPool: @unchecked Sendable {
+    private let conninfo: String
+    private let maxConnections: Int
+    private let acquireTimeout: Double
+    private let connectTimeout: Int
+    private let logger: Logger
+
+    private let condition = NSCondition()
+    // State below is guarded by `condition`.
+    private var idle: [PostgresConnection] = []
+    private var open = 0        // idle + in use + being opened
+    private var inUse = 0
+    private var waiting = 0
+    private var closed = false
+
+    /// A pool for `conninfo` (URL or key=value) that opens at most `maxConnections` connections lazily.
+    /// - Parameters:
+    ///   - acquireTimeout: seconds to wait for a free connection before throwing `.poolTimeout`.
+    ///   - connectTimeout: seconds before a connection attempt gives up (libpq's minimum is 2).
+    public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Double = 2.0,
+                logger: Logger = Logger(label: "postgres"), connectTimeout: Int = 2) {
+        precondition(maxConnections > 0, "maxConnections must be positive")
+        self.conninfo = conninfo
+        self.maxConnections = maxConnections
+        self.acquireTimeout = acquireTimeout
+        self.connectTimeout = connectTimeout
+        self.logger = logger
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Runs `body` with a connection to itself; a connection that broke during `body` is discarded, not reused.
+    /// - Throws: `.poolTimeout` when none is free in time, `.connectionFailed` when the server cannot be reached,
+    ///   `.poolClosed` after `shutdown()`, and whatever `body` throws.
+    public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try withConnection(timeout: acquireTimeout, body)
+    }
+
+    /// Runs `body` in a transaction on a pooled connection (ROLLBACK and rethrow when it throws).
+    @discardableResult
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try withConnection { try $0.transaction(body) }
+    }
+
+    /// Runs `SELECT 1`; returns false on any failure or when it takes longer than about `timeout` seconds.
+    public func ping(timeout: Double = 1.0) -> Bool {
+        let box = PingBox()
+        // A separate thread bounds the wait even if a connect or a query on a dead peer blocks in libpq.
+        let thread = Thread { [self] in
+            let ok = (try? self.withConnection(timeout: timeout) { connection in
+                try connection.query("SELECT 1").count == 1
+            }) ?? false
+            box.finish(ok)
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        return box.wait(timeout: timeout)
+    }
+
+    /// Connections open (idle, in use or being opened), idle, in use, and callers waiting for one.
+    public var statistics: (open: Int, idle: Int, inUse: Int, waiting: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (open, idle.count, inUse, waiting)
+    }
+
+    /// Closes idle connections, refuses new acquisitions, and closes in-use ones as they come back. Idempotent.
+    public func shutdown() {
+        condition.lock()
+        closed = true
+        let toClose = idle
+        idle.removeAll()
+        open -= toClose.count
+        condition.broadcast()
+        condition.unlock()
+        for connection in toClose { connection.close() }
+    }
+
+    // MARK: - Acquire and release
+
+    func withConnection<T>(timeout: Double, _ body: (PostgresConnection) throws -> T) throws -> T {
+        let connection = try acquire(timeout: timeout)
+        do {
+            let value = try body(connection)
+            release(connection)
+            return value
+        } catch {
+            release(connection)
+            throw error
+        }
+    }
+
+    private func acquire(timeout: Double) throws -> PostgresConnection {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        while true {
+            if closed {
+                condition.unlock()
+                throw PostgresError(code: .poolClosed)
+            }
+            if let connection = idle.popLast() {
+                inUse += 1
+                condition.unlock()
+                if Self.looksAlive(connection) { return connection }
+                logger.info("discarding broken idle PostgreSQL connection")
+                connection.close()
+                condition.lock()
+                inUse -= 1
+                open -= 1
+                continue
+            }
+            if open < maxConnections {
+                open += 1
+                inUse += 1
+                condition.unlock()
+                do {
+                    return try PostgresConnection.connect(conninfo, connectTimeout: connectTimeout)
+                } catch {
+                    condition.lock()
+                    open -= 1
+                    inUse -= 1
+                    condition.signal() // a waiter may try (and fail fast) itself
+                    condition.unlock()
+                    if let error = error as? PostgresError {
+                        logger.warning("PostgreSQL connect failed", metadata: ["error": "\(error.logDescription)"])
+                    }
+                    throw error
+                }
+            }
+            waiting += 1
+            let signalled = condition.wait(until: deadline)
+            waiting -= 1
+            if !signalled && idle.isEmpty && open >= maxConnections && !closed {
+                condition.unlock()
+                throw PostgresError(code: .poolTimeout, serverMessage: "no connection free within \(timeout) s")
+            }
+        }
+    }
+
+    private func release(_ connection: PostgresConnection) {
+        var reusable = connection.isHealthy
+        if reusable {
+            reusable = Self.resetForReuse(connection)
+        }
+        condition.lock()
+        inUse -= 1
+        let keep = reusable && !closed
+        if keep {
+            idle.append(connection)
+        } else {
+            open -= 1
+        }
+        condition.signal()
+        condition.unlock()
+        if !keep {
+            if !reusable { logger.debug("discarding PostgreSQL connection that broke or could not be reset") }
+            connection.close()
+        }
+    }
+
+    /// Leaves the connection as a fresh caller expects it: no open transaction, not listening.
+    private static func resetForReuse(_ connection: PostgresConnection) -> Bool {
+        do {
+            switch connection.transactionStatus {
+            case PQTRANS_IDLE: break
+            case PQTRANS_INTRANS, PQTRANS_INERROR: try connection.execute("ROLLBACK")
+            default: return false
+            }
+            if connection.isListening { try connection.unlisten() }
+            return connection.isHealthy
+        } catch {
+            return false
+        }
+    }
+
+    /// Cheap check of an idle connection: an idle socket should have nothing to read; if it has
+    /// (the server said goodbye or closed it), let libpq read it and see whether the connection survived.
+    static func looksAlive(_ connection: PostgresConnection) -> Bool {
+        guard connection.isHealthy, let pg = connection.pg else { return false }
+        // A goodbye (e.g. 57P01 "terminating connection") arrives before the EOF; libpq treats the former as a
+        // notice, so keep reading while there is input, up to a few rounds, until it sees the EOF or nothing is left.
+        for _ in 0..<4 {
+            var pfd = pollfd(fd: PQsocket(pg), events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 0)
+            if ready == 0 { return true }
+            if ready < 0 { return errno == EINTR }
+            if pfd.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { return false }
+            guard PQconsumeInput(pg) == 1, PQstatus(pg) == CONNECTION_OK, PQtransactionStatus(pg) == PQTRANS_IDLE else {
+                return false
+            }
+        }
+        return false // still receiving unexpected data: do not trust it
+    }
+}
+
+/// The outcome of a ping, handed from the ping thread to the waiting caller.
+private final class PingBox: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var result = false
+
+    func finish(_ ok: Bool) {
+        lock.lock()
+        result = ok
+        lock.unlock()
+        semaphore.signal()
+    }
+
+    func wait(timeout: Double) -> Bool {
+        guard semaphore.wait(timeout: .now() + timeout) == .success else { return false }
+        lock.lock()
+        defer { lock.unlock() }
+        return result
+    }
+}

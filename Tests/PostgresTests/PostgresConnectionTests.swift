@@ -1,0 +1,220 @@
+import Foundation
+import Postgres
+import Testing
+
+private struct Boom: Error {}
+
+@Suite struct PostgresConnectionTests {
+    @Test func connectsFromURLAndConninfo() throws {
+        let c = try TestDB.connect()
+        defer { c.close() }
+        #expect(c.isHealthy)
+        let components = try #require(URLComponents(string: TestDB.url))
+        let conninfo = "host=\(components.host!) port=\(components.port!) user=\(components.user!) dbname=\(components.path.dropFirst())"
+        let d = try PostgresConnection.connect(conninfo)
+        #expect(try d.query("SELECT current_database()").first?.decode(0, as: String.self) == String(components.path.dropFirst()))
+        d.close()
+        #expect(!d.isHealthy)
+        let error = #expect(throws: PostgresError.self) { try d.query("SELECT 1") }
+        #expect(error?.code == .connectionClosed)
+    }
+
+    @Test func refusedConnectionFailsFast() {
+        let start = Date()
+        let error = #expect(throws: PostgresError.self) {
+            try PostgresConnection.connect("postgresql://nobody@127.0.0.1:1/none")
+        }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.isConnectionProblem == true)
+        #expect(Date().timeIntervalSince(start) < 1)
+    }
+
+    @Test func silentServerHitsConnectTimeout() throws {
+        // A listening socket that never answers: the TCP handshake succeeds, the startup reply never comes.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        #expect(bound == 0)
+        #expect(listen(fd, 8) == 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = UInt16(bigEndian: address.sin_port)
+        let start = Date()
+        let error = #expect(throws: PostgresError.self) {
+            try PostgresConnection.connect("postgresql://nobody@127.0.0.1:\(port)/none", connectTimeout: 2)
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(error?.code == .connectionFailed)
+        #expect(elapsed >= 1.5 && elapsed < 4.5, "took \(elapsed) s")
+    }
+
+    @Test func serverErrorsKeepSQLStateButDescriptionLeaksNothing() throws {
+        let c = try TestDB.connect()
+        defer { c.close() }
+        try TestDB.withSchema(c) { _ in
+            try c.execute("CREATE TABLE accounts (email text PRIMARY KEY)")
+            try c.query("INSERT INTO accounts VALUES (\("secret@example.com"))")
+            let error = #expect(throws: PostgresError.self) {
+                try c.query("INSERT INTO accounts VALUES (\("secret@example.com"))")
+            }
+            let e = try #require(error)
+            #expect(e.code == .server)
+            #expect(e.sqlState == "23505")
+            #expect(e.serverDetail?.contains("secret@example.com") == true)
+            #expect(e.description == "database error (SQLSTATE 23505)")
+            #expect(!e.description.contains("secret") && !e.description.contains("INSERT"))
+            #expect(e.logDescription.contains("23505") && e.logDescription.contains("INSERT INTO accounts"))
+            #expect(!e.isConnectionProblem)
+            // The connection stays usable after a server error.
+            #expect(c.isHealthy)
+            #expect(try c.query("SELECT count(*) FROM accounts").first?.decode(0, as: Int.self) == 1)
+        }
+        let syntax = #expect(throws: PostgresError.self) { try c.query("SELEKT 1") }
+        #expect(syntax?.sqlState == "42601")
+    }
+
+    @Test func preparedStatementsAreCachedPerSQLText() throws {
+        let c = try TestDB.connect()
+        defer { c.close() }
+        for i in 0..<5 { #expect(try c.query("SELECT $1::int8 + 1", [i]).first?.decode(0, as: Int.self) == i + 1) }
+        let count = try c.query("SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", ["SELECT $1::int8 + 1"])
+        #expect(try count.first?.decode(0, as: Int.self) == 1)
+        // A statement deallocated behind our back is prepared again.
+        try c.execute("DEALLOCATE ALL")
+        #expect(try c.query("SELECT $1::int8 + 1", [41]).first?.decode(0, as: Int.self) == 42)
+    }
+
+    @Test func executeRunsSeveralStatementsAndAffectedRowsAreReported() throws {
+        let c = try TestDB.connect()
+        defer { c.close() }
+        try TestDB.withSchema(c) { _ in
+            try c.execute("CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 10)")
+            let updated = try c.query("UPDATE t SET x = x + 1 WHERE x > \(5)")
+            #expect(updated.affectedRows == 5)
+            #expect(updated.isEmpty)
+            let selected = try c.query("SELECT x FROM t ORDER BY x")
+            #expect(selected.count == 10)
+            #expect(try selected.map { try $0.decode(0, as: Int.self) } == [1, 2, 3, 4, 5, 7, 8, 9, 10, 11])
+        }
+    }
+
+    @Test func transactionCommitsAndRollsBackOnThrow() throws {
+        let c = try TestDB.connect()
+        defer { c.close() }
+        try TestDB.withSchema(c) { _ in
+            try c.execute("CREATE TABLE t (x int)")
+            try c.transaction { try $0.query("INSERT INTO t VALUES (\(1))") }
+            #expect(throws: Boom.self) {
+                try c.transaction { tx in
+                    try tx.query("INSERT INTO t VALUES (\(2))")
+                    throw Boom()
+                }
+            }
+            // A server error inside the body rolls back too.
+            #expect(throws: PostgresError.self) {
+                try c.transaction { tx in
+                    try tx.query("INSERT INTO t VALUES (\(3))")
+                    try tx.query("INSERT INTO t VALUES (\("not a number"))")
+                }
+            }
+            // A swallowed error makes the server turn COMMIT into ROLLBACK: that must not look like success.
+            let swallowed = #expect(throws: PostgresError.self) {
+                try c.transaction { tx in
+                    try tx.query("INSERT INTO t VALUES (\(4))")
+                    _ = try? tx.query("SELECT 1/0")
+                }
+            }
+            #expect(swallowed?.sqlState == "25P02")
+            // Nested transactions are savepoints: the inner one rolls back alone.
+            try c.transaction { tx in
+                try tx.query("INSERT INTO t VALUES (\(5))")
+                _ = try? tx.transaction { inner in
+                    try inner.query("INSERT INTO t VALUES (\(6))")
+                    throw Boom()
+                }
+            }
+            let values = try c.query("SELECT x FROM t ORDER BY x").map { try $0.decode(0, as: Int.self) }
+            #expect(values == [1, 5])
+        }
+    }
+
+    @Test func copyInLoads100kRows() throws {
+        let c = try TestDB.connect()
+        defer { c.close() }
+        try TestDB.withSchema(c) { _ in
+            try c.execute("CREATE TABLE bars (id int8, symbol text, price float8, note text)")
+            let rows = try c.copyIn("COPY bars (id, symbol, price, note) FROM STDIN") { writer in
+                for i in 0..<100_000 {
+                    try writer.appendRow([String(i), "SYM\(i % 100)", String(Double(i) / 4), i % 1000 == 0 ? nil : "a\tb\nc\\d\re"])
+                }
+            }
+            #expect(rows == 100_000)
+            let summary = try #require(try c.query("""
+                SELECT count(*), sum(id), count(note), max(price),
+                       bool_and(note = E'a\\tb\\nc\\\\d\\re') FROM bars
+                """).first)
+            #expect(try summary.decode(0, as: Int.self) == 100_000)
+            #expect(try summary.decode(1, as: Int.self) == 4_999_950_000)
+            #expect(try summary.decode(2, as: Int.self) == 99_900)
+            #expect(try summary.decode(3, as: Double.self) == 99_999.0 / 4)
+            #expect(try summary.decode(4, as: Bool.self))
+            // Raw pre-formatted lines.
+            let raw = try c.copyIn("COPY bars (id, symbol) FROM STDIN") { writer in
+                try writer.appendRaw(Array("-1\tRAW\n-2\tRAW\n".utf8))
+            }
+            #expect(raw == 2)
+        }
+    }
+
+    @Test func copyInAbortsOnThrowAndReportsBadData() throws {
+        let c = try TestDB.connect()
+        defer { c.close() }
+        try TestDB.withSchema(c) { _ in
+            try c.execute("CREATE TABLE t (x int)")
+            #expect(throws: Boom.self) {
+                try c.copyIn("COPY t FROM STDIN") { writer in
+                    try writer.appendRow(["1"])
+                    throw Boom()
+                }
+            }
+            let bad = #expect(throws: PostgresError.self) {
+                try c.copyIn("COPY t FROM STDIN") { writer in try writer.appendRow(["not a number"]) }
+            }
+            #expect(bad?.code == .copyFailed)
+            #expect(bad?.sqlState == "22P02")
+            #expect(c.isHealthy)
+            #expect(try c.query("SELECT count(*) FROM t").first?.decode(0, as: Int.self) == 0)
+            let wrong = #expect(throws: PostgresError.self) { try c.copyIn("SELECT 1") { _ in } }
+            #expect(wrong?.code == .badQuery)
+        }
+    }
+
+    @Test func listenNotifyRoundTrip() throws {
+        let listener = try TestDB.connect()
+        let sender = try TestDB.connect()
+        defer { listener.close(); sender.close() }
+        let channel = TestDB.unique("Chan nel")
+        try listener.listen(channel)
+        #expect(try listener.waitForNotifications(timeout: 0.1).isEmpty)
+        let start = Date()
+        try sender.notify(channel, payload: "hello 'world'")
+        try sender.notify(channel, payload: "")
+        var received: [PostgresNotification] = []
+        while received.count < 2, Date().timeIntervalSince(start) < 5 {
+            received += try listener.waitForNotifications(timeout: 5)
+        }
+        #expect(received.map(\.payload) == ["hello 'world'", ""])
+        #expect(received.allSatisfy { $0.channel == channel && $0.pid == sender.backendPID })
+        // Notifications sent in a rolled-back transaction never arrive.
+        _ = try? sender.transaction { tx in
+            try tx.notify(channel, payload: "rolled back")
+            throw Boom()
+        }
+        #expect(try listener.waitForNotifications(timeout: 0.3).isEmpty)
+    }
+}
