@@ -4,6 +4,26 @@
 import HTTPServer
 import Logging
 
+/// Keys encoded once.
+enum Keys {
+    static let id = JSONKey("id")
+    static let symbol = JSONKey("symbol")
+    static let assetClass = JSONKey("assetClass")
+    static let timeframe = JSONKey("timeframe")
+    static let side = JSONKey("side")
+    static let strategy = JSONKey("strategy")
+    static let score = JSONKey("score")
+    static let confidence = JSONKey("confidence")
+    static let entryPrice = JSONKey("entryPrice")
+    static let stopLoss = JSONKey("stopLoss")
+    static let takeProfit = JSONKey("takeProfit")
+    static let riskReward = JSONKey("riskReward")
+    static let generatedAt = JSONKey("generatedAt")
+    static let expiresAt = JSONKey("expiresAt")
+    static let active = JSONKey("active")
+    static let tags = JSONKey("tags")
+}
+
 /// One trading signal as the API returns it (identical fields and values in HTTPBenchHummingbird).
 struct Signal: Sendable {
     var id: String
@@ -25,22 +45,22 @@ struct Signal: Sendable {
 
     func write(to w: inout JSONWriter) {
         w.beginObject()
-        w.key("id"); w.string(id)
-        w.key("symbol"); w.string(symbol)
-        w.key("assetClass"); w.string(assetClass)
-        w.key("timeframe"); w.string(timeframe)
-        w.key("side"); w.string(side)
-        w.key("strategy"); w.string(strategy)
-        w.key("score"); w.number(score)
-        w.key("confidence"); w.number(confidence)
-        w.key("entryPrice"); w.number(entryPrice)
-        w.key("stopLoss"); w.number(stopLoss)
-        w.key("takeProfit"); w.number(takeProfit)
-        w.key("riskReward"); w.number(riskReward)
-        w.key("generatedAt"); w.string(generatedAt)
-        w.key("expiresAt"); w.string(expiresAt)
-        w.key("active"); w.bool(active)
-        w.key("tags")
+        w.key(Keys.id); w.string(id)
+        w.key(Keys.symbol); w.string(symbol)
+        w.key(Keys.assetClass); w.string(assetClass)
+        w.key(Keys.timeframe); w.string(timeframe)
+        w.key(Keys.side); w.string(side)
+        w.key(Keys.strategy); w.string(strategy)
+        w.key(Keys.score); w.number(score)
+        w.key(Keys.confidence); w.number(confidence)
+        w.key(Keys.entryPrice); w.number(entryPrice)
+        w.key(Keys.stopLoss); w.number(stopLoss)
+        w.key(Keys.takeProfit); w.number(takeProfit)
+        w.key(Keys.riskReward); w.number(riskReward)
+        w.key(Keys.generatedAt); w.string(generatedAt)
+        w.key(Keys.expiresAt); w.string(expiresAt)
+        w.key(Keys.active); w.bool(active)
+        w.key(Keys.tags)
         w.beginArray()
         for t in tags { w.string(t) }
         w.endArray()

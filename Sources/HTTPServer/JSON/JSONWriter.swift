@@ -47,6 +47,20 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
+    /// Writes a key encoded once in advance (for hot response types).
+    public mutating func key(_ key: JSONKey) {
+        separate()
+        bytes.append(contentsOf: key.encoded)
+        needsComma = false
+    }
+
+    /// Writes an already encoded JSON value (e.g. a cached fragment) as the next value.
+    public mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
     public mutating func string(_ value: String) {
         separate()
         appendQuoted(value)
@@ -131,27 +145,54 @@ public struct JSONWriter: Sendable {
         bytes.append(0x22)
         var copy = s
         copy.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return }
+            let count = utf8.count
             var runStart = 0
-            for i in 0..<utf8.count {
-                let b = utf8[i]
-                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-                if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-                runStart = i + 1
-                bytes.append(0x5C)
-                switch b {
-                case 0x22: bytes.append(0x22)
-                case 0x5C: bytes.append(0x5C)
-                case 0x0A: bytes.append(0x6E)
-                case 0x0D: bytes.append(0x72)
-                case 0x09: bytes.append(0x74)
-                case 0x08: bytes.append(0x62)
-                case 0x0C: bytes.append(0x66)
-                default:
-                    bytes.append(contentsOf: [0x75, 0x30, 0x30, Self.hex[Int(b >> 4)], Self.hex[Int(b & 0xF)]])
+            var i = 0
+            while i < count {
+                let b = base[i]
+                if b >= 0x20, b != 0x22, b != 0x5C {
+                    i += 1
+                    continue
                 }
+                if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
+                appendEscape(b)
+                i += 1
+                runStart = i
             }
-            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            if runStart < count { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
         }
         bytes.append(0x22)
+    }
+
+    private mutating func appendEscape(_ b: UInt8) {
+        bytes.append(0x5C)
+        switch b {
+        case 0x22: bytes.append(0x22)
+        case 0x5C: bytes.append(0x5C)
+        case 0x0A: bytes.append(0x6E)
+        case 0x0D: bytes.append(0x72)
+        case 0x09: bytes.append(0x74)
+        case 0x08: bytes.append(0x62)
+        case 0x0C: bytes.append(0x66)
+        default:
+            bytes.append(contentsOf: [0x75, 0x30, 0x30, Self.hex[Int(b >> 4)], Self.hex[Int(b & 0xF)]])
+        }
+    }
+
+    /// `"text"` with RFC 8259 escapes.
+    static func quoted(_ s: String) -> [UInt8] {
+        var w = JSONWriter(capacity: s.utf8.count + 2)
+        w.appendQuoted(s)
+        return w.bytes
+    }
+}
+
+/// An object key encoded once (`"name":`), for writers of hot response types.
+public struct JSONKey: Sendable {
+    let encoded: [UInt8]
+
+    public init(_ name: String) {
+        encoded = JSONWriter.quoted(name) + [0x3A]
     }
 }

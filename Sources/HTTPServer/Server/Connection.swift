@@ -191,8 +191,7 @@ final class Connection: @unchecked Sendable {
     func complete(_ response: Response) {
         guard phase == .processing else { return }
         let shouldClose = !keepAlive || loop.draining
-        var out = loop.scratch
-        out.removeAll(keepingCapacity: true)
+        var out = loop.takeScratch()
         let date = loop.dateField
         let noBody = ResponseSerializer.forbidsBody(response.status.code)
         switch response.body {
@@ -261,8 +260,7 @@ final class Connection: @unchecked Sendable {
 
     func streamWrite(_ bytes: [UInt8]) {
         guard phase == .streaming else { return }
-        var out = loop.scratch
-        out.removeAll(keepingCapacity: true)
+        var out = loop.takeScratch()
         if case .chunked = streamFraming {
             ResponseSerializer.appendHex(bytes.count, into: &out)
             out.append(0x0D)

@@ -46,6 +46,14 @@ final class EventLoop: @unchecked Sendable {
     private var nextSweep = 0.0
     private let onExit: @Sendable () -> Void
 
+    /// The reusable output buffer, emptied; give it back by assigning `scratch` (avoids copy-on-write).
+    func takeScratch() -> [UInt8] {
+        var buffer: [UInt8] = []
+        swap(&buffer, &scratch)
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
+    }
+
     init(index: Int, listenFD: Int32, context: ServerContext, onExit: @escaping @Sendable () -> Void) throws {
         self.index = index
         self.context = context
