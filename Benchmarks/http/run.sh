@@ -3,7 +3,7 @@
 # (GET /plaintext, GET /json), measured with wrk on loopback in alternating rounds.
 #
 #   Benchmarks/http/run.sh [rounds] [seconds]       defaults: 3 rounds of 10 s per cell
-#   env: CONNECTIONS="64 256"  PATHS="/plaintext /json"  THREADS=2  KEEP_STAGE=1
+#   env: CONNECTIONS="64 256"  PATHS="/plaintext /json"  THREADS=2  BENCH_STAGE=<dir for the staged copy>
 #
 # Prints requests/s, p50 and p99 per server (median over rounds), the our/Hummingbird ratios,
 # and each server's peak RSS (VmHWM). A benchmark, not a test: figures depend on the machine.
@@ -26,7 +26,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
 if [[ "$(basename "$repo")" == "GoldenSignals" ]]; then
     root="$repo"
 else
-    stage="${TMPDIR:-/tmp}/goldensignals-http-bench"
+    stage="${BENCH_STAGE:-${TMPDIR:-/tmp}/goldensignals-http-bench}"
     root="$stage/GoldenSignals"
     mkdir -p "$root"
     (cd "$repo" && tar --exclude=.build --exclude=.git --exclude=Fuzz -cf - .) | (cd "$root" && tar -xf -)

@@ -27,6 +27,8 @@ final class Connection: @unchecked Sendable {
     private var outputStart = 0
     private var readable = false
     private var peerClosed = false
+    /// The peer shut down its side (EPOLLRDHUP): reads go on until they return 0.
+    private var sawHangup = false
     private var driving = false
     /// When the first byte of the request being read arrived (0: none yet).
     private var requestStartedAt = 0.0
@@ -64,6 +66,7 @@ final class Connection: @unchecked Sendable {
         if events & Posix.EPOLLOUT != 0, outputStart < output.count {
             flush()
         }
+        if events & (Posix.EPOLLRDHUP | Posix.EPOLLHUP) != 0 { sawHangup = true }
         if events & (Posix.EPOLLIN | Posix.EPOLLRDHUP | Posix.EPOLLHUP) != 0 {
             readable = true
             if phase == .reading { drive() }
@@ -128,6 +131,9 @@ final class Connection: @unchecked Sendable {
                 if requestStartedAt == 0 { requestStartedAt = loop.now }
                 lastActivity = loop.now
                 input.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                // A short read drained the socket; with edge-triggered epoll, new data brings a
+                // new event, so the read that would only return EAGAIN is skipped.
+                if n < buffer.count, !sawHangup { readable = false }
             case .wouldBlock:
                 readable = false
             }
