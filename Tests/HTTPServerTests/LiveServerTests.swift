@@ -261,7 +261,10 @@ func makeLiveRouter(gate: Gate = Gate(), streamGone: ClosedFlag = ClosedFlag()) 
 
     @Test func fullWorkerQueueAnswers503AtOnce() throws {
         let gate = Gate()
-        let live = try LiveServer(router: makeLiveRouter(gate: gate)) {
+        let statuses = Trace()
+        let router = makeLiveRouter(gate: gate)
+        router.use(MetricsMiddleware { _, route, status, _ in statuses.add("\(route) \(status)") })
+        let live = try LiveServer(router: router) {
             $0.workerThreads = 1
             $0.workerQueueDepth = 1
         }
@@ -277,6 +280,7 @@ func makeLiveRouter(gate: Gate = Gate(), streamGone: ClosedFlag = ClosedFlag()) 
         #expect(refused?.status == 503)
         #expect(refused?.headers["Retry-After"] == "1")
         #expect(monotonicNow() - start < 0.5)
+        #expect(statuses.all == ["/block 503"])  // middleware sees the refusal
         // The connection stays usable: loop routes still answer.
         c.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(c.readResponse()?.text == "hello")

@@ -223,3 +223,40 @@ struct Tagging: Middleware {
         #expect(r.headers["Content-Type"] == "application/problem+json")
     }
 }
+
+@Suite struct StreamingTests {
+    @Test func serverSentEventFormat() {
+        let bytes = ServerSentEvent.format(data: "line1\nline2", event: "signal", id: "7")
+        #expect(String(decoding: bytes, as: UTF8.self) == "event: signal\nid: 7\ndata: line1\ndata: line2\n\n")
+        #expect(String(decoding: ServerSentEvent.comment("ping"), as: UTF8.self) == ": ping\n\n")
+    }
+
+    @Test func streamHandlerRunsInProcess() {
+        let router = Router()
+        router.get("/events") { _ in
+            .eventStream { writer in
+                for i in 1...3 { writer.write(ServerSentEvent.format(data: "\(i)")) }
+                writer.finish()
+            }
+        }
+        let response = router.respond(to: Request(method: .GET, target: "/events"))
+        #expect(response.headers["Content-Type"] == "text/event-stream")
+        guard case .stream(let produce) = response.body else {
+            Issue.record("expected a stream")
+            return
+        }
+        let collected = Trace()
+        let writer = ResponseStreamWriter(write: { collected.add(String(decoding: $0, as: UTF8.self)); return true },
+                                          finish: { collected.add("end") })
+        produce(writer)
+        #expect(collected.all == ["data: 1\n\n", "data: 2\n\n", "data: 3\n\n", "end"])
+        #expect(writer.isClosed)
+        #expect(!writer.write([1]))
+    }
+
+    @Test func writerStopsWhenTheSinkRefuses() {
+        let writer = ResponseStreamWriter(write: { _ in false })
+        #expect(!writer.write([1]))
+        #expect(writer.isClosed)
+    }
+}

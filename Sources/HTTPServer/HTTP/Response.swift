@@ -48,6 +48,12 @@ public final class ResponseStreamWriter: Sendable {
         self.sink = sink
     }
 
+    /// A writer that hands its bytes to closures, for running stream handlers without a
+    /// socket (in-process tests). `write` returning false ends the stream like a gone client.
+    public convenience init(write: @escaping @Sendable ([UInt8]) -> Bool, finish: @escaping @Sendable () -> Void = {}) {
+        self.init(sink: ClosureStreamSink(onWrite: write, onFinish: finish))
+    }
+
     /// Sends `bytes` as one chunk.
     /// - Returns: false once the client is gone (or the stream finished): stop producing.
     @discardableResult
@@ -87,4 +93,12 @@ final class ClosedFlag: @unchecked Sendable {
             return true
         }
     }
+}
+
+struct ClosureStreamSink: StreamSink {
+    let onWrite: @Sendable ([UInt8]) -> Bool
+    let onFinish: @Sendable () -> Void
+
+    func write(_ bytes: [UInt8]) -> Bool { onWrite(bytes) }
+    func finish() { onFinish() }
 }

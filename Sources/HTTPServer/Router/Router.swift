@@ -21,10 +21,12 @@ public final class Router: @unchecked Sendable {
     }
 
     /// What routing decided for a method and path.
-    enum Resolution {
+    enum Resolution: Sendable {
         case route(Route, parameters: [String: String])
         case notFound
         case methodNotAllowed(allow: String)
+        /// The worker queue is full: 503 with `Retry-After`.
+        case overloaded(Route, parameters: [String: String])
 
         /// The options governing body size and where the handler runs.
         var options: RouteOptions {
@@ -160,6 +162,13 @@ public final class Router: @unchecked Sendable {
             endpoint = { _ in Problem(status: .notFound).response() }
         case .methodNotAllowed(let allow):
             endpoint = { _ in Problem(status: .methodNotAllowed).response(headers: HTTPHeaders([("Allow", allow)])) }
+        case .overloaded(let route, let parameters):
+            request.pathParameters = parameters
+            request.routePattern = route.pattern
+            endpoint = { _ in
+                Problem(status: .serviceUnavailable, detail: "the server is busy; retry shortly")
+                    .response(headers: HTTPHeaders([("Retry-After", "1")]))
+            }
         }
         if middlewares.isEmpty { return endpoint(request) }
         do {

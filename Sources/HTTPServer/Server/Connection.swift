@@ -188,8 +188,12 @@ final class Connection: @unchecked Sendable {
             loop.execute { self.complete(response) }
         }
         if !accepted {
-            complete(Problem(status: .serviceUnavailable, detail: "the server is busy; retry shortly")
-                .response(headers: HTTPHeaders([("Retry-After", "1")])))
+            // Answered at once on the loop, through the middleware (so metrics and logs see it).
+            if case .route(let route, let parameters) = resolution {
+                complete(router.handle(request, resolution: .overloaded(route, parameters: parameters)))
+            } else {
+                complete(router.handle(request, resolution: resolution))
+            }
         }
     }
 
@@ -218,6 +222,7 @@ final class Connection: @unchecked Sendable {
                                           close: mustClose, http10KeepAlive: false, date: date, into: &out)
             write(out)
             loop.scratch = out
+            guard phase != .closed else { return }  // the write failed; there is no one to stream to
             if isHead || noBody {
                 finishResponse(close: mustClose)
                 return
