@@ -318,3 +318,59 @@ func makeLiveRouter(gate: Gate = Gate(), streamGone: ClosedFlag = ClosedFlag()) 
         #expect(gone.isSet)
     }
 }
+
+extension LiveServerTests {
+    @Test func stalledBodyGets408() throws {
+        let live = try LiveServer(router: makeLiveRouter()) { $0.headerTimeout = 0.3 }
+        defer { live.stop() }
+        let c = try live.connect()
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        #expect(c.readResponse()?.status == 408)
+        #expect(c.isClosedByPeer())
+    }
+
+    @Test func errorAfterAValidPipelinedRequestComesSecond() throws {
+        let live = try LiveServer(router: makeLiveRouter())
+        defer { live.stop() }
+        let c = try live.connect()
+        c.send("GET /sleep/30 HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nX\u{1}: y\r\n\r\n")
+        #expect(c.readResponse()?.text == "30")
+        #expect(c.readResponse()?.status == 400)
+        #expect(c.isClosedByPeer())
+    }
+
+    @Test func requestIDAndProblemOverTheWire() throws {
+        let router = makeLiveRouter()
+        router.use(RequestIDMiddleware())
+        let live = try LiveServer(router: router)
+        defer { live.stop() }
+        let c = try live.connect()
+        c.send("GET /missing HTTP/1.1\r\nHost: t\r\nX-Request-ID: req-42\r\n\r\n")
+        let r = try #require(c.readResponse())
+        #expect(r.status == 404)
+        #expect(r.headers["X-Request-ID"] == "req-42")
+        #expect(r.text == #"{"type":"about:blank","title":"Not Found","status":404}"#)
+        c.send("DELETE /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let r405 = try #require(c.readResponse())
+        #expect(r405.status == 405)
+        #expect(r405.headers["Allow"] == "GET, HEAD")
+    }
+
+    @Test func handlerHeadersCannotSplitTheResponse() throws {
+        let router = Router()
+        router.get("/inject", options: RouteOptions(runsOnLoop: true)) { _ in
+            var r = Response.text("ok")
+            r.headers.add("X-Evil", "a\r\nSet-Cookie: x=y")
+            r.headers.add("Content-Length", "999")
+            return r
+        }
+        let live = try LiveServer(router: router)
+        defer { live.stop() }
+        let c = try live.connect()
+        c.send("GET /inject HTTP/1.1\r\nHost: t\r\n\r\n")
+        let r = try #require(c.readResponse())
+        #expect(r.text == "ok")
+        #expect(r.headers["Set-Cookie"] == nil)
+        #expect(r.headers.values("Content-Length") == ["2"])
+    }
+}

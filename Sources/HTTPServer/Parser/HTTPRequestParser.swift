@@ -19,14 +19,14 @@ struct HTTPRequestParser {
         case error(HTTPParseError)
     }
 
-    private enum ChunkPhase {
+    enum ChunkPhase {
         case size
         case data(remaining: Int)
         case dataEnd
         case trailers(count: Int, bytes: Int)
     }
 
-    private enum State {
+    enum State {
         case head
         case bodyPending(BodyFraming)
         case fixedBody(remaining: Int)
@@ -35,9 +35,9 @@ struct HTTPRequestParser {
     }
 
     let limits: HTTPParserLimits
-    private var state: State = .head
-    private var body: [UInt8] = []
-    private var maxBodyBytes = Int.max
+    var state: State = .head
+    var body: [UInt8] = []
+    var maxBodyBytes = Int.max
     // Resumable scan of the head: bytes scanned, end of the request line, line count.
     private var scanned = 0
     private var requestLineEnd = -1
@@ -110,14 +110,14 @@ struct HTTPRequestParser {
         }
     }
 
-    private mutating func takeBody() -> [UInt8] {
+    mutating func takeBody() -> [UInt8] {
         let b = body
         body = []
         maxBodyBytes = Int.max
         return b
     }
 
-    private mutating func fail(_ error: HTTPParseError, _ consumed: Int = 0) -> (event: Event, consumed: Int) {
+    mutating func fail(_ error: HTTPParseError, _ consumed: Int = 0) -> (event: Event, consumed: Int) {
         state = .failed
         return (.error(error), consumed)
     }
@@ -267,13 +267,13 @@ struct HTTPRequestParser {
         return Self.interpret(method: method, target: target, minor: version.minor, headers: headers)
     }
 
-    private enum FieldResult {
+    enum FieldResult {
         case success((name: String, value: String))
         case failure(HTTPParseError)
     }
 
     /// field-name ":" OWS field-value OWS; no obs-fold, no whitespace before the colon.
-    private static func parseField(_ p: UnsafeBufferPointer<UInt8>, start: Int, end: Int) -> FieldResult {
+    static func parseField(_ p: UnsafeBufferPointer<UInt8>, start: Int, end: Int) -> FieldResult {
         let first = p[start]
         if first == 0x20 || first == 0x09 { return .failure(.badRequest("obsolete line folding")) }
         var i = start
@@ -355,148 +355,4 @@ struct HTTPRequestParser {
         return .success(ParsedRequestHead(method: method, target: target, minorVersion: minor, headers: headers,
                                           framing: framing, keepAlive: keepAlive, expectsContinue: expectsContinue))
     }
-
-    // MARK: Chunked body
-
-    private mutating func parseChunked(_ p: UnsafeBufferPointer<UInt8>, phase start: ChunkPhase) -> (event: Event, consumed: Int) {
-        var phase = start
-        var i = 0
-        let count = p.count
-        while true {
-            switch phase {
-            case .size:
-                guard let lf = Self.findLF(p, from: i, limit: limits.maxChunkLineBytes) else {
-                    if count - i > limits.maxChunkLineBytes { return fail(.badRequest("chunk size line too long"), i) }
-                    state = .chunked(phase)
-                    return (.needMore, i)
-                }
-                guard let size = Self.parseChunkSize(p, start: i, end: lf) else { return fail(.badRequest("invalid chunk size"), i) }
-                i = lf + 1
-                if size == 0 {
-                    phase = .trailers(count: 0, bytes: 0)
-                } else {
-                    if body.count + size > maxBodyBytes { return fail(.payloadTooLarge, i) }
-                    phase = .data(remaining: size)
-                }
-            case .data(let remaining):
-                let n = min(remaining, count - i)
-                if n > 0 { body.append(contentsOf: UnsafeBufferPointer(rebasing: p[i..<(i + n)])) }
-                i += n
-                if n < remaining {
-                    state = .chunked(.data(remaining: remaining - n))
-                    return (.needMore, i)
-                }
-                phase = .dataEnd
-            case .dataEnd:
-                if i >= count { state = .chunked(phase); return (.needMore, i) }
-                if p[i] == 0x0A {
-                    i += 1
-                } else if p[i] == 0x0D {
-                    if i + 1 >= count { state = .chunked(phase); return (.needMore, i) }
-                    guard p[i + 1] == 0x0A else { return fail(.badRequest("missing CRLF after chunk data"), i) }
-                    i += 2
-                } else {
-                    return fail(.badRequest("missing CRLF after chunk data"), i)
-                }
-                phase = .size
-            case .trailers(let fields, let bytes):
-                guard let lf = Self.findLF(p, from: i, limit: limits.maxHeaderBytes) else {
-                    if count - i + bytes > limits.maxHeaderBytes { return fail(.headerFieldsTooLarge, i) }
-                    state = .chunked(phase)
-                    return (.needMore, i)
-                }
-                var e = lf
-                if e > i, p[e - 1] == 0x0D { e -= 1 }
-                let lineBytes = lf + 1 - i
-                if e == i {
-                    i = lf + 1
-                    state = .head
-                    return (.body(takeBody()), i)
-                }
-                // Trailer fields are validated like header fields and then discarded.
-                if case .failure(let error) = Self.parseField(p, start: i, end: e) { return fail(error, i) }
-                if fields + 1 > limits.maxHeaderCount || bytes + lineBytes > limits.maxHeaderBytes {
-                    return fail(.headerFieldsTooLarge, i)
-                }
-                i = lf + 1
-                phase = .trailers(count: fields + 1, bytes: bytes + lineBytes)
-            }
-        }
-    }
-
-    private static func findLF(_ p: UnsafeBufferPointer<UInt8>, from: Int, limit: Int) -> Int? {
-        let end = min(p.count, from + limit + 1)
-        var i = from
-        while i < end {
-            if p[i] == 0x0A { return i }
-            i += 1
-        }
-        return nil
-    }
-
-    /// chunk-size [ BWS ";" chunk-ext ] CRLF; the extension is ignored.
-    private static func parseChunkSize(_ p: UnsafeBufferPointer<UInt8>, start: Int, end: Int) -> Int? {
-        var e = end
-        if e > start, p[e - 1] == 0x0D { e -= 1 }
-        var i = start
-        var size = 0
-        var digits = 0
-        while i < e, let v = hexValue(p[i]) {
-            digits += 1
-            if digits > 15 { return nil }  // would overflow what anyone may send
-            size = size << 4 | v
-            i += 1
-        }
-        guard digits > 0 else { return nil }
-        while i < e, p[i] == 0x20 || p[i] == 0x09 { i += 1 }
-        if i == e { return size }
-        guard p[i] == 0x3B else { return nil }
-        for k in (i + 1)..<e {
-            let b = p[k]
-            if (b < 0x20 && b != 0x09) || b == 0x7F { return nil }
-        }
-        return size
-    }
-}
-
-// MARK: Byte classes
-
-@inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-
-@inline(__always) func hexValue(_ b: UInt8) -> Int? {
-    switch b {
-    case 0x30...0x39: Int(b - 0x30)
-    case 0x41...0x46: Int(b - 0x41 + 10)
-    case 0x61...0x66: Int(b - 0x61 + 10)
-    default: nil
-    }
-}
-
-/// tchar (RFC 9110 §5.6.2).
-@inline(__always) func isTokenByte(_ b: UInt8) -> Bool {
-    switch b {
-    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
-    case 0x21, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x5E, 0x5F, 0x60, 0x7C, 0x7E: true
-    default: false
-    }
-}
-
-/// ASCII case-insensitive comparison with a lowercase literal.
-func asciiEqual<S: StringProtocol>(_ s: S, _ lower: StaticString) -> Bool {
-    let a = s.utf8
-    guard a.count == lower.utf8CodeUnitCount else { return false }
-    var p = lower.utf8Start
-    for c in a {
-        let l = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
-        if l != p.pointee { return false }
-        p += 1
-    }
-    return true
-}
-
-func trimOWS<S: StringProtocol>(_ s: S) -> String {
-    var u = Substring(s).utf8[...]
-    while let f = u.first, f == 0x20 || f == 0x09 { u = u.dropFirst() }
-    while let l = u.last, l == 0x20 || l == 0x09 { u = u.dropLast() }
-    return String(Substring(u))
 }
