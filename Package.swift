@@ -30,7 +30,7 @@ let package = Package(
 
         // Transport and clients.
         .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")],
-                swiftSettings: swiftSettings),
+                swiftSettings: swiftSettings + [.enableExperimentalFeature("Extern")]),  // @_extern(c): epoll, eventfd, accept4
         .target(name: "Postgres", dependencies: ["CPostgres", "COpenSSL", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),

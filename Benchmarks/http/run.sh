@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# HTTP benchmark: our HTTPServer against Hummingbird 2.28.1 serving identical routes
+# (GET /plaintext, GET /json), measured with wrk on loopback in alternating rounds.
+#
+#   Benchmarks/http/run.sh [rounds] [seconds]       defaults: 3 rounds of 10 s per cell
+#   env: CONNECTIONS="64 256"  PATHS="/plaintext /json"  THREADS=2  BENCH_STAGE=<dir for the staged copy>
+#
+# Prints requests/s, p50 and p99 per server (median over rounds), the our/Hummingbird ratios,
+# and each server's peak RSS (VmHWM). A benchmark, not a test: figures depend on the machine.
+set -euo pipefail
+
+rounds="${1:-3}"
+seconds="${2:-10}"
+connections="${CONNECTIONS:-64 256}"
+paths="${PATHS:-/plaintext /json}"
+threads="${THREADS:-2}"
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+ours_port=18080
+hb_port=18081
+
+command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
+
+# Benchmarks/Package.swift names the product package "GoldenSignals", and SwiftPM names a path
+# dependency after its directory. When the checkout is not called GoldenSignals (a worktree),
+# build from a staged copy that is.
+if [[ "$(basename "$repo")" == "GoldenSignals" ]]; then
+    root="$repo"
+else
+    stage="${BENCH_STAGE:-${TMPDIR:-/tmp}/goldensignals-http-bench}"
+    root="$stage/GoldenSignals"
+    mkdir -p "$root"
+    (cd "$repo" && tar --exclude=.build --exclude=.git --exclude=Fuzz -cf - .) | (cd "$root" && tar -xf -)
+fi
+pkg="$root/Benchmarks"
+
+echo "== building release binaries (Hummingbird takes minutes the first time)"
+swift build -c release --package-path "$pkg" --product HTTPBenchServer 2>&1 | tail -1
+swift build -c release --package-path "$pkg" --product HTTPBenchHummingbird 2>&1 | tail -1
+bin="$(swift build -c release --package-path "$pkg" --show-bin-path)"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+"$bin/HTTPBenchServer" --port "$ours_port" >/dev/null 2>&1 &
+ours_pid=$!; pids+=("$ours_pid")
+"$bin/HTTPBenchHummingbird" --port "$hb_port" >/dev/null 2>&1 &
+hb_pid=$!; pids+=("$hb_pid")
+
+for port in "$ours_port" "$hb_port"; do
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$port/plaintext" >/dev/null && break
+        sleep 0.1
+    done
+    curl -sf "http://127.0.0.1:$port/plaintext" >/dev/null || { echo "server on $port did not start" >&2; exit 1; }
+done
+echo "== /json sizes: ours $(curl -s http://127.0.0.1:$ours_port/json | wc -c) B, hummingbird $(curl -s http://127.0.0.1:$hb_port/json | wc -c) B"
+
+results="$(mktemp)"
+# Warm-up: both servers, every path, briefly.
+for port in "$ours_port" "$hb_port"; do
+    for path in $paths; do wrk -t"$threads" -c64 -d2s "http://127.0.0.1:$port$path" >/dev/null; done
+done
+
+for round in $(seq "$rounds"); do
+    for c in $connections; do
+        for path in $paths; do
+            # Alternate which server goes first in each round.
+            if (( round % 2 )); then order="ours hummingbird"; else order="hummingbird ours"; fi
+            for server in $order; do
+                port=$ours_port; [[ $server == hummingbird ]] && port=$hb_port
+                out="$(wrk -t"$threads" -c"$c" -d"${seconds}s" --latency "http://127.0.0.1:$port$path")"
+                rps="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
+                p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+                p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+                errors="$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' <<<"$out")"
+                echo "$round $server $c $path $rps $p50 $p99 ${errors:-}" >> "$results"
+                printf 'round %s  %-11s c=%-4s %-10s %10s req/s  p50 %-9s p99 %-9s %s\n' \
+                    "$round" "$server" "$c" "$path" "$rps" "$p50" "$p99" "${errors:-}"
+            done
+        done
+    done
+done
+
+ours_rss="$(awk '/VmHWM/ {print $2}' /proc/$ours_pid/status)"
+hb_rss="$(awk '/VmHWM/ {print $2}' /proc/$hb_pid/status)"
+
+python3 - "$results" "$ours_rss" "$hb_rss" <<'PY'
+import sys, statistics
+def ms(t):
+    for unit, f in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if t.endswith(unit):
+            return float(t[:-len(unit)]) * f
+    return float(t)
+rows = {}
+for line in open(sys.argv[1]):
+    r, server, c, path, rps, p50, p99 = line.split()[:7]
+    rows.setdefault((server, int(c), path), []).append((float(rps), ms(p50), ms(p99)))
+def med(server, c, path, i):
+    return statistics.median(x[i] for x in rows[(server, c, path)])
+print()
+print("median over rounds            ours                        hummingbird                 ours/hb")
+print("conns path        req/s     p50 ms   p99 ms     req/s     p50 ms   p99 ms     req/s   p99")
+for (server, c, path) in sorted(k for k in rows if k[0] == "ours"):
+    o = [med("ours", c, path, i) for i in range(3)]
+    h = [med("hummingbird", c, path, i) for i in range(3)]
+    print(f"{c:<5} {path:<10} {o[0]:>9.0f} {o[1]:>9.2f} {o[2]:>8.2f} {h[0]:>9.0f} {h[1]:>9.2f} {h[2]:>8.2f}   {o[0]/h[0]:>6.2f}x {o[2]/h[2]:>5.2f}")
+print(f"\npeak RSS (VmHWM): ours {int(sys.argv[2])/1024:.1f} MB, hummingbird {int(sys.argv[3])/1024:.1f} MB")
+PY
+rm -f "$results"

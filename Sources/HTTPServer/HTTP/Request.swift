@@ -1,0 +1,68 @@
+/// A request as handlers see it: the head, the complete body, and routing results.
+public struct Request: Sendable {
+    public let method: HTTPMethod
+    /// The request-target exactly as sent.
+    public let target: String
+    /// The percent-decoded path, without the query.
+    public let path: String
+    /// The decoded query parameters.
+    public let query: QueryParameters
+    public let headers: HTTPHeaders
+    public let body: [UInt8]
+    /// Values of the `{name}` segments of the matched route pattern.
+    public var pathParameters: [String: String]
+    /// The matched route pattern, e.g. `/api/v1/signals/{id}`; nil when nothing matched.
+    public var routePattern: String?
+    /// The request id (set by `RequestIDMiddleware`; empty otherwise).
+    public var requestID: String
+    /// The peer address as `host:port`.
+    public let remoteAddress: String
+
+    /// Creates a request, parsing path and query from `target`; for in-process tests too.
+    public init(method: HTTPMethod, target: String, headers: HTTPHeaders = .init(), body: [UInt8] = [],
+                remoteAddress: String = "127.0.0.1:0") {
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.body = body
+        self.remoteAddress = remoteAddress
+        let (path, rawQuery) = Request.splitTarget(target)
+        self.path = path
+        self.query = QueryParameters(parsing: rawQuery)
+        self.pathParameters = [:]
+        self.routePattern = nil
+        self.requestID = ""
+    }
+
+    init(method: HTTPMethod, target: String, path: String, rawQuery: String, headers: HTTPHeaders, body: [UInt8],
+         remoteAddress: String) {
+        self.method = method
+        self.target = target
+        self.path = path
+        self.query = QueryParameters(parsing: rawQuery)
+        self.headers = headers
+        self.body = body
+        self.remoteAddress = remoteAddress
+        self.pathParameters = [:]
+        self.routePattern = nil
+        self.requestID = ""
+    }
+
+    /// The decoded path and the raw query of a request-target (origin- or absolute-form).
+    static func splitTarget(_ target: String) -> (path: String, rawQuery: String) {
+        var rawPath = Substring(target)
+        var rawQuery = Substring("")
+        if let q = target.utf8.firstIndex(of: 0x3F) {
+            rawPath = target[..<q]
+            rawQuery = target[target.index(after: q)...]
+        }
+        if let hash = rawQuery.firstIndex(of: "#") { rawQuery = rawQuery[..<hash] }
+        if let hash = rawPath.firstIndex(of: "#") { rawPath = rawPath[..<hash] }
+        // absolute-form (RFC 9112 §3.2.2): keep only the path.
+        if rawPath.hasPrefix("http://") || rawPath.hasPrefix("https://"), let colon = rawPath.firstIndex(of: ":") {
+            let afterScheme = rawPath[rawPath.index(colon, offsetBy: 3)...]
+            rawPath = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
+        }
+        return (PercentDecoding.decode(rawPath, plusIsSpace: false), String(rawQuery))
+    }
+}

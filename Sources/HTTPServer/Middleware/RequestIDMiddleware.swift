@@ -1,0 +1,35 @@
+/// Gives every request an id: a sane incoming `X-Request-ID` is kept, otherwise a random one
+/// is generated; the id is echoed in the response's `X-Request-ID`.
+public struct RequestIDMiddleware: Middleware {
+    public init() {}
+
+    public func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
+        var request = request
+        if let incoming = request.headers["X-Request-ID"], Self.isAcceptable(incoming) {
+            request.requestID = incoming
+        } else {
+            request.requestID = Self.generate()
+        }
+        var response = try next(request)
+        response.headers.set("X-Request-ID", request.requestID)
+        return response
+    }
+
+    /// 1–128 characters from `[A-Za-z0-9._:-]`, so that the id cannot inject anything into logs.
+    static func isAcceptable(_ id: String) -> Bool {
+        let u = id.utf8
+        guard !u.isEmpty, u.count <= 128 else { return false }
+        return u.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == 0x2E || b == 0x5F || b == 0x3A || b == 0x2D
+        }
+    }
+
+    /// 128 random bits as 32 hex digits.
+    static func generate() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let hi = rng.next() as UInt64, lo = rng.next() as UInt64
+        let h = String(hi, radix: 16), l = String(lo, radix: 16)
+        return String(repeating: "0", count: 16 - h.count) + h + String(repeating: "0", count: 16 - l.count) + l
+    }
+}

@@ -1,0 +1,197 @@
+/// Maps method + path pattern to handlers, with `{name}` parameters, middleware, and error
+/// responses. Configure it before the server starts; it is read-only afterwards.
+public final class Router: @unchecked Sendable {
+    struct Route: Sendable {
+        let method: HTTPMethod
+        let pattern: String
+        let options: RouteOptions
+        let handler: Handler
+    }
+
+    private enum Segment {
+        case literal(String)
+        case parameter(String)
+    }
+
+    /// Routes of one pattern, by method.
+    private struct PatternRoutes {
+        let pattern: String
+        let segments: [Segment]
+        var methods: [HTTPMethod: Route] = [:]
+    }
+
+    /// What routing decided for a method and path.
+    enum Resolution: Sendable {
+        case route(Route, parameters: [String: String])
+        case notFound
+        case methodNotAllowed(allow: String)
+        /// The worker queue is full: 503 with `Retry-After`.
+        case overloaded(Route, parameters: [String: String])
+
+        /// The options governing body size and where the handler runs.
+        var options: RouteOptions {
+            if case .route(let r, _) = self { return r.options }
+            return Router.unmatchedOptions
+        }
+    }
+
+    static let unmatchedOptions = RouteOptions(runsOnLoop: true)
+
+    private var staticPatterns: [String: PatternRoutes] = [:]
+    private var dynamicPatterns: [PatternRoutes] = []
+    private var middlewares: [any Middleware] = []
+    private var order: [(method: HTTPMethod, pattern: String)] = []
+
+    public init() {}
+
+    /// Registers `handler` for `method` and `pattern` (segments like `{id}` capture a parameter).
+    public func add(_ method: HTTPMethod, _ pattern: String, options: RouteOptions = .init(), _ handler: @escaping Handler) {
+        let route = Route(method: method, pattern: pattern, options: options, handler: handler)
+        let segments: [Segment] = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
+            if $0.hasPrefix("{"), $0.hasSuffix("}"), $0.count > 2 { return .parameter(String($0.dropFirst().dropLast())) }
+            return .literal(String($0))
+        }
+        order.append((method, pattern))
+        if segments.allSatisfy({ if case .literal = $0 { true } else { false } }) {
+            staticPatterns[pattern, default: PatternRoutes(pattern: pattern, segments: segments)].methods[method] = route
+        } else if let i = dynamicPatterns.firstIndex(where: { $0.pattern == pattern }) {
+            dynamicPatterns[i].methods[method] = route
+        } else {
+            var p = PatternRoutes(pattern: pattern, segments: segments)
+            p.methods[method] = route
+            dynamicPatterns.append(p)
+        }
+    }
+
+    public func get(_ pattern: String, options: RouteOptions = .init(), _ handler: @escaping Handler) {
+        add(.GET, pattern, options: options, handler)
+    }
+
+    public func post(_ pattern: String, options: RouteOptions = .init(), _ handler: @escaping Handler) {
+        add(.POST, pattern, options: options, handler)
+    }
+
+    public func put(_ pattern: String, options: RouteOptions = .init(), _ handler: @escaping Handler) {
+        add(.PUT, pattern, options: options, handler)
+    }
+
+    public func patch(_ pattern: String, options: RouteOptions = .init(), _ handler: @escaping Handler) {
+        add(.PATCH, pattern, options: options, handler)
+    }
+
+    public func delete(_ pattern: String, options: RouteOptions = .init(), _ handler: @escaping Handler) {
+        add(.DELETE, pattern, options: options, handler)
+    }
+
+    /// Adds a middleware; the first added is the outermost. Middleware also wraps 404 and 405 answers.
+    public func use(_ middleware: any Middleware) {
+        middlewares.append(middleware)
+    }
+
+    /// The registered routes in registration order.
+    public var routes: [(method: HTTPMethod, pattern: String)] { order }
+
+    /// Dispatches a request in-process: routing, 404/405 with `Allow`, `HEAD` for `GET` routes
+    /// (no body, same headers), middleware, and errors as problem+json.
+    public func respond(to request: Request) -> Response {
+        let resolution = resolve(method: request.method, path: request.path)
+        var response = handle(request, resolution: resolution)
+        if request.method == .HEAD {
+            switch response.body {
+            case .bytes(let b):
+                if !response.headers.contains("Content-Length") { response.headers.set("Content-Length", String(b.count)) }
+                response.body = .empty
+            case .stream:
+                response.body = .empty
+            case .empty:
+                break
+            }
+        }
+        return response
+    }
+
+    // MARK: Internals used by the server
+
+    func resolve(method: HTTPMethod, path: String) -> Resolution {
+        var params: [String: String] = [:]
+        let candidate: PatternRoutes?
+        if let p = staticPatterns[path] {
+            candidate = p
+        } else {
+            candidate = matchDynamic(path, parameters: &params)
+        }
+        guard let routes = candidate else { return .notFound }
+        if let route = routes.methods[method] { return .route(route, parameters: params) }
+        if method == .HEAD, let route = routes.methods[.GET] { return .route(route, parameters: params) }
+        var allowed = Set(routes.methods.keys.map(\.rawValue))
+        if allowed.contains("GET") { allowed.insert("HEAD") }
+        return .methodNotAllowed(allow: allowed.sorted().joined(separator: ", "))
+    }
+
+    private func matchDynamic(_ path: String, parameters: inout [String: String]) -> PatternRoutes? {
+        guard !dynamicPatterns.isEmpty else { return nil }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        outer: for p in dynamicPatterns where p.segments.count == parts.count {
+            var found: [String: String] = [:]
+            for (segment, part) in zip(p.segments, parts) {
+                switch segment {
+                case .literal(let s): if s != part { continue outer }
+                case .parameter(let name):
+                    if part.isEmpty { continue outer }
+                    found[name] = String(part)
+                }
+            }
+            parameters = found
+            return p
+        }
+        return nil
+    }
+
+    /// Runs middleware and the handler (or the 404/405 answer); never throws.
+    func handle(_ request: Request, resolution: Resolution) -> Response {
+        var request = request
+        let endpoint: (Request) -> Response
+        switch resolution {
+        case .route(let route, let parameters):
+            request.pathParameters = parameters
+            request.routePattern = route.pattern
+            endpoint = { req in
+                do { return try route.handler(req) } catch { return Router.errorResponse(error) }
+            }
+        case .notFound:
+            endpoint = { _ in Problem(status: .notFound).response() }
+        case .methodNotAllowed(let allow):
+            endpoint = { _ in Problem(status: .methodNotAllowed).response(headers: HTTPHeaders([("Allow", allow)])) }
+        case .overloaded(let route, let parameters):
+            request.pathParameters = parameters
+            request.routePattern = route.pattern
+            endpoint = { _ in
+                Problem(status: .serviceUnavailable, detail: "the server is busy; retry shortly")
+                    .response(headers: HTTPHeaders([("Retry-After", "1")]))
+            }
+        }
+        if middlewares.isEmpty { return endpoint(request) }
+        do {
+            return try runMiddleware(0, request, endpoint)
+        } catch {
+            return Router.errorResponse(error)
+        }
+    }
+
+    private func runMiddleware(_ index: Int, _ request: Request, _ endpoint: (Request) -> Response) throws -> Response {
+        if index == middlewares.count { return endpoint(request) }
+        return try middlewares[index].handle(request) { try runMiddleware(index + 1, $0, endpoint) }
+    }
+
+    /// The response for a thrown error: its own problem if it is an `HTTPResponseError`, else a bare 500.
+    static func errorResponse(_ error: any Error) -> Response {
+        if let e = error as? any HTTPResponseError {
+            var problem = e.problem
+            problem.status = e.status.code
+            var response = problem.response(headers: e.headers)
+            response.status = e.status
+            return response
+        }
+        return Problem(status: .internalServerError).response()
+    }
+}

@@ -1,0 +1,387 @@
+import Glibc
+
+/// One client connection: reads and parses requests, runs them one at a time (so pipelined
+/// requests are answered in order), and writes responses. Only ever touched on its loop's
+/// thread; other threads reach it through `EventLoop.execute`.
+final class Connection: @unchecked Sendable {
+    enum Phase {
+        /// Reading (or parsing buffered bytes of) the next request.
+        case reading
+        /// A handler is running; no further request is parsed.
+        case processing
+        /// A `.stream` body is being produced.
+        case streaming
+        /// The last response is being flushed; then the connection closes.
+        case closing
+        case closed
+    }
+
+    let fd: Int32
+    let remoteAddress: String
+    unowned let loop: EventLoop
+    private(set) var phase = Phase.reading
+    private var parser: HTTPRequestParser
+    private var input: [UInt8] = []
+    private var inputStart = 0
+    private var output: [UInt8] = []
+    private var outputStart = 0
+    private var readable = false
+    private var peerClosed = false
+    /// The peer shut down its side (EPOLLRDHUP): reads go on until they return 0.
+    private var sawHangup = false
+    private var driving = false
+    /// When the first byte of the request being read arrived (0: none yet).
+    private var requestStartedAt = 0.0
+    private var lastActivity: Double
+
+    // The request in progress.
+    private var head: ParsedRequestHead?
+    private var resolution: Router.Resolution = .notFound
+    private var keepAlive = true
+    private var isHead = false
+    private var minorVersion = 1
+    private var streamWriter: ResponseStreamWriter?
+    private var streamFraming = ResponseSerializer.Framing.chunked
+
+    /// Output beyond which no more pipelined requests are parsed until the client reads.
+    private static let outputHighWater = 1 << 20
+    /// Output a stream may queue before its client counts as gone.
+    private static let streamOutputLimit = 8 << 20
+
+    init(fd: Int32, remoteAddress: String, loop: EventLoop) {
+        self.fd = fd
+        self.remoteAddress = remoteAddress
+        self.loop = loop
+        self.parser = HTTPRequestParser(limits: loop.context.configuration.parserLimits)
+        self.lastActivity = loop.now
+    }
+
+    // MARK: Events
+
+    func handleEvents(_ events: UInt32) {
+        if events & Posix.EPOLLERR != 0 {
+            close()
+            return
+        }
+        if events & Posix.EPOLLOUT != 0, outputStart < output.count {
+            flush()
+        }
+        if events & (Posix.EPOLLRDHUP | Posix.EPOLLHUP) != 0 { sawHangup = true }
+        if events & (Posix.EPOLLIN | Posix.EPOLLRDHUP | Posix.EPOLLHUP) != 0 {
+            readable = true
+            if phase == .reading { drive() }
+        }
+    }
+
+    /// Parses buffered requests and reads more, until it must wait for the socket or a handler.
+    private func drive() {
+        if driving { return }
+        driving = true
+        defer { driving = false }
+        while phase == .reading {
+            if output.count - outputStart > Self.outputHighWater { return }  // resumes in flush()
+            if inputStart < input.count {
+                let (event, consumed) = input.withUnsafeBufferPointer { buffer in
+                    parser.parse(UnsafeBufferPointer(rebasing: buffer[inputStart...]))
+                }
+                inputStart += consumed
+                switch event {
+                case .head(let head):
+                    onHead(head)
+                    continue
+                case .body(let body):
+                    if let head { dispatch(head, body: body) }
+                    continue
+                case .error(let error):
+                    respondToParseError(error)
+                    return
+                case .needMore:
+                    break
+                }
+            }
+            if inputStart == input.count {
+                if input.capacity > 64 * 1024 {
+                    input = []
+                } else {
+                    input.removeAll(keepingCapacity: true)
+                }
+                inputStart = 0
+            } else if inputStart > 16 * 1024 {
+                input.removeFirst(inputStart)
+                inputStart = 0
+            }
+            if peerClosed {
+                // End of stream in the middle of a request (or between requests): nothing to answer.
+                close()
+                return
+            }
+            guard readable else { return }
+            readMore()
+        }
+    }
+
+    private func readMore() {
+        let buffer = loop.readBuffer
+        do {
+            switch try Posix.read(fd, buffer) {
+            case .done(0):
+                peerClosed = true
+                readable = false
+            case .done(let n):
+                if requestStartedAt == 0 { requestStartedAt = loop.now }
+                lastActivity = loop.now
+                input.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                // A short read drained the socket; with edge-triggered epoll, new data brings a
+                // new event, so the read that would only return EAGAIN is skipped.
+                if n < buffer.count, !sawHangup { readable = false }
+            case .wouldBlock:
+                readable = false
+            }
+        } catch {
+            close()
+        }
+    }
+
+    // MARK: Requests
+
+    private func onHead(_ head: ParsedRequestHead) {
+        let method = HTTPMethod(rawValue: head.method)
+        let (path, _) = Request.splitTarget(head.target)
+        let resolution = loop.context.router.resolve(method: method, path: path)
+        if head.framing == .none {
+            self.head = head
+            self.resolution = resolution
+            dispatch(head, body: [])
+            return
+        }
+        if let error = parser.beginBody(maxBytes: resolution.options.maxBodyBytes) {
+            respondToParseError(error)
+            return
+        }
+        self.head = head
+        self.resolution = resolution
+        if head.expectsContinue, head.minorVersion == 1 {
+            write(ResponseSerializer.continueResponse)
+        }
+    }
+
+    private func dispatch(_ head: ParsedRequestHead, body: [UInt8]) {
+        phase = .processing
+        requestStartedAt = 0
+        keepAlive = head.keepAlive
+        minorVersion = head.minorVersion
+        isHead = head.method == "HEAD"
+        let method = HTTPMethod(rawValue: head.method)
+        let (path, query) = Request.splitTarget(head.target)
+        let request = Request(method: method, target: head.target, path: path, rawQuery: query,
+                              headers: HTTPHeaders(parsed: head.headers), body: body, remoteAddress: remoteAddress)
+        self.head = nil
+        let resolution = self.resolution
+        let router = loop.context.router
+        if resolution.options.runsOnLoop {
+            complete(router.handle(request, resolution: resolution))
+            return
+        }
+        let loop = self.loop
+        let accepted = loop.context.workers.submit { [self] in
+            let response = router.handle(request, resolution: resolution)
+            loop.execute { self.complete(response) }
+        }
+        if !accepted {
+            // Answered at once on the loop, through the middleware (so metrics and logs see it).
+            if case .route(let route, let parameters) = resolution {
+                complete(router.handle(request, resolution: .overloaded(route, parameters: parameters)))
+            } else {
+                complete(router.handle(request, resolution: resolution))
+            }
+        }
+    }
+
+    /// Writes the response to the request being processed (called on the loop).
+    func complete(_ response: Response) {
+        guard phase == .processing else { return }
+        let shouldClose = !keepAlive || loop.draining
+        var out = loop.takeScratch()
+        let date = loop.dateField
+        let noBody = ResponseSerializer.forbidsBody(response.status.code)
+        switch response.body {
+        case .empty:
+            let framing: ResponseSerializer.Framing = noBody ? .noBody
+                : (isHead && response.headers.contains("Content-Length")) ? .handlerLength : .length(0)
+            ResponseSerializer.appendHead(status: response.status, headers: response.headers, framing: framing,
+                                          close: shouldClose, http10KeepAlive: minorVersion == 0, date: date, into: &out)
+        case .bytes(let bytes):
+            ResponseSerializer.appendHead(status: response.status, headers: response.headers,
+                                          framing: noBody ? .noBody : .length(bytes.count),
+                                          close: shouldClose, http10KeepAlive: minorVersion == 0, date: date, into: &out)
+            if !isHead, !noBody { out.append(contentsOf: bytes) }
+        case .stream(let produce):
+            let framing: ResponseSerializer.Framing = noBody ? .noBody : minorVersion == 0 ? .untilClose : .chunked
+            let mustClose = shouldClose || minorVersion == 0
+            ResponseSerializer.appendHead(status: response.status, headers: response.headers, framing: framing,
+                                          close: mustClose, http10KeepAlive: false, date: date, into: &out)
+            write(out)
+            loop.scratch = out
+            guard phase != .closed else { return }  // the write failed; there is no one to stream to
+            if isHead || noBody {
+                finishResponse(close: mustClose)
+                return
+            }
+            keepAlive = !mustClose
+            streamFraming = framing
+            phase = .streaming
+            let writer = ResponseStreamWriter(sink: ConnectionStreamSink(connection: self, loop: loop))
+            streamWriter = writer
+            let started = loop.context.workers.submit(force: true) { produce(writer) }
+            if !started { close() }  // only when the pool has stopped
+            return
+        }
+        write(out)
+        loop.scratch = out
+        finishResponse(close: shouldClose)
+    }
+
+    private func finishResponse(close: Bool) {
+        guard phase != .closed else { return }
+        if close {
+            phase = .closing
+            if outputStart == output.count { self.close() }
+            return
+        }
+        phase = .reading
+        if inputStart < input.count { requestStartedAt = loop.now }
+        lastActivity = loop.now
+        drive()
+    }
+
+    private func respondToParseError(_ error: HTTPParseError) {
+        let status = HTTPStatus(error.statusCode)
+        respondAndClose(Problem(status: status, detail: error.detail).response())
+    }
+
+    private func respondAndClose(_ response: Response) {
+        phase = .processing
+        keepAlive = false
+        isHead = false
+        minorVersion = 1
+        complete(response)
+    }
+
+    // MARK: Streams
+
+    func streamWrite(_ bytes: [UInt8]) {
+        guard phase == .streaming else { return }
+        var out = loop.takeScratch()
+        if case .chunked = streamFraming {
+            ResponseSerializer.appendHex(bytes.count, into: &out)
+            out.append(0x0D)
+            out.append(0x0A)
+            out.append(contentsOf: bytes)
+            out.append(0x0D)
+            out.append(0x0A)
+        } else {
+            out.append(contentsOf: bytes)
+        }
+        write(out)
+        loop.scratch = out
+        if output.count - outputStart > Self.streamOutputLimit { close() }
+    }
+
+    func streamFinish() {
+        guard phase == .streaming else { return }
+        if case .chunked = streamFraming { write(ResponseSerializer.lastChunk) }
+        streamWriter = nil
+        phase = .processing
+        finishResponse(close: !keepAlive || loop.draining)
+    }
+
+    // MARK: Output
+
+    /// Sends at once what the socket takes; keeps the rest for `EPOLLOUT`.
+    private func write(_ bytes: [UInt8]) {
+        guard phase != .closed, !bytes.isEmpty else { return }
+        if outputStart < output.count {
+            output.append(contentsOf: bytes)
+            return
+        }
+        let sent = send(bytes, from: 0)
+        if sent < 0 { return }
+        if sent < bytes.count {
+            output.removeAll(keepingCapacity: true)
+            outputStart = 0
+            output.append(contentsOf: bytes[sent...])
+        }
+    }
+
+    /// Returns the bytes sent, or -1 after closing on error.
+    private func send(_ bytes: [UInt8], from start: Int) -> Int {
+        var offset = start
+        while offset < bytes.count {
+            let result = bytes.withUnsafeBytes { raw in
+                Result { try Posix.send(fd, UnsafeRawBufferPointer(rebasing: raw[offset...])) }
+            }
+            switch result {
+            case .success(.done(let n)):
+                offset += n
+                lastActivity = loop.now
+            case .success(.wouldBlock):
+                return offset - start
+            case .failure:
+                close()
+                return -1
+            }
+        }
+        return offset - start
+    }
+
+    private func flush() {
+        let sent = send(output, from: outputStart)
+        if sent < 0 { return }
+        outputStart += sent
+        guard outputStart == output.count else { return }
+        if output.capacity > 256 * 1024 { output = [] } else { output.removeAll(keepingCapacity: true) }
+        outputStart = 0
+        switch phase {
+        case .closing: close()
+        case .reading: drive()
+        default: break
+        }
+    }
+
+    // MARK: Lifecycle
+
+    func checkTimeouts(now: Double, headerTimeout: Double, idleTimeout: Double, draining: Bool) {
+        switch phase {
+        case .reading:
+            let pendingOutput = outputStart < output.count
+            if requestStartedAt > 0 {
+                // A head not complete in time, or a body that stalls for as long: 408.
+                let stalled = parser.isReadingBody ? now - lastActivity > headerTimeout : now - requestStartedAt > headerTimeout
+                if stalled {
+                    respondAndClose(Problem(status: .requestTimeout, detail: "request not received in time").response())
+                }
+            } else if draining && !pendingOutput {
+                close()
+            } else if now - lastActivity > idleTimeout {
+                close()
+            }
+        case .streaming:
+            if draining { close() }
+        case .closing:
+            if now - lastActivity > idleTimeout { close() }
+        case .processing, .closed:
+            break
+        }
+    }
+
+    func close() {
+        guard phase != .closed else { return }
+        phase = .closed
+        streamWriter?.markClosed()
+        streamWriter = nil
+        Glibc.close(fd)
+        loop.removeConnection(fd)
+        input = []
+        output = []
+    }
+}

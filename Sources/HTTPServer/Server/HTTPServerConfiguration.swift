@@ -1,0 +1,40 @@
+import Glibc
+
+/// Where and how the server runs.
+public struct HTTPServerConfiguration: Sendable {
+    /// The address to bind (numeric).
+    public var host: String = "127.0.0.1"
+    /// The port to bind; 0 picks an ephemeral port (see `HTTPServer.localPort`).
+    public var port: Int = 8080
+    /// Event loop threads; one per core by default.
+    public var eventLoops: Int = HTTPServerConfiguration.cores
+    /// Threads for handlers that may block (database work).
+    public var workerThreads: Int = 16
+    /// Requests waiting for a worker beyond which new ones are answered 503 at once.
+    public var workerQueueDepth: Int = 1024
+    /// Seconds a request head (or a stalled body) may take before 408 and close.
+    public var headerTimeout: Double = 10
+    /// Seconds an idle keep-alive connection is kept.
+    public var idleTimeout: Double = 60
+    /// Seconds a graceful shutdown waits for requests in flight.
+    public var shutdownDeadline: Double = 10
+    /// Open connections beyond which new ones are closed at once.
+    public var maxConnections: Int = 16_384
+    /// The largest request line (414 beyond).
+    public var maxRequestLineBytes: Int = 8 * 1024
+    /// The largest header section (431 beyond).
+    public var maxHeaderBytes: Int = 16 * 1024
+    /// The most header fields (431 beyond).
+    public var maxHeaderCount: Int = 100
+
+    /// The defaults above.
+    public init() {}
+
+    /// Online CPU cores.
+    public static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    var parserLimits: HTTPParserLimits {
+        HTTPParserLimits(maxRequestLineBytes: maxRequestLineBytes, maxHeaderBytes: maxHeaderBytes,
+                         maxHeaderCount: maxHeaderCount)
+    }
+}

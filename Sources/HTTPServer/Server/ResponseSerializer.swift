@@ -1,0 +1,100 @@
+/// Writes status line and header fields; framing headers are the server's, not the handler's.
+enum ResponseSerializer {
+    /// How the body that follows the head is framed.
+    enum Framing {
+        case length(Int)
+        case chunked
+        /// HTTP/1.0 streaming: the body ends when the connection closes.
+        case untilClose
+        /// 1xx, 204, 304: no body and no framing fields.
+        case noBody
+        /// A `HEAD` answer to an empty body whose handler set its own `Content-Length`.
+        case handlerLength
+    }
+
+    static func appendHead(status: HTTPStatus, headers: HTTPHeaders, framing: Framing, close: Bool,
+                           http10KeepAlive: Bool, date: [UInt8], into out: inout [UInt8]) {
+        out.append(contentsOf: statusLine(status))
+        for (name, value) in headers {
+            switch name.utf8.count {
+            case 14 where asciiEqual(name, "content-length"):
+                if case .handlerLength = framing {} else { continue }
+            case 17 where asciiEqual(name, "transfer-encoding"): continue
+            case 10 where asciiEqual(name, "connection"): continue
+            case 4 where asciiEqual(name, "date"): continue
+            default: break
+            }
+            // Never let a handler's value split the response.
+            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte),
+                  !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { continue }
+            out.append(contentsOf: name.utf8)
+            out.append(0x3A)
+            out.append(0x20)
+            out.append(contentsOf: value.utf8)
+            out.append(0x0D)
+            out.append(0x0A)
+        }
+        out.append(contentsOf: date)
+        switch framing {
+        case .length(let n):
+            out.append(contentsOf: contentLengthPrefix)
+            appendDecimal(n, into: &out)
+            out.append(0x0D)
+            out.append(0x0A)
+        case .chunked:
+            out.append(contentsOf: chunkedField)
+        case .untilClose, .noBody, .handlerLength:
+            break
+        }
+        if close {
+            out.append(contentsOf: connectionClose)
+        } else if http10KeepAlive {
+            out.append(contentsOf: connectionKeepAlive)
+        }
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
+    /// Whether a status forbids a body (RFC 9110 §6.4.1).
+    static func forbidsBody(_ code: Int) -> Bool {
+        code < 200 || code == 204 || code == 304
+    }
+
+    static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
+        if value < 10 {
+            out.append(UInt8(value) + 0x30)
+            return
+        }
+        var digits: [UInt8] = []
+        var v = value
+        while v > 0 {
+            digits.append(UInt8(v % 10) + 0x30)
+            v /= 10
+        }
+        out.append(contentsOf: digits.reversed())
+    }
+
+    static func appendHex(_ value: Int, into out: inout [UInt8]) {
+        let hex: StaticString = "0123456789abcdef"
+        var shift = (Int.bitWidth - value.leadingZeroBitCount + 3) / 4 * 4 - 4
+        if shift < 0 { shift = 0 }
+        while shift >= 0 {
+            out.append(hex.utf8Start[(value >> shift) & 0xF])
+            shift -= 4
+        }
+    }
+
+    private static let contentLengthPrefix = Array("Content-Length: ".utf8)
+    private static let chunkedField = Array("Transfer-Encoding: chunked\r\n".utf8)
+    private static let connectionClose = Array("Connection: close\r\n".utf8)
+    private static let connectionKeepAlive = Array("Connection: keep-alive\r\n".utf8)
+    static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    static let lastChunk = Array("0\r\n\r\n".utf8)
+    private static let okLine = Array("HTTP/1.1 200 OK\r\n".utf8)
+
+    private static func statusLine(_ status: HTTPStatus) -> [UInt8] {
+        if status.code == 200, status.reason == "OK" { return okLine }
+        let reason = status.reason.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) ? "" : status.reason
+        return Array("HTTP/1.1 \(status.code) \(reason)\r\n".utf8)
+    }
+}

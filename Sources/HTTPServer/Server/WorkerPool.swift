@@ -1,0 +1,73 @@
+/// A fixed set of threads running blocking handlers, fed by a bounded queue.
+///
+/// `submit` never blocks: when the queue is full it refuses, and the server answers 503.
+final class WorkerPool: @unchecked Sendable {
+    typealias Job = @Sendable () -> Void
+
+    private let lock = ConditionLock()
+    private var queue: [Job?] = []
+    private var head = 0
+    private let threadCount: Int
+    private let depth: Int
+    private var stopping = false
+    private var alive = 0
+
+    init(threads: Int, queueDepth: Int) {
+        threadCount = max(1, threads)
+        depth = max(1, queueDepth)
+    }
+
+    func start() {
+        lock.withLock { alive = threadCount }
+        for i in 0..<threadCount {
+            Posix.startThread(name: "http-worker-\(i)") { [self] in run() }
+        }
+    }
+
+    /// Queues a job; false when `depth` jobs are already waiting (unless `force`) or the pool stopped.
+    func submit(force: Bool = false, _ job: @escaping Job) -> Bool {
+        lock.lock()
+        if stopping || (!force && queue.count - head >= depth) {
+            lock.unlock()
+            return false
+        }
+        queue.append(job)
+        lock.unlock()
+        lock.signal()
+        return true
+    }
+
+    /// The number of jobs waiting (not running).
+    var queued: Int { lock.withLock { queue.count - head } }
+
+    private func run() {
+        while true {
+            lock.lock()
+            while head == queue.count, !stopping { lock.wait() }
+            if head == queue.count {
+                alive -= 1
+                lock.unlock()
+                lock.broadcast()
+                return
+            }
+            let job = queue[head]!
+            queue[head] = nil
+            head += 1
+            if head > 1024, head * 2 > queue.count {
+                queue.removeFirst(head)
+                head = 0
+            }
+            lock.unlock()
+            job()
+        }
+    }
+
+    /// Lets queued jobs finish, then stops the threads; gives up waiting at `deadline` (monotonic seconds).
+    func shutdown(deadline: Double) {
+        lock.lock()
+        stopping = true
+        lock.broadcast()
+        while alive > 0, monotonicNow() < deadline { lock.wait(untilMonotonic: deadline) }
+        lock.unlock()
+    }
+}
