@@ -4,7 +4,7 @@ import Postgres
 
 /// Database trouble as a client sees it: 503 with Retry-After when the database cannot be reached
 /// or the pool is exhausted, a bare 500 otherwise. Neither carries SQL or data.
-extension PostgresError: @retroactive HTTPResponseError {
+extension PostgresError: HTTPResponseError {
     public var status: HTTPStatus {
         isConnectionProblem || code == .poolTimeout || code == .poolClosed ? .serviceUnavailable : .internalServerError
     }

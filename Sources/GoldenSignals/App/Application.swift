@@ -164,7 +164,7 @@ public final class Application: @unchecked Sendable {
     }
 
     /// Migration state: (applied, pending), read from the database.
-    func migrationCounts() throws -> (applied: Int, pending: Int) {
+    public func migrationCounts() throws -> (applied: Int, pending: Int) {
         try pool.withConnection { conn in
             let status = try migrator.status(on: conn)
             let pending = status.filter { if case .pending = $0.state { true } else { false } }.count

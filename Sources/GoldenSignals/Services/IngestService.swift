@@ -7,6 +7,8 @@ import Postgres
 public struct IngestService: Sendable {
     let app: Application
 
+    public init(app: Application) { self.app = app }
+
     /// Fetches `[from, to]` for a symbol from the providers configured for its asset class.
     /// - Returns: bars written and chunks fetched.
     public func backfill(_ symbol: SymbolRecord, timeframe: Timeframe, from: Int64, to: Int64) throws -> (bars: Int, chunks: Int) {
@@ -22,7 +24,7 @@ public struct IngestService: Sendable {
     }
 
     /// Where a scheduled run starts: after the checkpoint, else after the newest bar, else a year back.
-    func start(for symbol: SymbolRecord, timeframe: Timeframe, now: Int64) throws -> Int64 {
+    public func start(for symbol: SymbolRecord, timeframe: Timeframe, now: Int64) throws -> Int64 {
         if let cp = try app.checkpoints.checkpoint(symbol: symbol.symbol, timeframe: timeframe) { return cp + 1 }
         if let latest = try app.bars.latestTimestamp(symbolID: symbol.id, timeframe: timeframe) { return latest + 1 }
         return now - 365 * 86_400

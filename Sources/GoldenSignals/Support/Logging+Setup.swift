@@ -25,16 +25,15 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
-        var fields: [String: String] = [:]
-        for (k, v) in metadata { fields[k] = "\(v)" }
-        for (k, v) in explicit ?? [:] { fields[k] = "\(v)" }
-        var object: [String: Any] = fields
+    public func log(event: LogEvent) {
+        var object: [String: Any] = [:]
+        for (k, v) in metadata { object[k] = "\(v)" }
+        for (k, v) in event.metadata ?? [:] { object[k] = "\(v)" }
+        if let error = event.error { object["error"] = "\(error)" }
         object["ts"] = ISO8601DateFormatter().string(from: Date())
-        object["level"] = level.rawValue
+        object["level"] = event.level.rawValue
         object["label"] = label
-        object["message"] = message.description
+        object["message"] = event.message.description
         guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         data.append(10)
         FileHandle.standardError.write(data)
