@@ -24,7 +24,8 @@ import Testing
         let again = try s.app.imports.importFile(path: Paths.data(file), symbol: NewSymbol(symbol: symbol, assetClass: .equity),
                                                  timeframe: .d1, timeZone: .utc)
         #expect(again.inserted == 0 && again.updated == 0 && again.unchanged == bars)
-        let stored = try s.app.bars.all(symbolID: try #require(s.app.symbols.find(symbol)).id, timeframe: .d1)
+        let record = try s.app.symbols.find(symbol)
+        let stored = try s.app.bars.all(symbolID: try #require(record).id, timeframe: .d1)
         #expect(stored.count == bars)
     }
 
