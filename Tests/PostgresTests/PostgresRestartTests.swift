@@ -74,8 +74,7 @@ struct PostgresRestartTests {
 }
 
 /// Runs a program and waits for it. Foundation's `Process.waitUntilExit` missed the child's exit when called from a
-/// test thread, so this uses posix_spawn and waitpid. The restarted server inherits the child's output, so that goes
-/// to the test server's log file rather than to this process.
+/// test thread, so this uses posix_spawn and waitpid. The script's own output is appended to the test server's log.
 private func runScript(_ path: String, _ arguments: [String]) throws -> Int32 {
     let dir = ProcessInfo.processInfo.environment["GS_TEST_PG_DIR"] ?? "/tmp/goldensignals-test-pg"
     let logPath = FileManager.default.fileExists(atPath: dir) ? dir + "/server.log" : "/dev/null"
