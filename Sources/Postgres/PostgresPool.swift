@@ -65,7 +65,11 @@ public final class PostgresPool: @unchecked Sendable {
         // A separate thread bounds the wait even if a connect or a query on a dead peer blocks in libpq.
         let thread = Thread { [self] in
             let ok = (try? self.withConnection(timeout: timeout) { connection in
-                try connection.query("SELECT 1").count == 1
+                // Bound the query too, so a stalled server cannot keep this thread and connection forever.
+                let saved = connection.queryTimeout
+                connection.queryTimeout = max(timeout, 0.05)
+                defer { connection.queryTimeout = saved }
+                return try connection.query("SELECT 1").count == 1
             }) ?? false
             box.finish(ok)
         }
