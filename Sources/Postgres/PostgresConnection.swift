@@ -15,7 +15,8 @@ public final class PostgresConnection: @unchecked Sendable {
     var isListening = false
     /// Notifications drained from libpq but not yet returned to the caller.
     var pendingNotifications: [PostgresNotification] = []
-    private var statementNames: [String: String] = [:]
+    /// Prepared statements by SQL text: server-side name and the number of parameters the server inferred.
+    private var statements: [String: (name: String, parameterCount: Int)] = [:]
     private var nextStatementID = 0
     private var savepointDepth = 0
     /// Seconds to wait for a query's answer before giving up and dropping the connection; nil waits forever.
@@ -33,6 +34,8 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Opens a connection from a `postgresql://` URL or a `key=value` conninfo string.
+    /// The session is set to TimeZone=UTC, DateStyle=ISO and bytea_output=hex (through `options`, which therefore
+    /// replaces any `options` in the URL), because the text decoders rely on those formats.
     /// - Parameter connectTimeout: seconds before a connection attempt gives up (libpq's minimum is 2).
     /// - Throws: `PostgresError` with code `.connectionFailed`.
     public static func connect(_ urlOrConninfo: String, connectTimeout: Int = 2) throws -> PostgresConnection {
@@ -80,7 +83,7 @@ public final class PostgresConnection: @unchecked Sendable {
             self.pg = nil
         }
         broken = true
-        statementNames.removeAll()
+        statements.removeAll()
     }
 
     /// The server process id of this connection's backend.
@@ -102,16 +105,17 @@ public final class PostgresConnection: @unchecked Sendable {
     public func query(_ query: PostgresQuery) throws -> PostgresResult {
         let pg = try live()
         let values = query.binds.map { $0?.postgresTextOrNull }
-        if let name = statementNames[query.sql] {
+        if let statement = statements[query.sql] {
             do {
-                return try executePrepared(pg, name: name, values: values, sql: query.sql)
+                try checkBindCount(statement.parameterCount, values.count, sql: query.sql)
+                return try executePrepared(pg, name: statement.name, values: values, sql: query.sql)
             } catch let error as PostgresError where error.sqlState == "26000" {
                 // Someone ran DEALLOCATE/DISCARD: forget the name and prepare again below.
-                statementNames[query.sql] = nil
+                statements[query.sql] = nil
             }
         }
         let name: String
-        if statementNames.count < Self.statementCacheLimit {
+        if statements.count < Self.statementCacheLimit {
             nextStatementID += 1
             name = "gs_\(nextStatementID)"
         } else {
@@ -119,8 +123,23 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         let sent = PQsendPrepare(pg, name, query.sql, Int32(values.count), nil)
         _ = try check(try awaitResult(pg, sent: sent, sql: query.sql), sql: query.sql)
-        if !name.isEmpty { statementNames[query.sql] = name }
+        // Ask how many parameters the server inferred, so a wrong number of binds is a clear client error
+        // rather than a protocol violation (SQLSTATE 08P01) from the server.
+        guard let described = try awaitResult(pg, sent: PQsendDescribePrepared(pg, name), sql: query.sql) else {
+            throw connectionError(sql: query.sql)
+        }
+        let parameterCount = Int(PQnparams(described))
+        _ = try check(described, sql: query.sql)
+        if !name.isEmpty { statements[query.sql] = (name, parameterCount) }
+        try checkBindCount(parameterCount, values.count, sql: query.sql)
         return try executePrepared(pg, name: name, values: values, sql: query.sql)
+    }
+
+    private func checkBindCount(_ expected: Int, _ given: Int, sql: String) throws {
+        guard expected == given else {
+            throw PostgresError(code: .badQuery, serverMessage: "query has \(expected) parameters but \(given) binds were given",
+                                query: sql)
+        }
     }
 
     /// Runs `sql` with `binds` as `$1…$n`.

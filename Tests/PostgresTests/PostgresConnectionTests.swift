@@ -76,6 +76,14 @@ private struct Boom: Error {}
         }
         let syntax = #expect(throws: PostgresError.self) { try c.query("SELEKT 1") }
         #expect(syntax?.sqlState == "42601")
+        // A wrong number of binds is a client error, caught before execution, on first and cached use.
+        for _ in 0..<2 {
+            let binds = #expect(throws: PostgresError.self) { try c.query("SELECT $1::int8 + $2::int8", [1]) }
+            #expect(binds?.code == .badQuery)
+            #expect(binds?.isConnectionProblem == false)
+        }
+        #expect(try c.query("SELECT $1::int8 + $2::int8", [1, 2]).first?.decode(0, as: Int.self) == 3)
+        #expect(c.isHealthy)
     }
 
     @Test func preparedStatementsAreCachedPerSQLText() throws {
