@@ -52,7 +52,7 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .testTarget(name: "MarketTests", dependencies: ["Market", "HTTPClient", "HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "QualityTests", dependencies: ["Quality", "Market"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldenSignalsTests",

@@ -7,7 +7,9 @@ extension PostgresConnection {
     /// - Throws: `PostgresError` with code `.copyFailed` (server rejected data) or `.badQuery` (not a COPY FROM STDIN).
     public func copyIn(_ copyStatement: String, _ produce: (inout PostgresCopyWriter) throws -> Void) throws -> Int {
         let pg = try live()
-        guard let start = PQexec(pg, copyStatement) else { throw connectionError(sql: copyStatement) }
+        guard let start = try awaitResult(pg, sent: PQsendQuery(pg, copyStatement), sql: copyStatement) else {
+            throw connectionError(sql: copyStatement)
+        }
         let status = PQresultStatus(start)
         guard status == PGRES_COPY_IN else {
             defer { PQclear(start) }

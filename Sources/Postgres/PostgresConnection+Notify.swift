@@ -17,7 +17,8 @@ public struct PostgresNotification: Sendable, Hashable {
 }
 
 extension PostgresConnection {
-    /// Starts listening on `channel` (quoted as an identifier, so any name is safe).
+    /// Starts listening on `channel` (quoted as an identifier, so any name is safe). Use a dedicated connection:
+    /// the pool runs `UNLISTEN *` when a pooled connection comes back.
     public func listen(_ channel: String) throws {
         try execute("LISTEN " + quoteIdentifier(channel))
         isListening = true

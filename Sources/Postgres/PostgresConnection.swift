@@ -1,5 +1,10 @@
 import CPostgres
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One libpq connection. Not thread-safe: use it from one thread at a time (the pool hands it to one caller).
 public final class PostgresConnection: @unchecked Sendable {
@@ -10,9 +15,13 @@ public final class PostgresConnection: @unchecked Sendable {
     var isListening = false
     /// Notifications drained from libpq but not yet returned to the caller.
     var pendingNotifications: [PostgresNotification] = []
-    private var statementNames: [String: String] = [:]
+    /// Prepared statements by SQL text: server-side name and the number of parameters the server inferred.
+    private var statements: [String: (name: String, parameterCount: Int)] = [:]
     private var nextStatementID = 0
     private var savepointDepth = 0
+    /// Seconds to wait for a query's answer before giving up and dropping the connection; nil waits forever.
+    /// Guards against a server or network that stops answering (a client-side limit, unlike `statement_timeout`).
+    public var queryTimeout: Double?
     /// Beyond this many cached statements, new SQL texts run as unnamed statements.
     static let statementCacheLimit = 512
 
@@ -25,6 +34,8 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Opens a connection from a `postgresql://` URL or a `key=value` conninfo string.
+    /// The session is set to TimeZone=UTC, DateStyle=ISO and bytea_output=hex (through `options`, which therefore
+    /// replaces any `options` in the URL), because the text decoders rely on those formats.
     /// - Parameter connectTimeout: seconds before a connection attempt gives up (libpq's minimum is 2).
     /// - Throws: `PostgresError` with code `.connectionFailed`.
     public static func connect(_ urlOrConninfo: String, connectTimeout: Int = 2) throws -> PostgresConnection {
@@ -72,7 +83,7 @@ public final class PostgresConnection: @unchecked Sendable {
             self.pg = nil
         }
         broken = true
-        statementNames.removeAll()
+        statements.removeAll()
     }
 
     /// The server process id of this connection's backend.
@@ -94,25 +105,41 @@ public final class PostgresConnection: @unchecked Sendable {
     public func query(_ query: PostgresQuery) throws -> PostgresResult {
         let pg = try live()
         let values = query.binds.map { $0?.postgresTextOrNull }
-        if let name = statementNames[query.sql] {
+        if let statement = statements[query.sql] {
             do {
-                return try executePrepared(pg, name: name, values: values, sql: query.sql)
+                try checkBindCount(statement.parameterCount, values.count, sql: query.sql)
+                return try executePrepared(pg, name: statement.name, values: values, sql: query.sql)
             } catch let error as PostgresError where error.sqlState == "26000" {
                 // Someone ran DEALLOCATE/DISCARD: forget the name and prepare again below.
-                statementNames[query.sql] = nil
+                statements[query.sql] = nil
             }
         }
         let name: String
-        if statementNames.count < Self.statementCacheLimit {
+        if statements.count < Self.statementCacheLimit {
             nextStatementID += 1
             name = "gs_\(nextStatementID)"
         } else {
             name = "" // unnamed statement, replaced by the next one
         }
-        let prepared = PQprepare(pg, name, query.sql, Int32(values.count), nil)
-        _ = try check(prepared, sql: query.sql)
-        if !name.isEmpty { statementNames[query.sql] = name }
+        let sent = PQsendPrepare(pg, name, query.sql, Int32(values.count), nil)
+        _ = try check(try awaitResult(pg, sent: sent, sql: query.sql), sql: query.sql)
+        // Ask how many parameters the server inferred, so a wrong number of binds is a clear client error
+        // rather than a protocol violation (SQLSTATE 08P01) from the server.
+        guard let described = try awaitResult(pg, sent: PQsendDescribePrepared(pg, name), sql: query.sql) else {
+            throw connectionError(sql: query.sql)
+        }
+        let parameterCount = Int(PQnparams(described))
+        _ = try check(described, sql: query.sql)
+        if !name.isEmpty { statements[query.sql] = (name, parameterCount) }
+        try checkBindCount(parameterCount, values.count, sql: query.sql)
         return try executePrepared(pg, name: name, values: values, sql: query.sql)
+    }
+
+    private func checkBindCount(_ expected: Int, _ given: Int, sql: String) throws {
+        guard expected == given else {
+            throw PostgresError(code: .badQuery, serverMessage: "query has \(expected) parameters but \(given) binds were given",
+                                query: sql)
+        }
     }
 
     /// Runs `sql` with `binds` as `$1…$n`.
@@ -124,7 +151,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one or more statements with the simple protocol and no parameters (for migrations and session commands).
     public func execute(_ sql: String) throws {
         let pg = try live()
-        let result = PQexec(pg, sql)
+        let result = try awaitResult(pg, sent: PQsendQuery(pg, sql), sql: sql)
         if let result, PQresultStatus(result) == PGRES_COPY_IN {
             PQclear(result)
             _ = PQputCopyEnd(pg, "COPY FROM STDIN is not supported by execute(); use copyIn()")
@@ -135,10 +162,51 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func executePrepared(_ pg: OpaquePointer, name: String, values: [String?], sql: String) throws -> PostgresResult {
-        let result = withOptionalCStringArray(values) { pointers in
-            PQexecPrepared(pg, name, Int32(values.count), pointers, nil, nil, 0)
+        let sent = withOptionalCStringArray(values) { pointers in
+            PQsendQueryPrepared(pg, name, Int32(values.count), pointers, nil, nil, 0)
         }
-        return try check(result, sql: sql)
+        return try check(try awaitResult(pg, sent: sent, sql: sql), sql: sql)
+    }
+
+    /// Waits for the results of a command sent with a `PQsend*` function, like `PQexec` does (keeping the last
+    /// result), but polls the socket so that `queryTimeout` can end the wait.
+    /// - Returns: the last result (a COPY IN result stops the loop), or nil if libpq produced none.
+    /// - Throws: `.connectionClosed` when the send failed, the connection broke, or the timeout passed; the
+    ///   connection is then unusable (the server notices the closed socket and ends the query).
+    func awaitResult(_ pg: OpaquePointer, sent: Int32, sql: String?) throws -> OpaquePointer? {
+        guard sent == 1 else { throw connectionError(sql: sql) }
+        let deadline = queryTimeout.map { ContinuousClock.now + .milliseconds(Int64(($0 * 1000).rounded(.up))) }
+        var last: OpaquePointer?
+        while true {
+            while PQisBusy(pg) == 1 {
+                var waitMs: Int32 = -1
+                if let deadline {
+                    let remaining = deadline - ContinuousClock.now
+                    if remaining <= .zero {
+                        if let last { PQclear(last) }
+                        broken = true
+                        close()
+                        throw PostgresError(code: .connectionClosed,
+                                            serverMessage: "no answer within the query timeout of \(queryTimeout ?? 0) s; connection dropped",
+                                            query: sql)
+                    }
+                    let (seconds, attoseconds) = remaining.components
+                    waitMs = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
+                }
+                var pfd = pollfd(fd: PQsocket(pg), events: Int16(POLLIN), revents: 0)
+                let ready = poll(&pfd, 1, waitMs)
+                if ready < 0 && errno != EINTR { break }
+                if ready > 0 && PQconsumeInput(pg) == 0 { break } // PQgetResult reports the failure
+            }
+            guard let result = PQgetResult(pg) else { break }
+            if let last { PQclear(last) }
+            last = result
+            let status = PQresultStatus(result)
+            if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH || PQstatus(pg) != CONNECTION_OK {
+                break
+            }
+        }
+        return last
     }
 
     /// Turns a PGresult into a PostgresResult or a PostgresError, and always clears it.
@@ -253,7 +321,7 @@ public final class PostgresConnection: @unchecked Sendable {
             try execute("RELEASE SAVEPOINT \(savepoint)")
         } else {
             let pg = try live()
-            let result = PQexec(pg, "COMMIT")
+            let result = try awaitResult(pg, sent: PQsendQuery(pg, "COMMIT"), sql: "COMMIT")
             let outcome = try check(result, sql: "COMMIT")
             if outcome.commandTag == "ROLLBACK" {
                 throw PostgresError(code: .server, sqlState: "25P02",

@@ -92,7 +92,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
             guard let sqlState else { return false }
             // Class 08 = connection exception; 57P01-57P03 = admin/crash shutdown, cannot connect now;
             // 53300 = too many connections.
-            return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(sqlState)
+            // 08P01 (protocol violation) is a client bug, not an outage.
+            return (sqlState.hasPrefix("08") && sqlState != "08P01") || ["57P01", "57P02", "57P03", "53300"].contains(sqlState)
         case .decoding, .badQuery:
             return false
         }

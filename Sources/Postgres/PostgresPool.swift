@@ -14,6 +14,7 @@ public final class PostgresPool: @unchecked Sendable {
     private let maxConnections: Int
     private let acquireTimeout: Double
     private let connectTimeout: Int
+    private let queryTimeout: Double?
     private let logger: Logger
 
     private let condition = NSCondition()
@@ -28,13 +29,16 @@ public final class PostgresPool: @unchecked Sendable {
     /// - Parameters:
     ///   - acquireTimeout: seconds to wait for a free connection before throwing `.poolTimeout`.
     ///   - connectTimeout: seconds before a connection attempt gives up (libpq's minimum is 2).
+    ///   - queryTimeout: seconds to wait for any one answer from the server before dropping the connection
+    ///     (`PostgresConnection.queryTimeout`); nil waits forever.
     public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Double = 2.0,
-                logger: Logger = Logger(label: "postgres"), connectTimeout: Int = 2) {
+                logger: Logger = Logger(label: "postgres"), connectTimeout: Int = 2, queryTimeout: Double? = nil) {
         precondition(maxConnections > 0, "maxConnections must be positive")
         self.conninfo = conninfo
         self.maxConnections = maxConnections
         self.acquireTimeout = acquireTimeout
         self.connectTimeout = connectTimeout
+        self.queryTimeout = queryTimeout
         self.logger = logger
     }
 
@@ -61,7 +65,11 @@ public final class PostgresPool: @unchecked Sendable {
         // A separate thread bounds the wait even if a connect or a query on a dead peer blocks in libpq.
         let thread = Thread { [self] in
             let ok = (try? self.withConnection(timeout: timeout) { connection in
-                try connection.query("SELECT 1").count == 1
+                // Bound the query too, so a stalled server cannot keep this thread and connection forever.
+                let saved = connection.queryTimeout
+                connection.queryTimeout = max(timeout, 0.05)
+                defer { connection.queryTimeout = saved }
+                return try connection.query("SELECT 1").count == 1
             }) ?? false
             box.finish(ok)
         }
@@ -127,7 +135,9 @@ public final class PostgresPool: @unchecked Sendable {
                 inUse += 1
                 condition.unlock()
                 do {
-                    return try PostgresConnection.connect(conninfo, connectTimeout: connectTimeout)
+                    let connection = try PostgresConnection.connect(conninfo, connectTimeout: connectTimeout)
+                    connection.queryTimeout = queryTimeout
+                    return connection
                 } catch {
                     condition.lock()
                     open -= 1

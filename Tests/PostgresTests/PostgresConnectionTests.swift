@@ -76,6 +76,14 @@ private struct Boom: Error {}
         }
         let syntax = #expect(throws: PostgresError.self) { try c.query("SELEKT 1") }
         #expect(syntax?.sqlState == "42601")
+        // A wrong number of binds is a client error, caught before execution, on first and cached use.
+        for _ in 0..<2 {
+            let binds = #expect(throws: PostgresError.self) { try c.query("SELECT $1::int8 + $2::int8", [1]) }
+            #expect(binds?.code == .badQuery)
+            #expect(binds?.isConnectionProblem == false)
+        }
+        #expect(try c.query("SELECT $1::int8 + $2::int8", [1, 2]).first?.decode(0, as: Int.self) == 3)
+        #expect(c.isHealthy)
     }
 
     @Test func preparedStatementsAreCachedPerSQLText() throws {
@@ -84,6 +92,12 @@ private struct Boom: Error {}
         for i in 0..<5 { #expect(try c.query("SELECT $1::int8 + 1", [i]).first?.decode(0, as: Int.self) == i + 1) }
         let count = try c.query("SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", ["SELECT $1::int8 + 1"])
         #expect(try count.first?.decode(0, as: Int.self) == 1)
+        // A statement first prepared inside a rolled-back transaction still works afterwards.
+        _ = try? c.transaction { tx in
+            try tx.query("SELECT $1::int8 * 3", [1])
+            throw Boom()
+        }
+        #expect(try c.query("SELECT $1::int8 * 3", [2]).first?.decode(0, as: Int.self) == 6)
         // A statement deallocated behind our back is prepared again.
         try c.execute("DEALLOCATE ALL")
         #expect(try c.query("SELECT $1::int8 + 1", [41]).first?.decode(0, as: Int.self) == 42)

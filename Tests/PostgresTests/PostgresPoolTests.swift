@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct PostgresPoolTests {
     @Test func concurrentLoadStaysWithinBounds() throws {
-        let pool = PostgresPool(conninfo: TestDB.url, maxConnections: 4, acquireTimeout: 10)
+        // A generous connect timeout: this test is about bounds, and the shared 2-core machine is often overloaded.
+        let pool = PostgresPool(conninfo: TestDB.url, maxConnections: 4, acquireTimeout: 10, connectTimeout: 10)
         defer { pool.shutdown() }
         let failures = Locked<[String]>([])
         let maxOpen = Locked(0)
@@ -21,7 +22,7 @@ import Testing
                     let open = pool.statistics.open
                     maxOpen.withLock { $0 = max($0, open) }
                 } catch {
-                    failures.withLock { $0.append("\(error)") }
+                    failures.withLock { $0.append((error as? PostgresError)?.logDescription ?? "\(error)") }
                 }
             }
         }
@@ -157,6 +158,21 @@ import Testing
         let busy = try pool.withConnection { _ in pool.ping(timeout: 0.3) }
         #expect(busy == false)
         #expect(Date().timeIntervalSince(start) < 1.5)
+    }
+
+    @Test func queryTimeoutDropsTheConnectionInsteadOfHanging() throws {
+        let pool = PostgresPool(conninfo: TestDB.url, maxConnections: 2, acquireTimeout: 2, queryTimeout: 0.3)
+        defer { pool.shutdown() }
+        let start = Date()
+        let error = #expect(throws: PostgresError.self) {
+            try pool.withConnection { try $0.query("SELECT pg_sleep(5)") }
+        }
+        #expect(Date().timeIntervalSince(start) < 1.5)
+        #expect(error?.code == .connectionClosed)
+        #expect(error?.isConnectionProblem == true)
+        #expect(pool.statistics.open == 0)
+        // Fast queries are unaffected, and the pool carries on with a new connection.
+        #expect(try pool.withConnection { try $0.query("SELECT pg_sleep(0.05), 1").count } == 1)
     }
 
     @Test func shutdownRefusesNewWork() throws {
