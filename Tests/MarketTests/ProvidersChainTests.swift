@@ -247,6 +247,38 @@ private func bearer(_ r: HTTPClientRequest) -> String? {
         #expect(transport.requests.count == 5)
     }
 
+    @Test func halfOpenTrialIsReleasedWhenNoCallIsMade() throws {
+        let clock = FakeClock()
+        let failing = LockedFlag(true)
+        let transport = FakeTransport { _, _ in
+            failing.value ? HTTPClientResponse(status: 503, body: []) : sample("polygon_aggs_daily_ok.json")
+        }
+        // 1 request per 100 s: after the opening failure the bucket is empty for the first trial.
+        let chain = ProviderChain(
+            configuration: config([ProviderSettings(provider: PolygonProvider(), keys: ["k"], rateLimit: RateLimit(requests: 1, perSeconds: 100))],
+                                  order: ["polygon"]),
+            transport: transport, sleep: { clock.sleep($0) }, now: { clock.now }, maxRetries: 0,
+            failureThreshold: 1, coolDownSeconds: 10, maxRateLimitWait: 5)
+        expectProviderError(.server) { try chain.fetch(aaplDaily2005) }
+        clock.advance(11)
+        expectProviderError(.rateLimited) { try chain.fetch(aaplDaily2005) }   // trial blocked locally, no call
+        #expect(chain.circuitStates()["polygon"] == "half_open")
+        clock.advance(100)
+        failing.value = false
+        #expect(try chain.fetch(aaplDaily2005).provider == "polygon")
+        #expect(chain.circuitStates()["polygon"] == "closed")
+        #expect(transport.requests.count == 2)
+    }
+
+    @Test func oversizedBodyIsNotRetried() {
+        let transport = FakeTransport { _, _ in throw HTTPClientError(kind: .tooLarge, message: "Exceeded the maximum allowed file size") }
+        let chain = ProviderChain(
+            configuration: config([ProviderSettings(provider: PolygonProvider(), keys: ["k"], rateLimit: generous)], order: ["polygon"]),
+            transport: transport, sleep: { _ in }, now: { 1_000 })
+        expectProviderError(.badResponse) { try chain.fetch(aaplDaily2005) }
+        #expect(transport.requests.count == 1)
+    }
+
     @Test func followsNextURLOnTheConfiguredHost() throws {
         let page2 = #"{"status":"OK","resultsCount":1,"results":[{"o":1,"h":2,"l":0.5,"c":1.5,"v":10,"t":1578286800000}]}"#
         let transport = FakeTransport { r, n in
