@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HTTPClient
 import Testing
@@ -277,6 +278,22 @@ private func bearer(_ r: HTTPClientRequest) -> String? {
             transport: transport, sleep: { _ in }, now: { 1_000 })
         expectProviderError(.badResponse) { try chain.fetch(aaplDaily2005) }
         #expect(transport.requests.count == 1)
+    }
+
+    @Test func concurrentFetchesShareKeysAndBuckets() {
+        let log = CallLog()
+        let transport = FakeTransport { _, _ in sample("polygon_aggs_daily_ok.json") }
+        let chain = ProviderChain(
+            configuration: config([ProviderSettings(provider: PolygonProvider(), keys: ["k1", "k2", "k3", "k4"], rateLimit: generous)],
+                                  order: ["polygon"]),
+            transport: transport, record: { log.add($0) }, sleep: { _ in }, now: { 1_000 })
+        let ok = LockedCounter()
+        DispatchQueue.concurrentPerform(iterations: 40) { _ in
+            if let r = try? chain.fetch(aaplDaily2005), r.bars.count == 2 { ok.increment() }
+        }
+        #expect(ok.value == 40)
+        let perSlot = Dictionary(grouping: log.calls, by: { $0.keySlot ?? -1 }).mapValues(\.count)
+        #expect(perSlot == [0: 10, 1: 10, 2: 10, 3: 10])
     }
 
     @Test func followsNextURLOnTheConfiguredHost() throws {
