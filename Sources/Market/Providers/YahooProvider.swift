@@ -127,7 +127,9 @@ public struct YahooProvider: MarketDataProvider {
             ?? ProviderSupport.int64(meta["gmtoffset"]).flatMap { TimeZone(secondsFromGMT: Int($0)) }
         let daily = !request.timeframe.isIntraday
         let step = request.timeframe.seconds
-        var anchor: Int64? = nil
+        // The bar grid: the first whole-minute stamp (a regular bar start); the UTC grid if there is none.
+        let anchor: Int64 = times.lazy.compactMap { ProviderSupport.int64($0) }.first { $0 % 60 == 0 }
+            .map { (($0 % step) + step) % step } ?? 0
         var bars: [Bar] = []
         bars.reserveCapacity(times.count)
         for i in times.indices {
@@ -140,10 +142,7 @@ public struct YahooProvider: MarketDataProvider {
             if daily {
                 ts = ProviderSupport.localDateMidnightUTC(t, zone: zone)
             } else {
-                let a = anchor ?? ((t % step) + step) % step
-                if anchor == nil { anchor = a - a % 60 }
-                let g = anchor!
-                ts = t - (((t - g) % step) + step) % step
+                ts = t - (((t - anchor) % step) + step) % step
             }
             bars.append(try ProviderSupport.bar(ts, oo, hh, ll, cc, vol, provider: name, response: response))
         }
