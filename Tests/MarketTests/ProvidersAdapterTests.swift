@@ -56,6 +56,9 @@ private func body(_ s: String, _ status: Int = 200, _ headers: [(String, String)
         let json = #"{"chart":{"result":[{"meta":{"exchangeTimezoneName":"America/New_York","gmtoffset":-14400},"timestamp":[1746019800,1746020232],"indicators":{"quote":[{"open":[1,2],"high":[1,2],"low":[1,2],"close":[1,2],"volume":[10,20]}]}}],"error":null}}"#
         let page = try p.parse(body(json), for: req("AAPL", .equity, .m5))
         #expect(page.bars.map(\.timestamp) == [1_746_019_800, 1_746_020_100])
+        // 60m bars sit on the :30 grid of the session open: a 15:37:32Z live bar belongs to 15:30Z.
+        let hourly = json.replacingOccurrences(of: "1746020232", with: "1746027452")
+        #expect(try p.parse(body(hourly), for: req("AAPL", .equity, .h1)).bars.map(\.timestamp) == [1_746_019_800, 1_746_027_000])
     }
 
     @Test func requestShape() {

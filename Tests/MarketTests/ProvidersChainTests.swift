@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HTTPClient
 import Testing
@@ -157,8 +158,8 @@ private func bearer(_ r: HTTPClientRequest) -> String? {
         let start = clock.now
         _ = try chain.fetch(aaplDaily2005)
         #expect(transport.requests.count == 2)
-        #expect(clock.now - start >= 5)
-        #expect(clock.sleeps.reduce(0, +) >= 5)
+        #expect(clock.now - start >= 5 - 1e-6)
+        #expect(clock.sleeps.reduce(0, +) >= 5 - 1e-6)
 
         // Two keys: the blocked key is skipped, so the retry goes out on the other key without waiting 5 s.
         let clock2 = FakeClock()
@@ -245,6 +246,54 @@ private func bearer(_ r: HTTPClientRequest) -> String? {
         #expect(try chain.fetch(aaplDaily2005).bars.count == 2)            // the trial succeeds → closed
         #expect(chain.circuitStates()["polygon"] == "closed")
         #expect(transport.requests.count == 5)
+    }
+
+    @Test func halfOpenTrialIsReleasedWhenNoCallIsMade() throws {
+        let clock = FakeClock()
+        let failing = LockedFlag(true)
+        let transport = FakeTransport { _, _ in
+            failing.value ? HTTPClientResponse(status: 503, body: []) : sample("polygon_aggs_daily_ok.json")
+        }
+        // 1 request per 100 s: after the opening failure the bucket is empty for the first trial.
+        let chain = ProviderChain(
+            configuration: config([ProviderSettings(provider: PolygonProvider(), keys: ["k"], rateLimit: RateLimit(requests: 1, perSeconds: 100))],
+                                  order: ["polygon"]),
+            transport: transport, sleep: { clock.sleep($0) }, now: { clock.now }, maxRetries: 0,
+            failureThreshold: 1, coolDownSeconds: 10, maxRateLimitWait: 5)
+        expectProviderError(.server) { try chain.fetch(aaplDaily2005) }
+        clock.advance(11)
+        expectProviderError(.rateLimited) { try chain.fetch(aaplDaily2005) }   // trial blocked locally, no call
+        #expect(chain.circuitStates()["polygon"] == "half_open")
+        clock.advance(100)
+        failing.value = false
+        #expect(try chain.fetch(aaplDaily2005).provider == "polygon")
+        #expect(chain.circuitStates()["polygon"] == "closed")
+        #expect(transport.requests.count == 2)
+    }
+
+    @Test func oversizedBodyIsNotRetried() {
+        let transport = FakeTransport { _, _ in throw HTTPClientError(kind: .tooLarge, message: "Exceeded the maximum allowed file size") }
+        let chain = ProviderChain(
+            configuration: config([ProviderSettings(provider: PolygonProvider(), keys: ["k"], rateLimit: generous)], order: ["polygon"]),
+            transport: transport, sleep: { _ in }, now: { 1_000 })
+        expectProviderError(.badResponse) { try chain.fetch(aaplDaily2005) }
+        #expect(transport.requests.count == 1)
+    }
+
+    @Test func concurrentFetchesShareKeysAndBuckets() {
+        let log = CallLog()
+        let transport = FakeTransport { _, _ in sample("polygon_aggs_daily_ok.json") }
+        let chain = ProviderChain(
+            configuration: config([ProviderSettings(provider: PolygonProvider(), keys: ["k1", "k2", "k3", "k4"], rateLimit: generous)],
+                                  order: ["polygon"]),
+            transport: transport, record: { log.add($0) }, sleep: { _ in }, now: { 1_000 })
+        let ok = LockedCounter()
+        DispatchQueue.concurrentPerform(iterations: 40) { _ in
+            if let r = try? chain.fetch(aaplDaily2005), r.bars.count == 2 { ok.increment() }
+        }
+        #expect(ok.value == 40)
+        let perSlot = Dictionary(grouping: log.calls, by: { $0.keySlot ?? -1 }).mapValues(\.count)
+        #expect(perSlot == [0: 10, 1: 10, 2: 10, 3: 10])
     }
 
     @Test func followsNextURLOnTheConfiguredHost() throws {

@@ -9,15 +9,19 @@ import Foundation
 /// zone and converted to UTC. Errors arrive as HTTP 200 with a single key: `Note`/`Information` (throttle →
 /// `.rateLimited`; premium/demo-key notices → `.unauthorized`), `Error Message` (→ `.notFound`), `{}` (→ `.noData`).
 public struct AlphaVantageProvider: MarketDataProvider {
+    /// Provider name used in configuration and call records.
     public let name = "alphavantage"
+    /// Whether calls need an API key.
     public let requiresKey = true
     /// Free tier: 25 requests per day per key.
     public let defaultRateLimit = RateLimit(requests: 25, perSeconds: 86_400)
+    /// Production base URL.
     public let defaultBaseURL = "https://www.alphavantage.co"
 
     /// Makes the adapter.
     public init() {}
 
+    /// Whether this adapter serves the asset class at the timeframe.
     public func supports(_ assetClass: AssetClass, _ timeframe: Timeframe) -> Bool {
         (assetClass == .equity || assetClass == .etf) && interval(timeframe) != nil
     }
@@ -34,6 +38,7 @@ public struct AlphaVantageProvider: MarketDataProvider {
         }
     }
 
+    /// The HTTP requests covering the range (several windows where the provider caps a call).
     public func makeRequests(_ request: ProviderBarsRequest, apiKey: String?, baseURL: String) -> [HTTPClientRequest] {
         guard let iv = interval(request.timeframe) else { return [] }
         let key = apiKey ?? ""
@@ -61,6 +66,7 @@ public struct AlphaVantageProvider: MarketDataProvider {
         return out
     }
 
+    /// Reads one response into normalised bars or throws a `ProviderError`.
     public func parse(_ response: HTTPClientResponse, for request: ProviderBarsRequest) throws -> ProviderPage {
         let root: Any
         do {

@@ -16,12 +16,14 @@ public final class InMemoryCheckpointStore: CheckpointStore, @unchecked Sendable
     /// Makes an empty store.
     public init() {}
 
+    /// The stored checkpoint, if any.
     public func checkpoint(symbol: String, timeframe: Timeframe) throws -> Int64? {
         lock.lock()
         defer { lock.unlock() }
         return values["\(symbol)|\(timeframe.rawValue)"]
     }
 
+    /// Stores the checkpoint.
     public func saveCheckpoint(symbol: String, timeframe: Timeframe, through: Int64) throws {
         lock.lock()
         defer { lock.unlock() }
@@ -69,7 +71,8 @@ public struct Backfill: Sendable {
         var bars = 0
         var chunks = 0
         while start <= to {
-            let end = min(to, start + chunk - 1)
+            let (sum, overflow) = start.addingReportingOverflow(chunk - 1)
+            let end = overflow ? to : min(to, sum)
             let request = ProviderBarsRequest(symbol: symbol, assetClass: assetClass, timeframe: timeframe, from: start, to: end)
             do {
                 let result = try chain.fetch(request)

@@ -7,20 +7,25 @@ import Foundation
 /// 00:00Z), so `timestamp = openTime / 1000`. A kline whose close time is still in the future (per `now`) is
 /// the bar still forming and is dropped.
 public struct BinanceProvider: MarketDataProvider {
+    /// Provider name used in configuration and call records.
     public let name = "binance"
+    /// Whether calls need an API key.
     public let requiresKey = false
     /// Request weight 6000/min per IP, klines weigh 2: about 1200 calls a minute (kept well below).
     public let defaultRateLimit = RateLimit(requests: 1200, perSeconds: 60)
+    /// Production base URL.
     public let defaultBaseURL = "https://api.binance.com"
     private let now: @Sendable () -> Double
 
     /// Makes the adapter; `now` decides which kline is still forming.
     public init(now: @escaping @Sendable () -> Double = { wallClock() }) { self.now = now }
 
+    /// Whether this adapter serves the asset class at the timeframe.
     public func supports(_ assetClass: AssetClass, _ timeframe: Timeframe) -> Bool { assetClass == .crypto }
 
     private func interval(_ tf: Timeframe) -> String { tf.rawValue }   // 1m 5m 15m 30m 1h 4h 1d 1w
 
+    /// The HTTP requests covering the range (several windows where the provider caps a call).
     public func makeRequests(_ request: ProviderBarsRequest, apiKey: String?, baseURL: String) -> [HTTPClientRequest] {
         guard supports(request.assetClass, request.timeframe) else { return [] }
         // At most 1000 klines per call: one window per 1000 bars.
@@ -38,6 +43,7 @@ public struct BinanceProvider: MarketDataProvider {
         return out
     }
 
+    /// Reads one response into normalised bars or throws a `ProviderError`.
     public func parse(_ response: HTTPClientResponse, for request: ProviderBarsRequest) throws -> ProviderPage {
         let root: Any
         do {

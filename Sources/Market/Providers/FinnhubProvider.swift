@@ -7,15 +7,19 @@ import Foundation
 /// map to their New York date (UTC date for crypto), stored as midnight UTC. Intraday `t` is the bar start.
 /// `s:"no_data"` → `.noData`; an `error` body → `.rateLimited` (limit text or 429) or `.unauthorized`.
 public struct FinnhubProvider: MarketDataProvider {
+    /// Provider name used in configuration and call records.
     public let name = "finnhub"
+    /// Whether calls need an API key.
     public let requiresKey = true
     /// Free tier: 60 calls per minute per key.
     public let defaultRateLimit = RateLimit(requests: 60, perSeconds: 60)
+    /// Production base URL.
     public let defaultBaseURL = "https://finnhub.io"
 
     /// Makes the adapter.
     public init() {}
 
+    /// Whether this adapter serves the asset class at the timeframe.
     public func supports(_ assetClass: AssetClass, _ timeframe: Timeframe) -> Bool {
         assetClass != .index && resolution(timeframe) != nil
     }
@@ -32,6 +36,7 @@ public struct FinnhubProvider: MarketDataProvider {
         }
     }
 
+    /// The HTTP requests covering the range (several windows where the provider caps a call).
     public func makeRequests(_ request: ProviderBarsRequest, apiKey: String?, baseURL: String) -> [HTTPClientRequest] {
         guard let res = resolution(request.timeframe) else { return [] }
         let kind: String
@@ -48,6 +53,7 @@ public struct FinnhubProvider: MarketDataProvider {
         return [r]
     }
 
+    /// Reads one response into normalised bars or throws a `ProviderError`.
     public func parse(_ response: HTTPClientResponse, for request: ProviderBarsRequest) throws -> ProviderPage {
         let root: Any
         do {

@@ -9,15 +9,19 @@ import Foundation
 /// daily bars map to their New York date (UTC date for crypto), stored as midnight UTC. Intraday `t` is the bar
 /// start.
 public struct PolygonProvider: MarketDataProvider {
+    /// Provider name used in configuration and call records.
     public let name = "polygon"
+    /// Whether calls need an API key.
     public let requiresKey = true
     /// Free tier: 5 requests per minute per key.
     public let defaultRateLimit = RateLimit(requests: 5, perSeconds: 60)
+    /// Production base URL.
     public let defaultBaseURL = "https://api.polygon.io"
 
     /// Makes the adapter.
     public init() {}
 
+    /// Whether this adapter serves the asset class at the timeframe.
     public func supports(_ assetClass: AssetClass, _ timeframe: Timeframe) -> Bool { span(timeframe) != nil }
 
     private func span(_ tf: Timeframe) -> (Int, String)? {
@@ -49,6 +53,7 @@ public struct PolygonProvider: MarketDataProvider {
         return h
     }
 
+    /// The HTTP requests covering the range (several windows where the provider caps a call).
     public func makeRequests(_ request: ProviderBarsRequest, apiKey: String?, baseURL: String) -> [HTTPClientRequest] {
         guard let (n, s) = span(request.timeframe) else { return [] }
         let from = request.timeframe == .d1 ? ProviderSupport.isoDate(request.from) : String(request.from * 1000)
@@ -59,12 +64,14 @@ public struct PolygonProvider: MarketDataProvider {
         return [r]
     }
 
+    /// The follow-up page request, rebased onto the configured base URL.
     public func makeNextPageRequest(_ nextURL: String, apiKey: String?, baseURL: String) -> HTTPClientRequest {
         var r = HTTPClientRequest(url: ProviderSupport.rebase(nextURL, onto: baseURL))
         r.headers = auth(apiKey)
         return r
     }
 
+    /// Reads one response into normalised bars or throws a `ProviderError`.
     public func parse(_ response: HTTPClientResponse, for request: ProviderBarsRequest) throws -> ProviderPage {
         let root: Any
         do {

@@ -230,17 +230,24 @@ public final class ProviderChain: @unchecked Sendable {
         var attempt = 0
         while true {
             try admit(name)
-            let (slot, wait) = try reserveSlot(settings)
-            if wait > 0 { sleep(wait) }
-            let key = slot.map { settings.keys[$0] }
+            let slot: Int?
             let http: HTTPClientRequest
-            switch source {
-            case .initial(let i):
-                let all = settings.provider.makeRequests(request, apiKey: key, baseURL: settings.baseURL)
-                guard i < all.count else { throw ProviderError(kind: .badResponse, provider: name, message: "page \(i) vanished") }
-                http = all[i]
-            case .next(let url):
-                http = settings.provider.makeNextPageRequest(url, apiKey: key, baseURL: settings.baseURL)
+            do {
+                let (s, wait) = try reserveSlot(settings)
+                slot = s
+                if wait > 0 { sleep(wait) }
+                let key = s.map { settings.keys[$0] }
+                switch source {
+                case .initial(let i):
+                    let all = settings.provider.makeRequests(request, apiKey: key, baseURL: settings.baseURL)
+                    guard i < all.count else { throw ProviderError(kind: .badResponse, provider: name, message: "page \(i) vanished") }
+                    http = all[i]
+                case .next(let url):
+                    http = settings.provider.makeNextPageRequest(url, apiKey: key, baseURL: settings.baseURL)
+                }
+            } catch {
+                releaseTrial(name)   // no call was made: a half-open trial slot must not stay taken
+                throw error
             }
             let started = now()
             var status: Int? = nil
@@ -252,7 +259,9 @@ public final class ProviderChain: @unchecked Sendable {
             } catch let e as ProviderError {
                 outcome = .failure(e)
             } catch let e as HTTPClientError {
-                outcome = .failure(ProviderError(kind: .transport, provider: name, message: "\(e.kind): \(e.message)"))
+                // An oversized body is the provider's answer, not a network fault: not retried.
+                outcome = .failure(ProviderError(kind: e.kind == .tooLarge ? .badResponse : .transport, provider: name,
+                                                 message: "\(e.kind): \(e.message)"))
             } catch {
                 outcome = .failure(ProviderError(kind: .transport, provider: name, message: "\(error)"))
             }
@@ -276,8 +285,7 @@ public final class ProviderChain: @unchecked Sendable {
                 // Retry-After blocks the key slot (rate limit) or every slot (server) in the token buckets, so the
                 // next attempt waits for it there — or goes straight to another key that is not blocked.
                 if let ra = e.retryAfter { block(name, slot: e.kind == .rateLimited ? slot : nil, all: e.kind != .rateLimited, for: ra) }
-                let retryable = (e.kind == .server || e.kind == .rateLimited || e.kind == .transport)
-                    && !e.message.hasPrefix("tooLarge")
+                let retryable = e.kind == .server || e.kind == .rateLimited || e.kind == .transport
                 guard retryable, attempt < maxRetries else { throw e }
                 if let ra = e.retryAfter, ra > maxRateLimitWait { throw e }   // fail over rather than block
                 var delay = min(backoffCap, backoffBase * pow(2, Double(attempt)))
@@ -311,6 +319,16 @@ public final class ProviderChain: @unchecked Sendable {
             }
         }
         throw ProviderError(kind: .circuitOpen, provider: name, message: "circuit open after \(b.failures) consecutive failures")
+    }
+
+    /// Frees a half-open breaker's trial slot when the trial never reached the provider.
+    private func releaseTrial(_ name: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if var b = breakers[name], case .halfOpen(true) = b.state {
+            b.state = .halfOpen(trialInFlight: false)
+            breakers[name] = b
+        }
     }
 
     private func finished(_ name: String, healthy: Bool) {

@@ -6,15 +6,19 @@ import Foundation
 /// Time normalisation: the `Date` column is the trading date → midnight UTC. Anything that is not the
 /// expected CSV (an HTML page, a quota text) is refused whatever the HTTP status.
 public struct StooqProvider: MarketDataProvider {
+    /// Provider name used in configuration and call records.
     public let name = "stooq"
+    /// Whether calls need an API key.
     public let requiresKey = true
     /// Undocumented; a conservative budget.
     public let defaultRateLimit = RateLimit(requests: 30, perSeconds: 60)
+    /// Production base URL.
     public let defaultBaseURL = "https://stooq.com"
 
     /// Makes the adapter.
     public init() {}
 
+    /// Whether this adapter serves the asset class at the timeframe.
     public func supports(_ assetClass: AssetClass, _ timeframe: Timeframe) -> Bool {
         timeframe == .d1 && assetClass != .crypto
     }
@@ -23,6 +27,7 @@ public struct StooqProvider: MarketDataProvider {
         ProviderSupport.isoDate(unix).replacingOccurrences(of: "-", with: "")
     }
 
+    /// The HTTP requests covering the range (several windows where the provider caps a call).
     public func makeRequests(_ request: ProviderBarsRequest, apiKey: String?, baseURL: String) -> [HTTPClientRequest] {
         guard supports(request.assetClass, request.timeframe) else { return [] }
         var sym = request.symbol.lowercased()
@@ -32,6 +37,7 @@ public struct StooqProvider: MarketDataProvider {
         return [HTTPClientRequest(url: ProviderSupport.url(baseURL, "/q/d/l/", q))]
     }
 
+    /// Reads one response into normalised bars or throws a `ProviderError`.
     public func parse(_ response: HTTPClientResponse, for request: ProviderBarsRequest) throws -> ProviderPage {
         let text = String(decoding: response.body, as: UTF8.self)
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -9,15 +9,19 @@ import Foundation
 /// Intraday bars are Unix-second bar starts; a live bar stamped with the last trade time is floored onto the
 /// response's bar grid. Bars whose prices are `null` (halts, gaps) are skipped, never filled.
 public struct YahooProvider: MarketDataProvider {
+    /// Provider name used in configuration and call records.
     public let name = "yahoo"
+    /// Whether calls need an API key.
     public let requiresKey = false
     /// Undocumented; a conservative per-IP budget.
     public let defaultRateLimit = RateLimit(requests: 60, perSeconds: 60)
+    /// Production base URL.
     public let defaultBaseURL = "https://query2.finance.yahoo.com"
 
     /// Makes the adapter.
     public init() {}
 
+    /// Whether this adapter serves the asset class at the timeframe.
     public func supports(_ assetClass: AssetClass, _ timeframe: Timeframe) -> Bool {
         interval(timeframe) != nil
     }
@@ -44,6 +48,7 @@ public struct YahooProvider: MarketDataProvider {
         }
     }
 
+    /// The HTTP requests covering the range (several windows where the provider caps a call).
     public func makeRequests(_ request: ProviderBarsRequest, apiKey: String?, baseURL: String) -> [HTTPClientRequest] {
         guard let iv = interval(request.timeframe) else { return [] }
         var windows: [(Int64, Int64)] = []
@@ -67,6 +72,7 @@ public struct YahooProvider: MarketDataProvider {
         }
     }
 
+    /// Reads one response into normalised bars or throws a `ProviderError`.
     public func parse(_ response: HTTPClientResponse, for request: ProviderBarsRequest) throws -> ProviderPage {
         let root: Any
         do {
@@ -121,7 +127,9 @@ public struct YahooProvider: MarketDataProvider {
             ?? ProviderSupport.int64(meta["gmtoffset"]).flatMap { TimeZone(secondsFromGMT: Int($0)) }
         let daily = !request.timeframe.isIntraday
         let step = request.timeframe.seconds
-        var anchor: Int64? = nil
+        // The bar grid: the first whole-minute stamp (a regular bar start); the UTC grid if there is none.
+        let anchor: Int64 = times.lazy.compactMap { ProviderSupport.int64($0) }.first { $0 % 60 == 0 }
+            .map { (($0 % step) + step) % step } ?? 0
         var bars: [Bar] = []
         bars.reserveCapacity(times.count)
         for i in times.indices {
@@ -134,10 +142,7 @@ public struct YahooProvider: MarketDataProvider {
             if daily {
                 ts = ProviderSupport.localDateMidnightUTC(t, zone: zone)
             } else {
-                let a = anchor ?? ((t % step) + step) % step
-                if anchor == nil { anchor = a - a % 60 }
-                let g = anchor!
-                ts = t - (((t - g) % step) + step) % step
+                ts = t - (((t - anchor) % step) + step) % step
             }
             bars.append(try ProviderSupport.bar(ts, oo, hh, ll, cc, vol, provider: name, response: response))
         }
