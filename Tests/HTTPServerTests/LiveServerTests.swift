@@ -374,3 +374,17 @@ extension LiveServerTests {
         #expect(r.headers.values("Content-Length") == ["2"])
     }
 }
+
+extension LiveServerTests {
+    @Test func refusedBodyDoesNotResetTheAnswer() throws {
+        let live = try LiveServer(router: makeLiveRouter())
+        defer { live.stop() }
+        for _ in 0..<5 {
+            let c = try live.connect()
+            // The whole oversized body is already on its way when the 413 is written.
+            c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 300000\r\n\r\n" + String(repeating: "z", count: 300_000))
+            #expect(c.readResponse()?.status == 413)
+            #expect(c.isClosedByPeer())
+        }
+    }
+}

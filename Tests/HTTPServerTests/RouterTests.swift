@@ -207,6 +207,7 @@ struct Tagging: Middleware {
         w.number(value)
         let text = String(decoding: w.bytes, as: UTF8.self)
         #expect(Double(text) == value)
+        #expect(Double(text)?.sign == value.sign)
         #expect(text.count <= 24)
     }
 

@@ -72,7 +72,7 @@ public struct JSONWriter: Sendable {
         separate()
         if !value.isFinite {
             appendNull()
-        } else if value == value.rounded(.towardZero), abs(value) < 1e15 {
+        } else if value == value.rounded(.towardZero), abs(value) < 1e15, value != 0 || value.sign == .plus {
             // Integral values: Swift prints "2.0"; write it without allocating a String.
             appendInt(Int64(value))
             bytes.append(0x2E)
