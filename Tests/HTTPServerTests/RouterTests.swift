@@ -261,3 +261,14 @@ struct Tagging: Middleware {
         #expect(writer.isClosed)
     }
 }
+
+@Suite struct JSONKeyTests {
+    @Test func preparedKeysMatchPlainKeys() {
+        var a = JSONWriter(), b = JSONWriter()
+        a.beginObject(); a.key(JSONKey("plain")); a.number(Int64(1)); a.key(JSONKey("q\"uote")); a.null()
+        a.key(JSONKey(string: "dyn\n")); a.bool(true); a.endObject()
+        b.beginObject(); b.key("plain"); b.number(Int64(1)); b.key("q\"uote"); b.null(); b.key("dyn\n"); b.bool(true); b.endObject()
+        #expect(a.bytes == b.bytes)
+        #expect(String(decoding: a.bytes, as: UTF8.self) == #"{"plain":1,"q\"uote":null,"dyn\n":true}"#)
+    }
+}
