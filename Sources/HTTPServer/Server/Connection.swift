@@ -109,8 +109,8 @@ final class Connection: @unchecked Sendable {
                 }
             }
             if inputStart == input.count {
-                if input.capacity > 64 * 1024 {
-                    input = []
+                if input.capacity > 16 * 1024 {
+                    input = []  // an idle connection keeps at most a small buffer
                 } else {
                     input.removeAll(keepingCapacity: true)
                 }
@@ -353,7 +353,7 @@ final class Connection: @unchecked Sendable {
         if sent < 0 { return }
         outputStart += sent
         guard outputStart == output.count else { return }
-        if output.capacity > 256 * 1024 { output = [] } else { output.removeAll(keepingCapacity: true) }
+        if output.capacity > 64 * 1024 { output = [] } else { output.removeAll(keepingCapacity: true) }
         outputStart = 0
         switch phase {
         case .closing: closeGracefully()
