@@ -388,3 +388,20 @@ extension LiveServerTests {
         }
     }
 }
+
+extension LiveServerTests {
+    @Test func connectionsBeyondTheLimitAreClosed() throws {
+        let live = try LiveServer(router: makeLiveRouter()) {
+            $0.eventLoops = 1
+            $0.maxConnections = 2
+        }
+        defer { live.stop() }
+        let a = try live.connect(), b = try live.connect()
+        a.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(a.readResponse()?.status == 200)
+        let c = try live.connect()
+        #expect(c.isClosedByPeer())
+        b.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(b.readResponse()?.status == 200)
+    }
+}
