@@ -36,13 +36,15 @@ fi
 pkg="$root/Benchmarks"
 
 echo "== building release binaries (Hummingbird takes minutes the first time)"
+build_log="$(mktemp)"
 for product in HTTPBenchServer HTTPBenchHummingbird; do
-    if ! swift build -c release --package-path "$pkg" --product "$product" > "$pkg/.build-$product.log" 2>&1; then
-        tail -30 "$pkg/.build-$product.log" >&2
+    if ! swift build -c release --package-path "$pkg" --product "$product" > "$build_log" 2>&1; then
+        tail -30 "$build_log" >&2
         exit 1
     fi
-    tail -1 "$pkg/.build-$product.log"
+    tail -1 "$build_log"
 done
+rm -f "$build_log"
 bin="$(swift build -c release --package-path "$pkg" --show-bin-path)"
 
 pids=()
