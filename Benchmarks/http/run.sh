@@ -29,13 +29,22 @@ else
     stage="${BENCH_STAGE:-${TMPDIR:-/tmp}/goldensignals-http-bench}"
     root="$stage/GoldenSignals"
     mkdir -p "$root"
+    # Mirror, not merge: files deleted in the checkout must not linger in the copy (.build stays).
+    rm -rf "$root/Sources" "$root/Tests" "$root/Benchmarks/Sources"
     (cd "$repo" && tar --exclude=.build --exclude=.git --exclude=Fuzz -cf - .) | (cd "$root" && tar -xf -)
 fi
 pkg="$root/Benchmarks"
 
 echo "== building release binaries (Hummingbird takes minutes the first time)"
-swift build -c release --package-path "$pkg" --product HTTPBenchServer 2>&1 | tail -1
-swift build -c release --package-path "$pkg" --product HTTPBenchHummingbird 2>&1 | tail -1
+build_log="$(mktemp)"
+for product in HTTPBenchServer HTTPBenchHummingbird; do
+    if ! swift build -c release --package-path "$pkg" --product "$product" > "$build_log" 2>&1; then
+        tail -30 "$build_log" >&2
+        exit 1
+    fi
+    tail -1 "$build_log"
+done
+rm -f "$build_log"
 bin="$(swift build -c release --package-path "$pkg" --show-bin-path)"
 
 pids=()

@@ -374,3 +374,34 @@ extension LiveServerTests {
         #expect(r.headers.values("Content-Length") == ["2"])
     }
 }
+
+extension LiveServerTests {
+    @Test func refusedBodyDoesNotResetTheAnswer() throws {
+        let live = try LiveServer(router: makeLiveRouter())
+        defer { live.stop() }
+        for _ in 0..<5 {
+            let c = try live.connect()
+            // The whole oversized body is already on its way when the 413 is written.
+            c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 300000\r\n\r\n" + String(repeating: "z", count: 300_000))
+            #expect(c.readResponse()?.status == 413)
+            #expect(c.isClosedByPeer())
+        }
+    }
+}
+
+extension LiveServerTests {
+    @Test func connectionsBeyondTheLimitAreClosed() throws {
+        let live = try LiveServer(router: makeLiveRouter()) {
+            $0.eventLoops = 1
+            $0.maxConnections = 2
+        }
+        defer { live.stop() }
+        let a = try live.connect(), b = try live.connect()
+        a.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(a.readResponse()?.status == 200)
+        let c = try live.connect()
+        #expect(c.isClosedByPeer())
+        b.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(b.readResponse()?.status == 200)
+    }
+}

@@ -207,6 +207,7 @@ struct Tagging: Middleware {
         w.number(value)
         let text = String(decoding: w.bytes, as: UTF8.self)
         #expect(Double(text) == value)
+        #expect(Double(text)?.sign == value.sign)
         #expect(text.count <= 24)
     }
 
@@ -258,5 +259,16 @@ struct Tagging: Middleware {
         let writer = ResponseStreamWriter(write: { _ in false })
         #expect(!writer.write([1]))
         #expect(writer.isClosed)
+    }
+}
+
+@Suite struct JSONKeyTests {
+    @Test func preparedKeysMatchPlainKeys() {
+        var a = JSONWriter(), b = JSONWriter()
+        a.beginObject(); a.key(JSONKey("plain")); a.number(Int64(1)); a.key(JSONKey("q\"uote")); a.null()
+        a.key(JSONKey(string: "dyn\n")); a.bool(true); a.endObject()
+        b.beginObject(); b.key("plain"); b.number(Int64(1)); b.key("q\"uote"); b.null(); b.key("dyn\n"); b.bool(true); b.endObject()
+        #expect(a.bytes == b.bytes)
+        #expect(String(decoding: a.bytes, as: UTF8.self) == #"{"plain":1,"q\"uote":null,"dyn\n":true}"#)
     }
 }

@@ -111,7 +111,10 @@ router.get("/plaintext", options: RouteOptions(runsOnLoop: true)) { _ in
 router.get("/json", options: RouteOptions(runsOnLoop: true)) { _ in
     var w = JSONWriter(capacity: 16 * 1024)
     w.beginArray()
-    for s in signals { s.write(to: &w) }
+    // Borrow the shared signals instead of copying each (no reference counting across loops).
+    signals.withUnsafeBufferPointer { all in
+        for i in all.indices { all[i].write(to: &w) }
+    }
     w.endArray()
     return .bytes(w.bytes, contentType: "application/json")
 }

@@ -61,6 +61,8 @@ public struct Problem: Sendable {
     public func response(headers: HTTPHeaders = .init()) -> Response {
         var h = headers
         h.set("Content-Type", "application/problem+json")
-        return Response(status: HTTPStatus(status, title), headers: h, body: .bytes(json))
+        // The status line carries the standard phrase; a custom title stays in the body.
+        let standard = HTTPStatus(status)
+        return Response(status: standard.reason.isEmpty ? HTTPStatus(status, title) : standard, headers: h, body: .bytes(json))
     }
 }

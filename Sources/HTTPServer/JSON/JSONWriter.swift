@@ -50,7 +50,15 @@ public struct JSONWriter: Sendable {
     /// Writes a key encoded once in advance (for hot response types).
     public mutating func key(_ key: JSONKey) {
         separate()
-        bytes.append(contentsOf: key.encoded)
+        switch key.storage {
+        case .literal(let name):
+            bytes.append(0x22)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            bytes.append(0x22)
+            bytes.append(0x3A)
+        case .encoded(let encoded):
+            bytes.append(contentsOf: encoded)
+        }
         needsComma = false
     }
 
@@ -72,7 +80,7 @@ public struct JSONWriter: Sendable {
         separate()
         if !value.isFinite {
             appendNull()
-        } else if value == value.rounded(.towardZero), abs(value) < 1e15 {
+        } else if value == value.rounded(.towardZero), abs(value) < 1e15, value != 0 || value.sign == .plus {
             // Integral values: Swift prints "2.0"; write it without allocating a String.
             appendInt(Int64(value))
             bytes.append(0x2E)
@@ -188,11 +196,29 @@ public struct JSONWriter: Sendable {
     }
 }
 
-/// An object key encoded once (`"name":`), for writers of hot response types.
+/// An object key prepared once, for writers of hot response types.
+///
+/// A key from a literal is kept as a `StaticString`: writing it copies bytes without touching
+/// a reference count, which matters when several event loops write the same keys at once.
 public struct JSONKey: Sendable {
-    let encoded: [UInt8]
+    enum Storage: Sendable {
+        /// Needs no escaping; written between quotes as is.
+        case literal(StaticString)
+        /// `"name":` already encoded.
+        case encoded([UInt8])
+    }
 
-    public init(_ name: String) {
-        encoded = JSONWriter.quoted(name) + [0x3A]
+    let storage: Storage
+
+    /// A key from a string literal.
+    public init(_ name: StaticString) {
+        let plain = name.hasPointerRepresentation
+            && !UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount).contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+        storage = plain ? .literal(name) : .encoded(JSONWriter.quoted(name.description) + [0x3A])
+    }
+
+    /// A key computed at run time.
+    public init(string name: String) {
+        storage = .encoded(JSONWriter.quoted(name) + [0x3A])
     }
 }

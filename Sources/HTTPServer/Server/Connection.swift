@@ -13,6 +13,8 @@ final class Connection: @unchecked Sendable {
         case streaming
         /// The last response is being flushed; then the connection closes.
         case closing
+        /// Our side is shut down; what the client still sends is read and dropped until it closes.
+        case lingering
         case closed
     }
 
@@ -33,10 +35,13 @@ final class Connection: @unchecked Sendable {
     /// When the first byte of the request being read arrived (0: none yet).
     private var requestStartedAt = 0.0
     private var lastActivity: Double
+    private var lingerUntil = 0.0
+    private var lingerBytes = 0
 
     // The request in progress.
     private var head: ParsedRequestHead?
     private var resolution: Router.Resolution = .notFound
+    private var target: (path: String, rawQuery: String) = ("/", "")
     private var keepAlive = true
     private var isHead = false
     private var minorVersion = 1
@@ -67,6 +72,10 @@ final class Connection: @unchecked Sendable {
             flush()
         }
         if events & (Posix.EPOLLRDHUP | Posix.EPOLLHUP) != 0 { sawHangup = true }
+        if phase == .lingering {
+            discardInput()
+            return
+        }
         if events & (Posix.EPOLLIN | Posix.EPOLLRDHUP | Posix.EPOLLHUP) != 0 {
             readable = true
             if phase == .reading { drive() }
@@ -100,8 +109,8 @@ final class Connection: @unchecked Sendable {
                 }
             }
             if inputStart == input.count {
-                if input.capacity > 64 * 1024 {
-                    input = []
+                if input.capacity > 16 * 1024 {
+                    input = []  // an idle connection keeps at most a small buffer
                 } else {
                     input.removeAll(keepingCapacity: true)
                 }
@@ -111,8 +120,13 @@ final class Connection: @unchecked Sendable {
                 inputStart = 0
             }
             if peerClosed {
-                // End of stream in the middle of a request (or between requests): nothing to answer.
-                close()
+                // End of stream in the middle of a request (or between requests): nothing more
+                // to answer, but what is already answered is still delivered.
+                if outputStart < output.count {
+                    phase = .closing
+                } else {
+                    close()
+                }
                 return
             }
             guard readable else { return }
@@ -146,8 +160,9 @@ final class Connection: @unchecked Sendable {
 
     private func onHead(_ head: ParsedRequestHead) {
         let method = HTTPMethod(rawValue: head.method)
-        let (path, _) = Request.splitTarget(head.target)
-        let resolution = loop.context.router.resolve(method: method, path: path)
+        let target = Request.splitTarget(head.target)
+        self.target = target
+        let resolution = loop.context.router.resolve(method: method, path: target.path)
         if head.framing == .none {
             self.head = head
             self.resolution = resolution
@@ -172,8 +187,7 @@ final class Connection: @unchecked Sendable {
         minorVersion = head.minorVersion
         isHead = head.method == "HEAD"
         let method = HTTPMethod(rawValue: head.method)
-        let (path, query) = Request.splitTarget(head.target)
-        let request = Request(method: method, target: head.target, path: path, rawQuery: query,
+        let request = Request(method: method, target: head.target, path: target.path, rawQuery: target.rawQuery,
                               headers: HTTPHeaders(parsed: head.headers), body: body, remoteAddress: remoteAddress)
         self.head = nil
         let resolution = self.resolution
@@ -245,7 +259,7 @@ final class Connection: @unchecked Sendable {
         guard phase != .closed else { return }
         if close {
             phase = .closing
-            if outputStart == output.count { self.close() }
+            if outputStart == output.count { closeGracefully() }
             return
         }
         phase = .reading
@@ -339,10 +353,10 @@ final class Connection: @unchecked Sendable {
         if sent < 0 { return }
         outputStart += sent
         guard outputStart == output.count else { return }
-        if output.capacity > 256 * 1024 { output = [] } else { output.removeAll(keepingCapacity: true) }
+        if output.capacity > 64 * 1024 { output = [] } else { output.removeAll(keepingCapacity: true) }
         outputStart = 0
         switch phase {
-        case .closing: close()
+        case .closing: closeGracefully()
         case .reading: drive()
         default: break
         }
@@ -369,8 +383,40 @@ final class Connection: @unchecked Sendable {
             if draining { close() }
         case .closing:
             if now - lastActivity > idleTimeout { close() }
+        case .lingering:
+            if draining || now > lingerUntil { close() }
         case .processing, .closed:
             break
+        }
+    }
+
+    /// Closes after a final response: half-close, then drain what the client still sends (a
+    /// body we refused, pipelined requests), so that unread bytes do not make the kernel reset
+    /// the connection and destroy the response before the client has read it.
+    private func closeGracefully() {
+        guard phase != .closed else { return }
+        if peerClosed {
+            close()
+            return
+        }
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        phase = .lingering
+        lingerUntil = loop.now + 2
+        input = []
+        discardInput()
+    }
+
+    private func discardInput() {
+        while phase == .lingering {
+            switch try? Posix.read(fd, loop.readBuffer) {
+            case .done(let n)? where n > 0:
+                lingerBytes += n
+                if lingerBytes > 4 << 20 { close() }
+            case .wouldBlock?:
+                return
+            default:
+                close()
+            }
         }
     }
 
