@@ -30,12 +30,12 @@ build:
 release:
 	$(SWIFT) build -c release --product goldensignals
 
-# Every suite but the one that restarts PostgreSQL, which runs alone afterwards.
+# Every suite but those that stop and restart PostgreSQL, which run alone afterwards.
 test-swift:
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip DatabaseRestart
 
 test-restart:
-	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip-build --filter DatabaseRestart
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) GS_TEST_PG_RESTART=1 $(SWIFT) test --skip-build --filter 'DatabaseRestart|PostgresRestart'
 
 # The spec must be valid OpenAPI 3.1 (the route-by-route comparison is a Swift test).
 test-openapi:

@@ -75,7 +75,10 @@ public enum QualityChecker {
             case .missingSession: 0.4
             case .negativeVolume, .openOutsideRange, .closeOutsideRange, .duplicateTimestamp, .outOfOrder, .missingOpen: 0.3
             case .missingBars, .outsideSession, .misalignedTimestamp: 0.2
-            case .staleData, .zeroVolume, .outlierReturn: 0.1
+            case .zeroVolume, .outlierReturn: 0.1
+            // Freshness is not correctness: a clean historical series stays above 0.95. The check still
+            // fails with its own issue, and consumers that need fresh data read its status directly.
+            case .staleData: 0.04
             case .flatRun: 0.05
             case .volumeNotReported, .corporateAction: 0
             }

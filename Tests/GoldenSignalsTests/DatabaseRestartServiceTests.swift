@@ -8,13 +8,8 @@ import Testing
 /// (`--filter DatabaseRestart`) after the others, since it takes the shared server away for a while.
 @Suite(.serialized) struct DatabaseRestartServiceTests {
     static func testPostgres(_ action: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Paths.repository + "/scripts/test-postgres.sh")
-        p.arguments = [action]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "test-postgres.sh \(action) failed")
+        let result = try Subprocess.run(["/bin/bash", Paths.repository + "/scripts/test-postgres.sh", action])
+        #expect(result.status == 0, "test-postgres.sh \(action) failed: \(result.output)")
     }
 
     @Test func answers503QuicklyWhileTheDatabaseIsDownAndRecoversWithoutRestart() throws {

@@ -100,26 +100,13 @@ public final class EmbeddedPostgres: @unchecked Sendable {
     /// Runs one of the server's tools, as the unprivileged user when we are root.
     @discardableResult
     private func run(_ tool: String, _ arguments: [String], what: String) throws -> String {
-        let process = Process()
-        if let user = runAs {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", binDirectory + "/" + tool] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: binDirectory + "/" + tool)
-            process.arguments = arguments
+        let program = binDirectory + "/" + tool
+        let argv = runAs.map { ["/usr/sbin/runuser", "-u", $0, "--", program] } ?? [program]
+        let result = try Subprocess.run(argv + arguments)
+        guard result.status == 0 else {
+            throw EmbeddedPostgresError.failed("\(what) exited with \(result.status): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw EmbeddedPostgresError.failed("\(what) exited with \(process.terminationStatus): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        return text
+        return result.output
     }
 
     private func chownRecursively(_ path: String, to user: String) throws {

@@ -38,7 +38,7 @@ public struct QualityStore: Sendable {
     public func save(symbolID: Int64, timeframe: Timeframe, report: QualityReport, trigger: String) throws {
         let checks = QualityJSON.checks(report.checks)
         let issues = QualityJSON.issues(report.issues)
-        try pool.withConnection { conn in
+        _ = try pool.withConnection { conn in
             try conn.query("""
                 INSERT INTO quality_reports (symbol_id, timeframe, score, bars_checked, issues_total, checks, issues, first_ts, last_ts, trigger)
                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, to_timestamp($8), to_timestamp($9), $10)
