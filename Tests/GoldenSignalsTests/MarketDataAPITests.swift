@@ -12,6 +12,11 @@ import Testing
     @Test func symbolsAreCreatedValidatedAndPaged() throws {
         let s = try TestService(label: "symbols")
         try Self.createSymbol(s, "AAPL")
+        let one = try s.get("/api/v1/symbols/aapl")
+        #expect(one.status == 200)
+        #expect(one.json["asset_class"] as? String == "equity")
+        #expect(one.json["calendar"] as? String == "XNYS")
+        #expect(try s.get("/api/v1/symbols/ZZZZ").status == 404)
         let dup = try s.postJSON("/api/v1/symbols", #"{"symbol":"aapl","asset_class":"equity"}"#)
         #expect(dup.status == 409)
         #expect(dup.header("Content-Type") == "application/problem+json")

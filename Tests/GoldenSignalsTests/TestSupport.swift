@@ -36,8 +36,9 @@ final class TestService: @unchecked Sendable {
     let port: Int
     let client = HTTPClient()
 
-    init(label: String = "app", databaseURL: String? = nil) throws {
+    init(label: String = "app", databaseURL: String? = nil, environment: [String: String] = [:]) throws {
         var config = AppConfiguration()
+        config.environment = environment
         config.databaseURL = try databaseURL ?? TestDatabase.fresh(label)
         config.migrationsDirectory = Paths.migrations
         config.openAPIPath = Paths.openAPI

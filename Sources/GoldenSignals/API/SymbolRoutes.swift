@@ -30,6 +30,13 @@ struct SymbolRoutes {
             return .bytes(w.bytes, contentType: "application/json")
         }
 
+        router.get("/api/v1/symbols/{symbol}") { request in
+            let symbol = try MarketDataRoutes.symbol(request, app: app)
+            var w = JSONWriter(capacity: 256)
+            Self.write(symbol, to: &w)
+            return .bytes(w.bytes, contentType: "application/json")
+        }
+
         router.post("/api/v1/symbols", options: RouteOptions(maxBodyBytes: 64 << 10)) { request in
             let body = try JSONBody.object(request)
             var errors: [FieldError] = []
