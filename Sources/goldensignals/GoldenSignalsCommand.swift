@@ -105,7 +105,9 @@ struct Migrate: ParsableCommand {
                 case .changed: state = "CHANGED since it was applied"
                 case .missingFile: state = "MISSING file"
                 }
-                print(String(format: "%04d  %-32@  %@", s.version, s.name as NSString, state as NSString))
+                let version = String(s.version)
+                print(String(repeating: "0", count: max(0, 4 - version.count)) + version + "  "
+                      + s.name.padding(toLength: max(32, s.name.count), withPad: " ", startingAt: 0) + "  " + state)
             }
         } catch { throw fail(error) }
     }
