@@ -7,6 +7,7 @@ import Testing
     static func createSymbol(_ s: TestService, _ symbol: String, _ assetClass: String = "equity") throws {
         let r = try s.postJSON("/api/v1/symbols", #"{"symbol":"\#(symbol)","name":"Test \#(symbol)","asset_class":"\#(assetClass)","exchange":"NYSE"}"#)
         #expect(r.status == 201, "\(r.text)")
+        #expect(r.header("Location") == "/api/v1/symbols/\(symbol)")
     }
 
     @Test func symbolsAreCreatedValidatedAndPaged() throws {

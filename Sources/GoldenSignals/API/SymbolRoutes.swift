@@ -6,6 +6,9 @@ import Market
 struct SymbolRoutes {
     let app: Application
 
+    /// The route of one symbol (also the `Location` of a created one).
+    static let itemPattern = "/api/v1/symbols/{symbol}"
+
     func register(on router: Router) {
         let app = self.app
         router.get("/api/v1/symbols") { request in
@@ -30,7 +33,7 @@ struct SymbolRoutes {
             return .bytes(w.bytes, contentType: "application/json")
         }
 
-        router.get("/api/v1/symbols/{symbol}") { request in
+        router.get(Self.itemPattern) { request in
             let symbol = try MarketDataRoutes.symbol(request, app: app)
             var w = JSONWriter(capacity: 256)
             Self.write(symbol, to: &w)
@@ -77,7 +80,7 @@ struct SymbolRoutes {
             var w = JSONWriter(capacity: 256)
             Self.write(created, to: &w)
             var response = Response.bytes(w.bytes, contentType: "application/json", status: .created)
-            response.headers.set("Location", "/api/v1/symbols/\(created.symbol)")
+            response.headers.set("Location", Self.itemPattern.replacingOccurrences(of: "{symbol}", with: created.symbol))
             return response
         }
     }

@@ -13,7 +13,7 @@ enum HTTPParseError: Error, Equatable, Sendable {
     /// 431: the header section exceeds the byte or field-count limit.
     case headerFieldsTooLarge
     /// 501: a transfer coding other than `chunked`.
-    case notImplemented(String)
+    case unsupportedTransferCoding(String)
     /// 505: an HTTP version other than 1.0 and 1.1 (including the HTTP/2 preface).
     case versionNotSupported
 
@@ -24,7 +24,7 @@ enum HTTPParseError: Error, Equatable, Sendable {
         case .payloadTooLarge: 413
         case .uriTooLong: 414
         case .headerFieldsTooLarge: 431
-        case .notImplemented: 501
+        case .unsupportedTransferCoding: 501
         case .versionNotSupported: 505
         }
     }
@@ -36,7 +36,7 @@ enum HTTPParseError: Error, Equatable, Sendable {
         case .payloadTooLarge: "request body too large"
         case .uriTooLong: "request line too long"
         case .headerFieldsTooLarge: "header section too large"
-        case .notImplemented(let why): why
+        case .unsupportedTransferCoding(let why): why
         case .versionNotSupported: "HTTP version not supported"
         }
     }

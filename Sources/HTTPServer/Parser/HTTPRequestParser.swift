@@ -344,7 +344,7 @@ struct HTTPRequestParser {
             if contentLength != nil { return .failure(.badRequest("both Content-Length and Transfer-Encoding")) }
             if minor == 0 { return .failure(.badRequest("Transfer-Encoding in an HTTP/1.0 request")) }
             if let unknown = transferCodings.first(where: { $0 != "chunked" }) {
-                return .failure(.notImplemented("transfer coding '\(unknown.prefix(32))' not implemented"))
+                return .failure(.unsupportedTransferCoding("transfer coding '\(unknown.prefix(32))' is not supported"))
             }
             guard transferCodings.count == 1 else { return .failure(.badRequest("invalid Transfer-Encoding")) }
             framing = .chunked
