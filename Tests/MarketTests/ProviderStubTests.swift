@@ -154,6 +154,17 @@ private let okCases: [StubOKCase] = [
         #expect(rig.log.calls.map(\.bars) == [c.count] && rig.log.calls.map(\.httpStatus) == [200])
     }
 
+    @Test func yahooNullBarIsSkippedNotInvented() throws {
+        let rig = try ProviderStubRig()
+        rig.stub.enqueue(.yahoo, try .sample("yahoo_chart_daily_nullbar.json"))
+        let chain = rig.chain(rig.env(order: [.equity: ["yahoo"]]))
+        // 2023-08-04 … 2023-08-08; the all-null 2023-08-07 bar must not appear.
+        let result = try chain.fetch(request("WSU.DE", .equity, .d1, 1_691_107_200, 1_691_539_199))
+        #expect(result.bars.map(\.timestamp) == [1_691_107_200, 1_691_452_800])
+        #expect(result.bars.last?.close == 33.20000076293945)
+        #expect(rig.stub.requests(.yahoo).first?.pathParameters["symbol"] == "WSU.DE")
+    }
+
     @Test func requestsReachTheStubOnEachProvidersPath() throws {
         let rig = try ProviderStubRig()
         for c in okCases { rig.stub.enqueue(c.route, try c.response()) }
@@ -215,12 +226,33 @@ private let errorCases: [StubErrorCase] = [
                   kind: .notFound, status: 400),
 ]
 
+/// Answers with no recorded body anywhere (SOURCES.md "Gaps"): shapes from docs and issue threads, written inline.
+private let inlineErrorCases: [StubErrorCase] = [
+    StubErrorCase(label: "binance -1003 429 (inline, docs template)", route: .binance,
+                  response: { .json(#"{"code":-1003,"msg":"Too many requests; current limit is 6000 request weight per 1 MINUTE."}"#,
+                                    status: 429, headers: [("Retry-After", "1")]) }, kind: .rateLimited, status: 429),
+    StubErrorCase(label: "binance [] (inline)", route: .binance, response: { .json("[]") }, kind: .noData, status: 200),
+    StubErrorCase(label: "polygon resultsCount 0 (inline)", route: .polygon,
+                  response: { .json(#"{"ticker":"AAPL","queryCount":0,"resultsCount":0,"adjusted":true,"status":"OK","request_id":"x"}"#) },
+                  kind: .noData, status: 200),
+    StubErrorCase(label: "finnhub 429 limit text (inline)", route: .finnhub,
+                  response: { .json(#"{"error":"API limit reached. Please try again later. Remaining Limit: 0"}"#, status: 429,
+                                    headers: [("Retry-After", "1")]) }, kind: .rateLimited, status: 429),
+    StubErrorCase(label: "alphavantage Information premium (inline, unverified shape)", route: .alphavantage,
+                  response: { .json(#"{"Information":"Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints"}"#) },
+                  kind: .unauthorized, status: 200),
+    StubErrorCase(label: "alphavantage Information daily limit (inline, unverified shape)", route: .alphavantage,
+                  response: { .json(#"{"Information":"We have detected your API key as XXXX and our standard API rate limit is 25 requests per day."}"#) },
+                  kind: .rateLimited, status: 200),
+    StubErrorCase(label: "stooq No data (inline)", route: .stooq, response: { .text("No data") }, kind: .noData, status: 200),
+]
+
 private func defaultRequest(_ route: ProviderStubServer.Route) -> ProviderBarsRequest {
     route == .binance ? request("BTCUSDT", .crypto, .m1, 1_634_943_780, 1_634_944_379) : aapl2005
 }
 
 @Suite(.serialized) struct ProviderStubErrorTests {
-    @Test(arguments: errorCases)
+    @Test(arguments: errorCases + inlineErrorCases)
     func recordedErrorGivesItsKind(_ c: StubErrorCase) throws {
         let rig = try ProviderStubRig()
         let name = c.route.rawValue
