@@ -287,7 +287,9 @@ public final class ProviderChain: @unchecked Sendable {
                 if let ra = e.retryAfter { block(name, slot: e.kind == .rateLimited ? slot : nil, all: e.kind != .rateLimited, for: ra) }
                 let retryable = e.kind == .server || e.kind == .rateLimited || e.kind == .transport
                 guard retryable, attempt < maxRetries else { throw e }
-                if let ra = e.retryAfter, ra > maxRateLimitWait { throw e }   // fail over rather than block
+                // Fail over rather than block — unless another key slot is free soon enough (a 429 blocks only its
+                // own slot, so the retry goes out on another key).
+                if let ra = e.retryAfter, ra > maxRateLimitWait, !slotAvailable(settings, within: maxRateLimitWait) { throw e }
                 var delay = min(backoffCap, backoffBase * pow(2, Double(attempt)))
                 delay = delay / 2 + Double.random(in: 0...(delay / 2))        // equal jitter
                 sleep(delay)
@@ -381,6 +383,18 @@ public final class ProviderChain: @unchecked Sendable {
         let wait = list[best].reserve(t)
         nextSlot[name] = (best + 1) % n
         return (settings.keys.isEmpty ? nil : best, wait)
+    }
+
+    /// Whether some key slot could be used within `seconds` (token and `Retry-After` block considered).
+    private func slotAvailable(_ settings: ProviderSettings, within seconds: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let list = buckets[settings.provider.name] else { return true }
+        let t = now()
+        return list.contains { bucket in
+            var b = bucket
+            return b.wait(t) <= seconds
+        }
     }
 
     /// Blocks a key slot until `seconds` from now (from `Retry-After`).
