@@ -103,12 +103,41 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs a query with bound parameters (extended protocol); its statement is prepared once per connection and SQL text.
     @discardableResult
     public func query(_ query: PostgresQuery) throws -> PostgresResult {
+        try withPrepared(query) { pg, name, values in
+            try executePrepared(pg, name: name, values: values, sql: query.sql)
+        }
+    }
+
+    /// Runs a query and hands each row, in PostgreSQL's binary format, to `visit` straight from libpq's
+    /// buffer: no copies and no text parsing, for hot reads of many rows. Rows are valid only inside `visit`.
+    /// - Returns: the number of rows visited.
+    @discardableResult
+    public func queryBinary(_ query: PostgresQuery, _ visit: (PostgresBinaryRow) throws -> Void) throws -> Int {
+        try withPrepared(query) { pg, name, values in
+            let sent = withOptionalCStringArray(values) { pointers in
+                PQsendQueryPrepared(pg, name, Int32(values.count), pointers, nil, nil, 1)
+            }
+            guard let result = try awaitResult(pg, sent: sent, sql: query.sql) else { throw connectionError(sql: query.sql) }
+            defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
+                if status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH { broken = true }
+                throw serverError(result, sql: query.sql)
+            }
+            let rows = PQntuples(result)
+            for r in 0..<rows { try visit(PostgresBinaryRow(result: result, row: r)) }
+            return Int(rows)
+        }
+    }
+
+    /// Prepares `query` once per connection (re-preparing when the server forgot it) and runs `body` with its name.
+    private func withPrepared<T>(_ query: PostgresQuery, _ body: (OpaquePointer, String, [String?]) throws -> T) throws -> T {
         let pg = try live()
         let values = query.binds.map { $0?.postgresTextOrNull }
         if let statement = statements[query.sql] {
             do {
                 try checkBindCount(statement.parameterCount, values.count, sql: query.sql)
-                return try executePrepared(pg, name: statement.name, values: values, sql: query.sql)
+                return try body(pg, statement.name, values)
             } catch let error as PostgresError where error.sqlState == "26000" {
                 // Someone ran DEALLOCATE/DISCARD: forget the name and prepare again below.
                 statements[query.sql] = nil
@@ -132,7 +161,7 @@ public final class PostgresConnection: @unchecked Sendable {
         _ = try check(described, sql: query.sql)
         if !name.isEmpty { statements[query.sql] = (name, parameterCount) }
         try checkBindCount(parameterCount, values.count, sql: query.sql)
-        return try executePrepared(pg, name: name, values: values, sql: query.sql)
+        return try body(pg, name, values)
     }
 
     private func checkBindCount(_ expected: Int, _ given: Int, sql: String) throws {

@@ -30,7 +30,7 @@ public struct ImportService: Sendable {
         let parsed = try OHLCVCSVReader.parse([UInt8](data), options: CSVImportOptions(timeframe: timeframe, localTimeZone: timeZone))
         let (record, created) = try symbols.ensure(template)
         let counts = try bars.upsert(symbolID: record.id, timeframe: timeframe, bars: parsed.bars, source: "file")
-        quality.refreshLogged(record, timeframe: timeframe, trigger: "import")
+        quality.refreshLogged(record, timeframe: timeframe, trigger: "import", series: counts.seriesWasEmpty ? parsed.bars : nil)
         return ImportSummary(symbol: record.symbol, timeframe: timeframe, dataRows: parsed.dataRows, inserted: counts.inserted,
                              updated: counts.updated, unchanged: counts.unchanged, duplicatesReplaced: parsed.duplicatesReplaced,
                              rejected: parsed.rejected, format: parsed.format, symbolCreated: created)
@@ -41,7 +41,8 @@ public struct ImportService: Sendable {
                       trigger: String) throws -> UpsertCounts {
         let counts = try bars.upsert(symbolID: symbol.id, timeframe: timeframe, bars: newBars, source: source)
         if counts.inserted + counts.updated > 0 {
-            quality.refreshLogged(symbol, timeframe: timeframe, trigger: trigger)
+            quality.refreshLogged(symbol, timeframe: timeframe, trigger: trigger,
+                                  series: counts.seriesWasEmpty ? BarStore.lastWins(newBars) : nil)
         }
         return counts
     }

@@ -12,6 +12,8 @@ public struct UpsertCounts: Sendable, Hashable {
     public var inserted: Int
     public var updated: Int
     public var unchanged: Int
+    /// The series had no bars before, so it now holds exactly the bars written.
+    public var seriesWasEmpty: Bool = false
 }
 
 /// Reads and writes `bars`. Writes go through `COPY` into a staging table and one upsert.
@@ -30,13 +32,48 @@ public struct BarStore: Sendable {
 
     /// The same, inside the caller's transaction.
     public func upsert(symbolID: Int64, timeframe: Timeframe, bars: [Bar], source: String, on conn: PostgresConnection) throws -> UpsertCounts {
+        let bars = Self.lastWins(bars)
+        // A series' first load (the common case of an import) goes straight into `bars` with COPY: no
+        // staging and no per-row conflict handling. Should another writer have added bars since the
+        // check, the savepoint rolls back and the general upsert below takes over.
+        let empty = try conn.query("SELECT NOT EXISTS (SELECT 1 FROM bars WHERE symbol_id = $1 AND timeframe = $2)",
+                                   [symbolID, timeframe.rawValue]).first?.decode(0, as: Bool.self) ?? false
+        if empty {
+            do {
+                let copied = try conn.transaction { conn in
+                    try conn.copyIn("COPY bars (symbol_id, timeframe, ts, open, high, low, close, volume, source) FROM STDIN") { writer in
+                        let prefix = Array("\(symbolID)\t\(timeframe.rawValue)\t".utf8)
+                        let suffix = Array("\t\(CopyText.escape(source))\n".utf8)
+                        var chunk: [UInt8] = []
+                        chunk.reserveCapacity(1 << 16)
+                        for b in bars {
+                            chunk.append(contentsOf: prefix)
+                            RFC3339.append(b.timestamp, to: &chunk); chunk.append(9)
+                            CopyText.appendDouble(b.open, to: &chunk); chunk.append(9)
+                            CopyText.appendDouble(b.high, to: &chunk); chunk.append(9)
+                            CopyText.appendDouble(b.low, to: &chunk); chunk.append(9)
+                            CopyText.appendDouble(b.close, to: &chunk); chunk.append(9)
+                            CopyText.appendDouble(b.volume, to: &chunk)
+                            chunk.append(contentsOf: suffix)
+                            if chunk.count >= (1 << 16) - 512 {
+                                try writer.appendRaw(chunk)
+                                chunk.removeAll(keepingCapacity: true)
+                            }
+                        }
+                        if !chunk.isEmpty { try writer.appendRaw(chunk) }
+                    }
+                }
+                return UpsertCounts(inserted: copied, updated: 0, unchanged: 0, seriesWasEmpty: true)
+            } catch let error as PostgresError where error.sqlState == "23505" {
+                // Someone else wrote this series meanwhile: merge with the upsert instead.
+            }
+        }
         try conn.execute("""
             CREATE TEMP TABLE IF NOT EXISTS bars_stage (
                 ts bigint NOT NULL, open float8 NOT NULL, high float8 NOT NULL,
                 low float8 NOT NULL, close float8 NOT NULL, volume float8 NOT NULL
             ) ON COMMIT DELETE ROWS
             """)
-        let bars = Self.lastWins(bars)
         _ = try conn.copyIn("COPY bars_stage (ts, open, high, low, close, volume) FROM STDIN") { writer in
             var line: [UInt8] = []
             line.reserveCapacity(1 << 16)
@@ -106,30 +143,33 @@ public struct BarStore: Sendable {
                 AND ($5::int8 IS NULL OR ts > to_timestamp($5))
               ORDER BY ts LIMIT $6
               """
-        let rows = try pool.withConnection { conn in
-            try conn.query(sql, [symbolID, timeframe.rawValue, from, to, after, limit + 1])
-        }
         var out: [StoredBar] = []
-        out.reserveCapacity(min(rows.count, limit))
-        for row in rows.prefix(limit) {
-            out.append(StoredBar(bar: Bar(timestamp: try row.decode(0), open: try row.decode(1), high: try row.decode(2),
-                                          low: try row.decode(3), close: try row.decode(4), volume: try row.decode(5)),
-                                 source: try row.decode(6)))
+        out.reserveCapacity(min(limit, 10_000))
+        var more = false
+        _ = try pool.withConnection { conn in
+            try conn.queryBinary(PostgresQuery(sql, binds: [symbolID, timeframe.rawValue, from, to, after, limit + 1])) { row in
+                guard out.count < limit else { more = true; return }
+                out.append(StoredBar(bar: Bar(timestamp: try row.int64(0), open: try row.double(1), high: try row.double(2),
+                                              low: try row.double(3), close: try row.double(4), volume: try row.double(5)),
+                                     source: try row.string(6)))
+            }
         }
-        return (out, rows.count > limit)
+        return (out, more)
     }
 
     /// Every bar of a series in time order (for quality reports and strategies).
     public func all(symbolID: Int64, timeframe: Timeframe) throws -> [Bar] {
-        try pool.withConnection { conn in
-            try conn.query("""
+        var bars: [Bar] = []
+        _ = try pool.withConnection { conn in
+            try conn.queryBinary(PostgresQuery("""
                 SELECT extract(epoch FROM ts)::int8, open, high, low, close, volume FROM bars
                 WHERE symbol_id = $1 AND timeframe = $2 ORDER BY ts
-                """, [symbolID, timeframe.rawValue]).map { row in
-                Bar(timestamp: try row.decode(0), open: try row.decode(1), high: try row.decode(2),
-                    low: try row.decode(3), close: try row.decode(4), volume: try row.decode(5))
+                """, binds: [symbolID, timeframe.rawValue])) { row in
+                bars.append(Bar(timestamp: try row.int64(0), open: try row.double(1), high: try row.double(2),
+                                low: try row.double(3), close: try row.double(4), volume: try row.double(5)))
             }
         }
+        return bars
     }
 
     /// The newest bar time of a series, or nil when it has none.
@@ -160,6 +200,21 @@ enum CopyText {
         appendDouble(b.low, to: &out); out.append(9)
         appendDouble(b.close, to: &out); out.append(9)
         appendDouble(b.volume, to: &out); out.append(10)
+    }
+
+    /// A text value escaped for COPY's text format.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for c in text.unicodeScalars {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
     }
 
     static func appendInt(_ v: Int64, to out: inout [UInt8]) {
