@@ -6,6 +6,12 @@ import Market
 struct MarketDataRoutes {
     let app: Application
 
+    /// Keys of the bar objects, encoded once.
+    enum Keys {
+        static let timestamp = JSONKey("timestamp"), open = JSONKey("open"), high = JSONKey("high")
+        static let low = JSONKey("low"), close = JSONKey("close"), volume = JSONKey("volume")
+    }
+
     /// The largest page a client may ask for.
     static let maxLimit = 10_000
 
@@ -64,17 +70,19 @@ struct MarketDataRoutes {
             if symbol.isDemo || sources.contains("demo") { w.key("demo"); w.bool(true) }
             w.key("bars"); w.beginArray()
             var ts: [UInt8] = []
-            ts.reserveCapacity(20)
+            ts.reserveCapacity(24)
             for b in page.bars {
                 w.beginObject()
                 ts.removeAll(keepingCapacity: true)
-                RFC3339.append(b.bar.timestamp, to: &ts)
-                w.key("timestamp"); w.string(String(decoding: ts, as: UTF8.self))
-                w.key("open"); w.number(b.bar.open)
-                w.key("high"); w.number(b.bar.high)
-                w.key("low"); w.number(b.bar.low)
-                w.key("close"); w.number(b.bar.close)
-                w.key("volume"); w.number(b.bar.volume)
+                ts.append(0x22)
+                RFC3339.append(b.bar.timestamp, to: &ts)   // digits, '-', ':', 'T', 'Z': nothing to escape
+                ts.append(0x22)
+                w.key(Keys.timestamp); w.raw(ts)
+                w.key(Keys.open); w.number(b.bar.open)
+                w.key(Keys.high); w.number(b.bar.high)
+                w.key(Keys.low); w.number(b.bar.low)
+                w.key(Keys.close); w.number(b.bar.close)
+                w.key(Keys.volume); w.number(b.bar.volume)
                 w.endObject()
             }
             w.endArray()
