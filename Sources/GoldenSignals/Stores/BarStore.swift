@@ -172,6 +172,14 @@ public struct BarStore: Sendable {
         return bars
     }
 
+    /// Whether a series has any bar.
+    public func hasSeries(symbolID: Int64, timeframe: Timeframe) throws -> Bool {
+        try pool.withConnection { conn in
+            try conn.query("SELECT EXISTS (SELECT 1 FROM bars WHERE symbol_id = $1 AND timeframe = $2)",
+                           [symbolID, timeframe.rawValue]).first?.decode(0, as: Bool.self) ?? false
+        }
+    }
+
     /// The newest bar time of a series, or nil when it has none.
     public func latestTimestamp(symbolID: Int64, timeframe: Timeframe) throws -> Int64? {
         try pool.withConnection { conn in
