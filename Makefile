@@ -15,8 +15,9 @@ run: deps build
 ## test: install what the tests need, start a throwaway PostgreSQL, run every test
 test: test-deps
 	@scripts/test-postgres.sh start >/dev/null
+	@mkdir -p .build && rm -f .build/test-results.log
 	@$(MAKE) --no-print-directory test-swift test-restart test-openapi fuzz; \
-	  status=$$?; scripts/test-postgres.sh stop; exit $$status
+	  status=$$?; scripts/test-postgres.sh stop; scripts/test-summary.sh .build/test-results.log $$status
 
 deps:
 	@scripts/install-deps.sh run
@@ -32,11 +33,11 @@ release:
 
 # Every suite but those that stop and restart PostgreSQL, which run alone afterwards.
 test-swift:
-	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip DatabaseRestart
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip DatabaseRestart 2>&1 | tee -a .build/test-results.log
 
 test-restart:
-	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) GS_TEST_PG_RESTART=1 $(SWIFT) test --skip-build --filter PostgresRestart
-	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip-build --filter DatabaseRestart
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) GS_TEST_PG_RESTART=1 $(SWIFT) test --skip-build --filter PostgresRestart 2>&1 | tee -a .build/test-results.log
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip-build --filter DatabaseRestart 2>&1 | tee -a .build/test-results.log
 
 # The spec must be valid OpenAPI 3.1 (the route-by-route comparison is a Swift test).
 test-openapi:

@@ -24,6 +24,9 @@ public final class PostgresPool: @unchecked Sendable {
     private var inUse = 0
     private var waiting = 0
     private var closed = false
+    /// While the server is unreachable, connect failures are logged once as a warning, then at debug
+    /// level, until a connection succeeds again (which is logged too).
+    private var failing = false
 
     /// A pool for `conninfo` (URL or key=value) that opens at most `maxConnections` connections lazily.
     /// - Parameters:
@@ -137,15 +140,23 @@ public final class PostgresPool: @unchecked Sendable {
                 do {
                     let connection = try PostgresConnection.connect(conninfo, connectTimeout: connectTimeout)
                     connection.queryTimeout = queryTimeout
+                    condition.lock()
+                    let recovered = failing
+                    failing = false
+                    condition.unlock()
+                    if recovered { logger.notice("PostgreSQL reachable again") }
                     return connection
                 } catch {
                     condition.lock()
                     open -= 1
                     inUse -= 1
+                    let first = !failing
+                    failing = true
                     condition.signal() // a waiter may try (and fail fast) itself
                     condition.unlock()
                     if let error = error as? PostgresError {
-                        logger.warning("PostgreSQL connect failed", metadata: ["error": "\(error.logDescription)"])
+                        logger.log(level: first ? .warning : .debug, "PostgreSQL connect failed",
+                                   metadata: ["error": "\(error.logDescription)"])
                     }
                     throw error
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 @Suite struct HealthTests {
@@ -28,6 +29,23 @@ import Testing
         #expect(metrics.status == 200)
         #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
         #expect(metrics.text.contains("gs_http_requests_total{method=\"GET\",route=\"/api/v1/symbols\",status=\"200\"} 1"))
+        // A malformed request never reaches a route, but it is counted.
+        let raw = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(service.port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(raw, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(connected == 0)
+        let bad = Array("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n".utf8)
+        _ = bad.withUnsafeBytes { send(raw, $0.baseAddress, $0.count, 0) }
+        var reply = [UInt8](repeating: 0, count: 512)
+        let n = recv(raw, &reply, reply.count, 0)
+        close(raw)
+        #expect(String(decoding: reply.prefix(max(0, n)), as: UTF8.self).hasPrefix("HTTP/1.1 400"))
+        let after = try service.get("/metrics")
+        #expect(after.text.contains("gs_http_rejected_requests_total{status=\"400\"} 1"))
+
         let spec = try service.get("/openapi.yaml")
         #expect(spec.status == 200)
         #expect(spec.text.hasPrefix("openapi: 3.1"))

@@ -95,6 +95,7 @@ public final class Application: @unchecked Sendable {
     private func describeMetrics() {
         metrics.describe("gs_http_requests_total", type: "counter", help: "HTTP requests answered, by method, route and status.")
         metrics.describe("gs_http_request_duration_seconds", type: "histogram", help: "Time to answer an HTTP request.")
+        metrics.describe("gs_http_rejected_requests_total", type: "counter", help: "Requests refused before routing (malformed, oversized or too slow), by status.")
         metrics.describe("gs_bars_written_total", type: "counter", help: "Bars inserted or updated, by source kind.")
         metrics.describe("gs_provider_calls_total", type: "counter", help: "Outbound market-data provider calls, by provider and outcome.")
         metrics.describe("gs_db_pool_connections", type: "gauge", help: "Database pool connections by state.")
@@ -127,6 +128,10 @@ public final class Application: @unchecked Sendable {
         var serverConfig = HTTPServerConfiguration()
         serverConfig.host = host
         serverConfig.port = port
+        let metrics = self.metrics
+        serverConfig.onRejectedRequest = { status in
+            metrics.increment("gs_http_rejected_requests_total", labels: [("status", String(status))])
+        }
         let server = HTTPServer(configuration: serverConfig, router: makeRouter(), logger: logger)
         try server.start()
         let scheduler = IngestScheduler(app: self)

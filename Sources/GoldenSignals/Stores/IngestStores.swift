@@ -17,7 +17,7 @@ public struct PostgresCheckpointStore: CheckpointStore {
     }
 
     public func saveCheckpoint(symbol: String, timeframe: Timeframe, through: Int64) throws {
-        try pool.withConnection { conn in
+        _ = try pool.withConnection { conn in
             try conn.query("""
                 INSERT INTO ingest_checkpoints (symbol_id, timeframe, through_ts)
                 SELECT id, $2, to_timestamp($3) FROM symbols WHERE symbol = $1
@@ -34,7 +34,7 @@ public struct ProviderCallStore: Sendable {
     public init(pool: PostgresPool) { self.pool = pool }
 
     public func record(_ call: ProviderCall) throws {
-        try pool.withConnection { conn in
+        _ = try pool.withConnection { conn in
             try conn.query("""
                 INSERT INTO provider_calls (provider, key_slot, symbol, timeframe, http_status, latency_ms, bars, error, called_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9))

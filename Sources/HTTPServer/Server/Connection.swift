@@ -270,6 +270,7 @@ final class Connection: @unchecked Sendable {
 
     private func respondToParseError(_ error: HTTPParseError) {
         let status = HTTPStatus(error.statusCode)
+        loop.context.configuration.onRejectedRequest?(status.code)
         respondAndClose(Problem(status: status, detail: error.detail).response())
     }
 
@@ -372,6 +373,7 @@ final class Connection: @unchecked Sendable {
                 // A head not complete in time, or a body that stalls for as long: 408.
                 let stalled = parser.isReadingBody ? now - lastActivity > headerTimeout : now - requestStartedAt > headerTimeout
                 if stalled {
+                    loop.context.configuration.onRejectedRequest?(HTTPStatus.requestTimeout.code)
                     respondAndClose(Problem(status: .requestTimeout, detail: "request not received in time").response())
                 }
             } else if draining && !pendingOutput {

@@ -26,6 +26,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxHeaderBytes: Int = 16 * 1024
     /// The most header fields (431 beyond).
     public var maxHeaderCount: Int = 100
+    /// Called (on an event loop; keep it cheap) with the status of every request refused before routing —
+    /// malformed or oversized framing (400, 413, 414, 431, 501, 505) and slow clients (408) — which
+    /// middleware never sees. For metrics.
+    public var onRejectedRequest: (@Sendable (_ status: Int) -> Void)? = nil
 
     /// The defaults above.
     public init() {}
