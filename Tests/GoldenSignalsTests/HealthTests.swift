@@ -3,6 +3,16 @@ import Glibc
 import Testing
 
 @Suite struct HealthTests {
+    /// A temporary folder holding a copy of the project's migrations.
+    static func copyOfMigrations() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gs-migrations-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for f in try FileManager.default.contentsOfDirectory(atPath: Paths.migrations) {
+            try FileManager.default.copyItem(atPath: Paths.migrations + "/" + f, toPath: dir + "/" + f)
+        }
+        return dir
+    }
+
     @Test func probesReportAMigratedDatabase() throws {
         let service = try TestService(label: "health")
         let live = try service.get("/health/live")
@@ -55,11 +65,7 @@ import Testing
         // Apply the real migrations, then point a service at a directory with one more file.
         let url = try TestDatabase.fresh("pending")
         _ = try TestService(label: "pending", databaseURL: url)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gs-mig-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for f in try FileManager.default.contentsOfDirectory(atPath: Paths.migrations) {
-            try FileManager.default.copyItem(atPath: Paths.migrations + "/" + f, toPath: dir + "/" + f)
-        }
+        let dir = try Self.copyOfMigrations()
         try "CREATE TABLE later_table (id int);".write(toFile: dir + "/9999_later.sql", atomically: true, encoding: .utf8)
         var config = GoldenSignals.AppConfiguration()
         config.databaseURL = url
@@ -80,11 +86,7 @@ import Testing
     @Test func aChangedMigrationStopsStartWithTheFileNamed() throws {
         let url = try TestDatabase.fresh("drift")
         _ = try TestService(label: "drift", databaseURL: url)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gs-drift-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for f in try FileManager.default.contentsOfDirectory(atPath: Paths.migrations) {
-            try FileManager.default.copyItem(atPath: Paths.migrations + "/" + f, toPath: dir + "/" + f)
-        }
+        let dir = try Self.copyOfMigrations()
         let edited = dir + "/0002_market_data.sql"
         try (String(contentsOfFile: edited, encoding: .utf8) + "\n-- edited after it was applied\n").write(toFile: edited, atomically: true, encoding: .utf8)
         var config = GoldenSignals.AppConfiguration()
