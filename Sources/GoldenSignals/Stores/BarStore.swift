@@ -130,14 +130,14 @@ public struct BarStore: Sendable {
                      limit: Int) throws -> (bars: [StoredBar], more: Bool) {
         let sql = descending
             ? """
-              SELECT extract(epoch FROM ts)::int8, open, high, low, close, volume, source FROM bars
+              SELECT ts, open, high, low, close, volume, source FROM bars
               WHERE symbol_id = $1 AND timeframe = $2
                 AND ($3::int8 IS NULL OR ts >= to_timestamp($3)) AND ($4::int8 IS NULL OR ts <= to_timestamp($4))
                 AND ($5::int8 IS NULL OR ts < to_timestamp($5))
               ORDER BY ts DESC LIMIT $6
               """
             : """
-              SELECT extract(epoch FROM ts)::int8, open, high, low, close, volume, source FROM bars
+              SELECT ts, open, high, low, close, volume, source FROM bars
               WHERE symbol_id = $1 AND timeframe = $2
                 AND ($3::int8 IS NULL OR ts >= to_timestamp($3)) AND ($4::int8 IS NULL OR ts <= to_timestamp($4))
                 AND ($5::int8 IS NULL OR ts > to_timestamp($5))
@@ -149,7 +149,7 @@ public struct BarStore: Sendable {
         _ = try pool.withConnection { conn in
             try conn.queryBinary(PostgresQuery(sql, binds: [symbolID, timeframe.rawValue, from, to, after, limit + 1])) { row in
                 guard out.count < limit else { more = true; return }
-                out.append(StoredBar(bar: Bar(timestamp: try row.int64(0), open: try row.double(1), high: try row.double(2),
+                out.append(StoredBar(bar: Bar(timestamp: try row.unixSeconds(0), open: try row.double(1), high: try row.double(2),
                                               low: try row.double(3), close: try row.double(4), volume: try row.double(5)),
                                      source: try row.string(6)))
             }
@@ -162,10 +162,10 @@ public struct BarStore: Sendable {
         var bars: [Bar] = []
         _ = try pool.withConnection { conn in
             try conn.queryBinary(PostgresQuery("""
-                SELECT extract(epoch FROM ts)::int8, open, high, low, close, volume FROM bars
+                SELECT ts, open, high, low, close, volume FROM bars
                 WHERE symbol_id = $1 AND timeframe = $2 ORDER BY ts
                 """, binds: [symbolID, timeframe.rawValue])) { row in
-                bars.append(Bar(timestamp: try row.int64(0), open: try row.double(1), high: try row.double(2),
+                bars.append(Bar(timestamp: try row.unixSeconds(0), open: try row.double(1), high: try row.double(2),
                                 low: try row.double(3), close: try row.double(4), volume: try row.double(5)))
             }
         }
