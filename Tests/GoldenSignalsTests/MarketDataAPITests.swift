@@ -17,6 +17,10 @@ import Testing
         #expect(one.status == 200)
         #expect(one.json["asset_class"] as? String == "equity")
         #expect(one.json["calendar"] as? String == "XNYS")
+        #expect(one.json["time_zone"] as? String == "America/New_York")
+        let btc = try s.postJSON("/api/v1/symbols", #"{"symbol":"BTC-USD","asset_class":"crypto"}"#)
+        #expect(btc.json["calendar"] as? String == "24x7")
+        #expect(btc.json["time_zone"] as? String == "UTC")
         #expect(try s.get("/api/v1/symbols/ZZZZ").status == 404)
         let dup = try s.postJSON("/api/v1/symbols", #"{"symbol":"aapl","asset_class":"equity"}"#)
         #expect(dup.status == 409)
@@ -33,16 +37,16 @@ import Testing
         for t in ["MSFT", "PG", "JPM"] { try Self.createSymbol(s, t) }
         let first = try s.get("/api/v1/symbols?limit=3")
         let page1 = (first.json["symbols"] as? [[String: Any]] ?? []).compactMap { $0["symbol"] as? String }
-        #expect(page1 == ["AAPL", "JPM", "MSFT"])
+        #expect(page1 == ["AAPL", "BTC-USD", "JPM"])
         let cursor = try #require(first.json["next_cursor"] as? String)
         let second = try s.get("/api/v1/symbols?limit=3&cursor=\(cursor)")
-        #expect((second.json["symbols"] as? [[String: Any]] ?? []).compactMap { $0["symbol"] as? String } == ["PG"])
+        #expect((second.json["symbols"] as? [[String: Any]] ?? []).compactMap { $0["symbol"] as? String } == ["MSFT", "PG"])
         #expect(second.json["next_cursor"] is NSNull)
 
         let badCursor = try s.get("/api/v1/symbols?cursor=%27%3B%20DROP%20TABLE%20symbols%3B--")
         #expect(badCursor.status == 400)
         #expect((badCursor.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "cursor")
-        #expect(try s.app.symbols.count() == 4)
+        #expect(try s.app.symbols.count() == 5)
     }
 
     @Test func uploadsKeepGoodRowsAndAreIdempotent() throws {

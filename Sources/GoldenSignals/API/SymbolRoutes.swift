@@ -93,6 +93,7 @@ struct SymbolRoutes {
         w.key("exchange"); w.string(s.exchange)
         w.key("currency"); w.string(s.currency)
         w.key("calendar"); w.string(s.calendar)
+        w.key("time_zone"); w.string(s.timeZone)
         w.key("active"); w.bool(s.active)
         w.key("demo"); w.bool(s.isDemo)
         w.endObject()

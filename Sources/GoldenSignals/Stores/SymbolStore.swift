@@ -10,6 +10,7 @@ public struct SymbolRecord: Sendable, Hashable {
     public var exchange: String
     public var currency: String
     public var calendar: String
+    public var timeZone: String
     public var active: Bool
     public var isDemo: Bool
 }
@@ -20,14 +21,14 @@ public struct SymbolStore: Sendable {
 
     public init(pool: PostgresPool) { self.pool = pool }
 
-    static let columns = "id, symbol, name, asset_class, exchange, currency, calendar, active, is_demo"
+    static let columns = "id, symbol, name, asset_class, exchange, currency, calendar, active, is_demo, time_zone"
 
     static func decode(_ row: PostgresRow) throws -> SymbolRecord {
         let cls: String = try row.decode(3)
         return SymbolRecord(id: try row.decode(0), symbol: try row.decode(1), name: try row.decode(2),
                             assetClass: AssetClass(rawValue: cls) ?? .equity, exchange: try row.decode(4),
-                            currency: try row.decode(5), calendar: try row.decode(6), active: try row.decode(7),
-                            isDemo: try row.decode(8))
+                            currency: try row.decode(5), calendar: try row.decode(6), timeZone: try row.decode(9),
+                            active: try row.decode(7), isDemo: try row.decode(8))
     }
 
     /// Symbols ordered by name, after `after` (exclusive), at most `limit`.
@@ -51,11 +52,11 @@ public struct SymbolStore: Sendable {
     public func create(_ s: NewSymbol) throws -> SymbolRecord? {
         try pool.withConnection { conn in
             try conn.query("""
-                INSERT INTO symbols (symbol, name, asset_class, exchange, currency, calendar, is_demo)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                INSERT INTO symbols (symbol, name, asset_class, exchange, currency, calendar, is_demo, time_zone)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 ON CONFLICT (symbol) DO NOTHING
                 RETURNING \(Self.columns)
-                """, [s.symbol, s.name, s.assetClass.rawValue, s.exchange, s.currency, s.calendar, s.isDemo]).first.map(Self.decode)
+                """, [s.symbol, s.name, s.assetClass.rawValue, s.exchange, s.currency, s.calendar, s.isDemo, s.timeZone]).first.map(Self.decode)
         }
     }
 
@@ -101,6 +102,9 @@ public struct NewSymbol: Sendable {
 
     /// The calendar identifier this symbol trades on.
     public var calendar: String { Calendars.calendar(for: assetClass, exchange: exchange).identifier }
+
+    /// The IANA time zone of that calendar: New York for the NYSE calendar, UTC for round-the-clock ones.
+    public var timeZone: String { calendar == NYSECalendar().identifier ? "America/New_York" : "UTC" }
 
     /// A best guess of the asset class from the ticker alone (used by `import` without `--asset-class`).
     public static func inferAssetClass(_ symbol: String) -> AssetClass {
