@@ -9,8 +9,14 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 .PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-quality clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
+# As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
+# private home (e.g. /root) gets its embedded database under /var/lib/goldensignals instead.
 run: deps build
-	.build/debug/goldensignals serve --demo --host $(HOST) --port $(PORT)
+	@dir="$${GS_DATA_DIR:-.goldensignals}"; \
+	if [ -z "$${GS_DATA_DIR:-}" ] && [ "$$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$$(pwd)" 2>/dev/null; then \
+	  dir=/var/lib/goldensignals; echo "note: the postgres user cannot reach $$(pwd); the embedded database lives in $$dir"; \
+	fi; \
+	GS_DATA_DIR="$$dir" exec .build/debug/goldensignals serve --demo --host $(HOST) --port $(PORT)
 
 ## test: install what the tests need, start a throwaway PostgreSQL, run every test
 test: test-deps
