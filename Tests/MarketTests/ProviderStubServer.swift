@@ -20,12 +20,12 @@ struct StubResponse: Sendable {
 
     /// A recorded body from `<repo>/../shared/provider-samples/<name>`, served as JSON.
     static func sample(_ name: String, status: Int = 200, headers: [(String, String)] = []) throws -> StubResponse {
-        StubResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: try ProviderStubSamples.bytes(name))
+        StubResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: try ProviderSamples.bytes(name))
     }
 
     /// The first half of a recorded body (a truncated transfer that still arrived with a complete HTTP framing).
     static func truncatedSample(_ name: String, status: Int = 200) throws -> StubResponse {
-        let b = try ProviderStubSamples.bytes(name)
+        let b = try ProviderSamples.bytes(name)
         return StubResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(b.prefix(b.count / 2)))
     }
 
@@ -49,22 +49,6 @@ struct StubResponse: Sendable {
     static func oversizedStreamed(_ count: Int) -> StubResponse {
         StubResponse(status: 200, headers: [("Content-Type", "application/json")], body: [], streamedBytes: count)
     }
-}
-
-/// Reads recorded provider bodies from `<repo>/../shared/provider-samples` (never copied into the repository).
-enum ProviderStubSamples {
-    static let directory: URL = URL(fileURLWithPath: #filePath)   // <repo>/Tests/MarketTests/ProviderStubServer.swift
-        .deletingLastPathComponent()                                 // MarketTests
-        .deletingLastPathComponent()                                 // Tests
-        .deletingLastPathComponent()                                 // <repo>
-        .deletingLastPathComponent()                                 // parent of the checkout
-        .appendingPathComponent("shared/provider-samples")
-
-    static func bytes(_ name: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: directory.appendingPathComponent(name)))
-    }
-
-    static func text(_ name: String) throws -> String { String(decoding: try bytes(name), as: UTF8.self) }
 }
 
 /// One request the stub received, as seen on the wire. Kept in memory only; `description` redacts credentials so a
@@ -214,14 +198,16 @@ final class ProviderStubServer: @unchecked Sendable {
         var headers = HTTPHeaders(r.headers)
         if let n = r.streamedBytes {
             return Response(status: HTTPStatus(r.status), headers: headers, body: .stream { writer in
-                // Paced (256 KiB every 2 ms): the server drops a connection whose unsent output passes 8 MiB.
+                // Paced at 256 KiB every 8 ms (32 MB/s): the server drops a stream whose client falls 8 MiB
+                // behind (so one slow client cannot hold a broadcaster), which leaves the client 256 ms of
+                // slack — enough on a loaded 2-core machine, where 64 ms (2 ms pacing) was not.
                 let chunk = [UInt8](repeating: 0x20, count: 256 << 10)
                 var left = n
                 while left > 0, !writer.isClosed {
                     let k = min(left, chunk.count)
                     if !writer.write(k == chunk.count ? chunk : Array(chunk.prefix(k))) { break }   // the client hung up
                     left -= k
-                    usleep(2_000)
+                    usleep(8_000)
                 }
                 writer.finish()
             })
