@@ -89,6 +89,13 @@ public struct PostgresCopyWriter {
         if buffer.count >= Self.chunkSize { try flush() }
     }
 
+    /// Lets `write` append COPY text (escaped, newline-terminated lines) straight into the buffer, with
+    /// no intermediate copy, then sends a full chunk.
+    public mutating func appendRaw(writing write: (inout [UInt8]) -> Void) throws {
+        write(&buffer)
+        if buffer.count >= Self.chunkSize { try flush() }
+    }
+
     /// Sends buffered bytes to the server now.
     public mutating func flush() throws {
         guard !buffer.isEmpty else { return }

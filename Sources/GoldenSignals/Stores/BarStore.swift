@@ -40,27 +40,15 @@ public struct BarStore: Sendable {
                                    [symbolID, timeframe.rawValue]).first?.decode(0, as: Bool.self) ?? false
         if empty {
             do {
+                let prefix = Array("\(symbolID)\t\(timeframe.rawValue)\t".utf8)
+                let suffix = Array("\t\(CopyText.escape(source))\n".utf8)
                 let copied = try conn.transaction { conn in
-                    try conn.copyIn("COPY bars (symbol_id, timeframe, ts, open, high, low, close, volume, source) FROM STDIN") { writer in
-                        let prefix = Array("\(symbolID)\t\(timeframe.rawValue)\t".utf8)
-                        let suffix = Array("\t\(CopyText.escape(source))\n".utf8)
-                        var chunk: [UInt8] = []
-                        chunk.reserveCapacity(1 << 16)
-                        for b in bars {
-                            chunk.append(contentsOf: prefix)
-                            RFC3339.append(b.timestamp, to: &chunk); chunk.append(9)
-                            CopyText.appendDouble(b.open, to: &chunk); chunk.append(9)
-                            CopyText.appendDouble(b.high, to: &chunk); chunk.append(9)
-                            CopyText.appendDouble(b.low, to: &chunk); chunk.append(9)
-                            CopyText.appendDouble(b.close, to: &chunk); chunk.append(9)
-                            CopyText.appendDouble(b.volume, to: &chunk)
-                            chunk.append(contentsOf: suffix)
-                            if chunk.count >= (1 << 16) - 512 {
-                                try writer.appendRaw(chunk)
-                                chunk.removeAll(keepingCapacity: true)
-                            }
-                        }
-                        if !chunk.isEmpty { try writer.appendRaw(chunk) }
+                    try Self.copy(bars, "COPY bars (symbol_id, timeframe, ts, open, high, low, close, volume, source) FROM STDIN",
+                                  on: conn) { b, out in
+                        out.append(contentsOf: prefix)
+                        RFC3339.append(b.timestamp, to: &out); out.append(9)
+                        CopyText.appendValues(b, to: &out)
+                        out.append(contentsOf: suffix)
                     }
                 }
                 return UpsertCounts(inserted: copied, updated: 0, unchanged: 0, seriesWasEmpty: true)
@@ -74,17 +62,10 @@ public struct BarStore: Sendable {
                 low float8 NOT NULL, close float8 NOT NULL, volume float8 NOT NULL
             ) ON COMMIT DELETE ROWS
             """)
-        _ = try conn.copyIn("COPY bars_stage (ts, open, high, low, close, volume) FROM STDIN") { writer in
-            var line: [UInt8] = []
-            line.reserveCapacity(1 << 16)
-            for b in bars {
-                CopyText.appendRow(b, to: &line)
-                if line.count >= (1 << 16) - 256 {
-                    try writer.appendRaw(line)
-                    line.removeAll(keepingCapacity: true)
-                }
-            }
-            if !line.isEmpty { try writer.appendRaw(line) }
+        _ = try Self.copy(bars, "COPY bars_stage (ts, open, high, low, close, volume) FROM STDIN", on: conn) { b, out in
+            CopyText.appendInt(b.timestamp, to: &out); out.append(9)
+            CopyText.appendValues(b, to: &out)
+            out.append(10)
         }
         let result = try conn.query("""
             WITH staged AS (
@@ -105,6 +86,14 @@ public struct BarStore: Sendable {
         guard let row = result.first else { throw StoreError.inconsistent("upsert returned no counts") }
         let inserted: Int = try row.decode(0), updated: Int = try row.decode(1), staged: Int = try row.decode(2)
         return UpsertCounts(inserted: inserted, updated: updated, unchanged: staged - inserted - updated)
+    }
+
+    /// COPYs one line per bar, each written by `line` straight into the COPY buffer.
+    static func copy(_ bars: [Bar], _ statement: String, on conn: PostgresConnection,
+                     line: (Bar, inout [UInt8]) -> Void) throws -> Int {
+        try conn.copyIn(statement) { writer in
+            for b in bars { try writer.appendRaw { line(b, &$0) } }
+        }
     }
 
     /// The bars sorted by time with one bar per timestamp: of duplicates, the last one given wins.
@@ -200,14 +189,13 @@ public struct BarStore: Sendable {
 
 /// PostgreSQL COPY text format for bars.
 enum CopyText {
-    /// Appends `ts\topen\thigh\tlow\tclose\tvolume\n`.
-    static func appendRow(_ b: Bar, to out: inout [UInt8]) {
-        appendInt(b.timestamp, to: &out); out.append(9)
+    /// Appends `open\thigh\tlow\tclose\tvolume` (no line end).
+    static func appendValues(_ b: Bar, to out: inout [UInt8]) {
         appendDouble(b.open, to: &out); out.append(9)
         appendDouble(b.high, to: &out); out.append(9)
         appendDouble(b.low, to: &out); out.append(9)
         appendDouble(b.close, to: &out); out.append(9)
-        appendDouble(b.volume, to: &out); out.append(10)
+        appendDouble(b.volume, to: &out)
     }
 
     /// A text value escaped for COPY's text format.
