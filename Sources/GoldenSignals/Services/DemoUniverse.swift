@@ -52,12 +52,10 @@ public enum DemoUniverse {
                                                                currency: "USD", isDemo: true))
             let calendar = Calendars.calendar(for: spec.assetClass, exchange: record.exchange)
             let daily = dailyBars(spec, calendar: calendar, now: now)
-            total += try app.bars.upsert(symbolID: record.id, timeframe: .d1, bars: daily, source: "demo").inserted
-            app.quality.refreshLogged(record, timeframe: .d1, trigger: "demo")
+            total += try app.imports.store(daily, for: record, timeframe: .d1, source: "demo", trigger: "demo").inserted
             if spec.minuteBars {
                 let minutes = minuteBars(spec, calendar: calendar, now: now, lastClose: daily.last?.close ?? spec.price)
-                total += try app.bars.upsert(symbolID: record.id, timeframe: .m1, bars: minutes, source: "demo").inserted
-                app.quality.refreshLogged(record, timeframe: .m1, trigger: "demo")
+                total += try app.imports.store(minutes, for: record, timeframe: .m1, source: "demo", trigger: "demo").inserted
             }
         }
         return total
