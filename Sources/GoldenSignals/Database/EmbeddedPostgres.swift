@@ -63,7 +63,7 @@ public final class EmbeddedPostgres: @unchecked Sendable {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if let user = runAs {
-            try chownRecursively(directory, to: user)
+            try giveOwnership(directory, to: user)
             try ensureTraversable(directory, by: user)
         }
         chmod(directory, 0o700)
@@ -109,7 +109,8 @@ public final class EmbeddedPostgres: @unchecked Sendable {
         return result.output
     }
 
-    private func chownRecursively(_ path: String, to user: String) throws {
+    /// Gives `path` itself (not its contents: initdb creates those as the owner) to `user`.
+    private func giveOwnership(_ path: String, to user: String) throws {
         guard let pw = getpwnam(user) else { return }
         let uid = pw.pointee.pw_uid, gid = pw.pointee.pw_gid
         var st = stat()

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Logging
 import Market
 import Postgres
@@ -114,4 +115,3 @@ final class IngestScheduler: @unchecked Sendable {
         }
     }
 }
-import Glibc

@@ -1,3 +1,4 @@
+import Foundation
 import Market
 import Quality
 
@@ -22,4 +23,3 @@ public enum QualityText {
         return out
     }
 }
-import Foundation
