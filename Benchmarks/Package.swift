@@ -11,12 +11,14 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
     ],
     targets: [
+        // The /json payload both HTTP servers serve.
+        .target(name: "BenchSignals"),
         // Our server serving the benchmark routes.
         .executableTarget(name: "HTTPBenchServer",
-                          dependencies: [.product(name: "HTTPServer", package: "GoldenSignals")]),
+                          dependencies: ["BenchSignals", .product(name: "HTTPServer", package: "GoldenSignals")]),
         // The reference: Hummingbird 2 serving identical routes.
         .executableTarget(name: "HTTPBenchHummingbird",
-                          dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+                          dependencies: ["BenchSignals", .product(name: "Hummingbird", package: "hummingbird")]),
         // Quality checks over every daily file, against reading the same bars.
         .executableTarget(name: "QualityBench",
                           dependencies: [.product(name: "Market", package: "GoldenSignals"),

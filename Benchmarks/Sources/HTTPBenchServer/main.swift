@@ -1,6 +1,7 @@
 // Our server for the HTTP benchmark: the same routes as HTTPBenchHummingbird
 // (`GET /plaintext`, `GET /json`). /json is encoded on every request with JSONWriter (no page
 // cache), so the figure measures the server and the writer, not a memcpy.
+import BenchSignals
 import HTTPServer
 import Logging
 
@@ -24,25 +25,8 @@ enum Keys {
     static let tags = JSONKey("tags")
 }
 
-/// One trading signal as the API returns it (identical fields and values in HTTPBenchHummingbird).
-struct Signal: Sendable {
-    var id: String
-    var symbol: String
-    var assetClass: String
-    var timeframe: String
-    var side: String
-    var strategy: String
-    var score: Double
-    var confidence: Double
-    var entryPrice: Double
-    var stopLoss: Double
-    var takeProfit: Double
-    var riskReward: Double
-    var generatedAt: String
-    var expiresAt: String
-    var active: Bool
-    var tags: [String]
-
+/// The writer for our server: keys prepared once, fields in the same order as the Codable encoding.
+extension Signal {
     func write(to w: inout JSONWriter) {
         w.beginObject()
         w.key(Keys.id); w.string(id)
@@ -65,32 +49,6 @@ struct Signal: Sendable {
         for t in tags { w.string(t) }
         w.endArray()
         w.endObject()
-    }
-}
-
-/// The 50 signals, generated deterministically (same generator as HTTPBenchHummingbird).
-func makeSignals() -> [Signal] {
-    let symbols = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "BRK.B", "JPM", "XOM"]
-    let classes = ["equity", "etf", "crypto", "fx", "future"]
-    return (0..<50).map { i in
-        let base = 50.0 + Double(i) * 7.25
-        return Signal(
-            id: "sig-2026-11-21-\(1000 + i)",
-            symbol: symbols[i % symbols.count],
-            assetClass: classes[i % classes.count],
-            timeframe: i % 2 == 0 ? "1d" : "4h",
-            side: i % 3 == 0 ? "short" : "long",
-            strategy: "breakout-momentum-v\(i % 4 + 1)",
-            score: Double(i * 37 % 100) / 100.0 + 0.005,
-            confidence: 0.5 + Double(i % 50) / 101.0,
-            entryPrice: base,
-            stopLoss: base * 0.97,
-            takeProfit: base * 1.06,
-            riskReward: 2.0 + Double(i % 7) / 10.0,
-            generatedAt: "2026-11-21T05:\(10 + i % 50):00Z",
-            expiresAt: "2026-11-22T05:\(10 + i % 50):00Z",
-            active: i % 5 != 0,
-            tags: ["trend", "volume-confirmed", i % 2 == 0 ? "daily" : "intraday"])
     }
 }
 
