@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Market", targets: ["Market"]),
         .library(name: "Quality", targets: ["Quality"]),
         .library(name: "GoldenSignals", targets: ["GoldenSignals"]),
+        .library(name: "Indicators", targets: ["Indicators"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +39,7 @@ let package = Package(
         // Domain (pure, apart from provider calls through HTTPClient).
         .target(name: "Market", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
         .target(name: "Quality", dependencies: ["Market"], swiftSettings: swiftSettings),
+        .target(name: "Indicators", swiftSettings: swiftSettings),
 
         // Application and executable.
         .target(name: "GoldenSignals",
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .testTarget(name: "MarketTests", dependencies: ["Market", "HTTPClient", "HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "QualityTests", dependencies: ["Quality", "Market"], swiftSettings: swiftSettings),
+        .testTarget(name: "IndicatorsTests", dependencies: ["Indicators"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldenSignalsTests",
                     dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "Quality"],
                     swiftSettings: swiftSettings),
