@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Quality", targets: ["Quality"]),
         .library(name: "GoldenSignals", targets: ["GoldenSignals"]),
         .library(name: "Indicators", targets: ["Indicators"]),
+        .library(name: "Signals", targets: ["Signals"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +41,7 @@ let package = Package(
         .target(name: "Market", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
         .target(name: "Quality", dependencies: ["Market"], swiftSettings: swiftSettings),
         .target(name: "Indicators", swiftSettings: swiftSettings),
+        .target(name: "Signals", dependencies: ["Market", "Indicators"], swiftSettings: swiftSettings),
 
         // Application and executable.
         .target(name: "GoldenSignals",
@@ -58,6 +60,7 @@ let package = Package(
         .testTarget(name: "MarketTests", dependencies: ["Market", "HTTPClient", "HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "QualityTests", dependencies: ["Quality", "Market"], swiftSettings: swiftSettings),
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators"], swiftSettings: swiftSettings),
+        .testTarget(name: "SignalsTests", dependencies: ["Signals", "Market", "Indicators"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldenSignalsTests",
                     dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "Quality"],
                     swiftSettings: swiftSettings),

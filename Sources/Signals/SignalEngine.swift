@@ -1,0 +1,160 @@
+import Market
+
+/// A signal as the engine made it: a fact about one bar, with the layers' trace and its confidence.
+public struct GeneratedSignal: Sendable {
+    public var strategy: String
+    /// Canonical parameter text (`fast=20,slow=50`); with symbol, timeframe, bar and strategy, the identity.
+    public var parameters: String
+    public var direction: Direction
+    /// Index of the bar in the series the engine ran over, and that bar's values as used.
+    public var index: Int
+    public var bar: Bar
+    /// `true` when every layer passed; otherwise `rejectedBy` names the first layer that did not.
+    public var published: Bool
+    public var rejectedBy: Layer?
+    public var strength: Double
+    public var entryPrice: Double
+    public var stopLoss: Double?
+    public var takeProfit: Double?
+    public var rewardRisk: Double?
+    public var riskLevel: String?
+    public var horizonBars: Int
+    /// Unix seconds: the end of the horizon (bar time + horizon by the series' calendar).
+    public var expiresAt: Int64
+    public var confidence: ConfidenceBreakdown
+    /// Share of the strategies firing on this bar that agree with this one (itself included).
+    public var consensusStrength: Double
+    /// Fraction of equity: fractional Kelly from confidence and reward/risk, capped.
+    public var positionSize: Double
+    public var reason: String
+    public var indicators: [IndicatorValue]
+    public var layers: [LayerResult]
+}
+
+/// How sure a signal is, and why.
+///
+/// `raw = 0.4 × strength + 0.2 × confluence + 0.2 × trend + 0.2 × volume` (each in [0, 1], from the
+/// strategy and the confluence, trend and liquidity layers); `quality` is the as-of data-quality
+/// score; `calibrated = calibration(raw × quality)` with the calibration `calibrationVersion`
+/// (version 0 is the identity, used until outcomes have fitted one). `confidence` is `calibrated`.
+public struct ConfidenceBreakdown: Sendable, Hashable {
+    public var raw: Double
+    public var quality: Double
+    public var calibrated: Double
+    public var calibrationVersion: Int
+
+    public init(raw: Double, quality: Double, calibrated: Double, calibrationVersion: Int) {
+        self.raw = raw
+        self.quality = quality
+        self.calibrated = calibrated
+        self.calibrationVersion = calibrationVersion
+    }
+
+    /// The published confidence.
+    public var value: Double { calibrated }
+}
+
+/// Maps an uncalibrated confidence to a calibrated one for a strategy and timeframe.
+public struct Calibration: Sendable {
+    public var version: Int
+    public var apply: @Sendable (_ strategy: String, _ timeframe: Timeframe, _ p: Double) -> Double
+
+    public init(version: Int, apply: @escaping @Sendable (String, Timeframe, Double) -> Double) {
+        self.version = version
+        self.apply = apply
+    }
+
+    /// Version 0: the identity.
+    public static let identity = Calibration(version: 0) { _, _, p in p }
+}
+
+/// Runs strategies over a series and passes each candidate through the filter layers in order.
+/// Pure and deterministic: the same bars give the same signals, and what it says about bar t
+/// depends only on bars up to t.
+public struct SignalEngine: Sendable {
+    public var strategies: [any Strategy]
+    public var configuration: LayerConfiguration
+    public var calibration: Calibration
+
+    public init(strategies: [any Strategy] = Strategies.defaults, configuration: LayerConfiguration = .init(),
+                calibration: Calibration = .identity) {
+        self.strategies = strategies
+        self.configuration = configuration
+        self.calibration = calibration
+    }
+
+    /// The most bars of history any strategy or layer reads before a bar (SMA 200, the volatility average).
+    public var warmUpBars: Int { 260 }
+
+    /// Signals about the bars from index `start` on (earlier bars are still read as history, and
+    /// earlier signals are replayed so that duplicate suppression sees them).
+    public func run(_ series: PriceSeries, info: SeriesInfo, from start: Int = 0) -> [GeneratedSignal] {
+        let n = series.count
+        guard n >= 2 else { return [] }
+        let ind = IndicatorCache(series)
+        let quality = RollingQuality(series)
+        let cfg = configuration
+        var lastPublished: [String: Int] = [:]   // "strategy|params|direction" → bar index
+        var out: [GeneratedSignal] = []
+        var candidates: [(strategy: any Strategy, candidate: Candidate)] = []
+        for i in 1..<n {
+            candidates.removeAll(keepingCapacity: true)
+            for s in strategies { if let c = s.candidate(at: i, ind) { candidates.append((s, c)) } }
+            if candidates.isEmpty { continue }
+            let q = Layers.dataQuality(i, quality, cfg)
+            let liquidity = Layers.liquidity(i, ind, info, cfg)
+            let hours = Layers.marketHours(i, series, info)
+            for (s, c) in candidates {
+                var layers = [q, liquidity, hours]
+                let trend = Layers.trend(i, c, ind, cfg)
+                layers.append(trend)
+                let risk = Layers.risk(i, c, ind, cfg)
+                layers.append(risk.0)
+                let agree = candidates.filter { $0.candidate.direction == c.direction }.count - 1
+                let confluence = Layers.confluence(agree: agree, disagree: candidates.count - 1 - agree)
+                layers.append(confluence)
+                let key = s.name + "|" + s.parameterKey + "|" + c.direction.rawValue
+                layers.append(Layers.duplicate(barsSince: lastPublished[key].map { i - $0 }, cfg))
+                let raw = 0.4 * c.strength + 0.2 * (confluence.effect ?? 0.5) + 0.2 * (trend.effect ?? 0.5) + 0.2 * (liquidity.effect ?? 0.5)
+                let qualityScore = q.effect ?? 1
+                let calibrated = min(1, max(0, calibration.apply(s.name, info.timeframe, raw * qualityScore)))
+                layers.append(Layers.threshold(calibrated, cfg))
+                let rejected = layers.first { !$0.passed }?.layer
+                if rejected == nil { lastPublished[key] = i }
+                guard i >= start else { continue }
+                let p = calibrated
+                let b = risk.rewardRisk ?? 0
+                let kelly = b > 0 ? p - (1 - p) / b : 0
+                out.append(GeneratedSignal(
+                    strategy: s.name, parameters: s.parameterKey, direction: c.direction, index: i, bar: series.bar(i),
+                    published: rejected == nil, rejectedBy: rejected, strength: c.strength, entryPrice: series.close[i],
+                    stopLoss: risk.stop, takeProfit: risk.target, rewardRisk: risk.rewardRisk, riskLevel: risk.level,
+                    horizonBars: s.horizonBars, expiresAt: Self.expiry(series.time[i], bars: s.horizonBars, info: info),
+                    confidence: ConfidenceBreakdown(raw: raw, quality: qualityScore, calibrated: calibrated, calibrationVersion: calibration.version),
+                    consensusStrength: Double(agree + 1) / Double(candidates.count),
+                    positionSize: min(cfg.maxPositionSize, max(0, cfg.kellyFraction * kelly)),
+                    reason: c.reason, indicators: c.indicators, layers: layers))
+            }
+        }
+        return out
+    }
+
+    /// The end of a signal's horizon: `bars` sessions after the bar by the calendar for daily and weekly
+    /// bars (so weekends and holidays do not count), `bars` bar lengths for intraday ones.
+    static func expiry(_ t: Int64, bars: Int, info: SeriesInfo) -> Int64 {
+        switch info.timeframe {
+        case .d1:
+            var d = CivilDate(unixSeconds: t)
+            var left = bars
+            var guardDays = 0
+            while left > 0 && guardDays < bars * 4 + 20 {
+                d = d.adding(days: 1)
+                guardDays += 1
+                if info.calendar.session(on: d) != nil { left -= 1 }
+            }
+            return d.unixSeconds + 86_400
+        default:
+            return t + Int64(bars + 1) * info.timeframe.seconds
+        }
+    }
+}
