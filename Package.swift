@@ -45,7 +45,7 @@ let package = Package(
 
         // Application and executable.
         .target(name: "GoldenSignals",
-                dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "Quality", "COpenSSL",
+                dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "Quality", "Indicators", "Signals", "COpenSSL",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "goldensignals",
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators"], swiftSettings: swiftSettings),
         .testTarget(name: "SignalsTests", dependencies: ["Signals", "Market", "Indicators"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldenSignalsTests",
-                    dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "Quality"],
+                    dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "Quality", "Indicators", "Signals"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -9,7 +9,7 @@ struct GoldenSignalsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "goldensignals",
         abstract: "GoldenSignals: market data in, trading signals people can trust out.",
-        subcommands: [Serve.self, Migrate.self, Import.self, Ingest.self, QualityCommand.self]
+        subcommands: [Serve.self, Migrate.self, Import.self, Ingest.self, QualityCommand.self, Generate.self]
     )
 }
 
@@ -215,6 +215,37 @@ struct QualityCommand: ParsableCommand {
     }
 }
 
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the signal engine over every stored bar not scanned before (history included).")
+
+    @Option(help: "Only this symbol (default: every symbol).") var symbol: String?
+    @Option(help: "Only this timeframe (default: every timeframe with bars).") var timeframe: String?
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let config = try common.configuration()
+        let tf = try timeframe.map { v -> Timeframe in
+            guard let tf = Timeframe(rawValue: v) else { throw ValidationError("--timeframe must be one of \(Timeframe.allNames)") }
+            return tf
+        }
+        do {
+            let app = try Application(configuration: config, logger: Logger(label: "goldensignals.generate"))
+            defer { app.close() }
+            var ids: [Int64]?
+            if let symbol {
+                guard let record = try app.symbols.find(symbol.uppercased()) else { throw ValidationError("unknown symbol \(symbol.uppercased())") }
+                ids = [record.id]
+            }
+            let progress = Progress(total: 0, enabled: isatty(STDERR_FILENO) == 1)
+            let total = try app.signalService.generate(symbolIDs: ids, timeframe: tf) { done, count, label in
+                progress.show(done: done, of: count, label: label)
+            }
+            progress.clear()
+            print("\(total.series) series, \(total.barsScanned) new bars scanned: \(total.generated) signals published, \(total.rejected) candidates filtered")
+        } catch let e as ValidationError { throw e } catch { throw fail(error) }
+    }
+}
+
 /// A one-line progress bar on a terminal; nothing when output is not one.
 final class Progress {
     let total: Int
@@ -225,7 +256,9 @@ final class Progress {
         self.enabled = enabled
     }
 
-    func show(done: Int, label: String) {
+    func show(done: Int, label: String) { show(done: done, of: total, label: label) }
+
+    func show(done: Int, of total: Int, label: String) {
         guard enabled, total > 0 else { return }
         let width = 30
         let filled = width * done / total

@@ -52,6 +52,26 @@ struct QueryReader {
         return raw
     }
 
+    /// A number in [0, 1].
+    mutating func fraction(_ name: String) -> Double? {
+        guard let raw = query[name], !raw.isEmpty else { return nil }
+        guard let v = Double(raw), v >= 0, v <= 1 else {
+            fail(name, "must be a number from 0 to 1")
+            return nil
+        }
+        return v
+    }
+
+    /// A ticker (upper-cased), or nil after recording why it is not one.
+    mutating func ticker(_ name: String, _ raw: String) -> String? {
+        let t = raw.uppercased()
+        guard NewSymbol.isValidTicker(t) else {
+            fail(name, "is not a valid ticker")
+            return nil
+        }
+        return t
+    }
+
     /// A paging cursor made by `Cursor.make`.
     mutating func cursor(_ name: String = "cursor") -> Int64? {
         guard let raw = query[name], !raw.isEmpty else { return nil }

@@ -4,6 +4,7 @@ import HTTPServer
 import Logging
 import Market
 import Postgres
+import Signals
 
 /// The running service: its database, stores, services and configuration, wired once at start.
 public final class Application: @unchecked Sendable {
@@ -23,6 +24,11 @@ public final class Application: @unchecked Sendable {
     public let checkpoints: PostgresCheckpointStore
     public let quality: QualityService
     public let imports: ImportService
+    public let signals: SignalStore
+    public let signalService: SignalService
+    public let signalStream: SignalStreamHub
+    /// How to reach the database (for connections outside the pool: LISTEN).
+    let conninfo: String
 
     /// When the process started (Unix seconds).
     public let startedAt = Int64(Date().timeIntervalSince1970)
@@ -81,7 +87,14 @@ public final class Application: @unchecked Sendable {
         providerCalls = ProviderCallStore(pool: pool)
         checkpoints = PostgresCheckpointStore(pool: pool)
         quality = QualityService(bars: bars, reports: qualityReports, logger: logger)
-        imports = ImportService(symbols: symbols, bars: bars, quality: quality)
+        signals = SignalStore(pool: pool)
+        let signalService = SignalService(pool: pool, symbols: symbols, bars: bars, signals: signals,
+                                          engine: SignalEngine(strategies: configuration.strategies, configuration: configuration.layers),
+                                          logger: logger)
+        self.signalService = signalService
+        signalStream = SignalStreamHub(store: signals, conninfo: conninfo, logger: logger)
+        self.conninfo = conninfo
+        imports = ImportService(symbols: symbols, bars: bars, quality: quality, signals: signalService)
         let calls = providerCalls
         let metrics = self.metrics
         let log = logger
@@ -107,7 +120,7 @@ public final class Application: @unchecked Sendable {
     public func makeRouter() -> Router {
         let router = Router()
         router.use(RequestIDMiddleware())
-        router.use(CORSMiddleware())
+        router.use(CORSMiddleware(allowedOrigins: configuration.corsOrigins))
         let metrics = self.metrics
         router.use(MetricsMiddleware(record: { method, route, status, seconds in
             metrics.increment("gs_http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))])
@@ -118,6 +131,8 @@ public final class Application: @unchecked Sendable {
         SymbolRoutes(app: self).register(on: router)
         MarketDataRoutes(app: self).register(on: router)
         QualityRoutes(app: self).register(on: router)
+        SignalRoutes(symbols: symbols, signals: signals, service: signalService, hub: signalStream).register(on: router)
+        IndicatorRoutes(symbols: symbols, bars: bars).register(on: router)
         return router
     }
 
@@ -140,6 +155,7 @@ public final class Application: @unchecked Sendable {
             self.scheduler = scheduler
         }
         scheduler.start()
+        signalStream.start()
         logger.notice("GoldenSignals listening", metadata: ["address": "http://\(host):\(server.localPort)",
                                                              "database": "\(embedded == nil ? "DATABASE_URL" : "embedded")"])
         return server.localPort
@@ -164,6 +180,7 @@ public final class Application: @unchecked Sendable {
         }
         server?.shutdown()
         scheduler?.stop()
+        signalStream.stop()
         pool.shutdown()
         embedded?.stop()
     }

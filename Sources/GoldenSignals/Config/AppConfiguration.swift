@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Signals
 
 /// Everything the service is configured with: flags win over environment, environment over defaults.
 public struct AppConfiguration: Sendable {
@@ -24,6 +25,12 @@ public struct AppConfiguration: Sendable {
     public var ingestInterval: Double = 900
     /// Whether `serve` seeds the demo universe into an empty database.
     public var demo: Bool = false
+    /// The strategies generation runs (`GS_STRATEGIES`, e.g. `sma_crossover:fast=10,slow=30;rsi_reversion`; all built-in ones by default).
+    public var strategies: [any Strategy] = Strategies.defaults
+    /// Settings of the filter layers (`GS_MIN_CONFIDENCE` sets the threshold layer's minimum).
+    public var layers = LayerConfiguration()
+    /// Origins whose browsers may call the API (`GS_CORS_ORIGINS`, comma-separated; `*` for any).
+    public var corsOrigins: [String] = ["http://localhost:3000", "http://localhost:5173"]
     /// The whole environment, for provider settings.
     public var environment: [String: String] = [:]
 
@@ -63,6 +70,16 @@ public struct AppConfiguration: Sendable {
         if let v = env["GS_INGEST_INTERVAL"], !v.isEmpty {
             guard let s = Double(v), s >= 0 else { throw ConfigurationError(variable: "GS_INGEST_INTERVAL", message: "must be seconds ≥ 0 (0 turns scheduled ingestion off)") }
             c.ingestInterval = s
+        }
+        if let v = env["GS_STRATEGIES"], !v.isEmpty {
+            do { c.strategies = try Strategies.parse(v) } catch { throw ConfigurationError(variable: "GS_STRATEGIES", message: "\(error)") }
+        }
+        if let v = env["GS_MIN_CONFIDENCE"], !v.isEmpty {
+            guard let x = Double(v), x >= 0, x <= 1 else { throw ConfigurationError(variable: "GS_MIN_CONFIDENCE", message: "must be a number from 0 to 1") }
+            c.layers.minConfidence = x
+        }
+        if let v = env["GS_CORS_ORIGINS"] {
+            c.corsOrigins = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         if let v = env["GS_DEMO"], !v.isEmpty { c.demo = ["1", "true", "yes"].contains(v.lowercased()) }
         return c

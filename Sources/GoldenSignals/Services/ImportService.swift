@@ -20,6 +20,8 @@ public struct ImportService: Sendable {
     let symbols: SymbolStore
     let bars: BarStore
     let quality: QualityService
+    /// Runs the signal engine over new bars; nil where signals are not wanted.
+    var signals: SignalService?
 
     /// Imports one CSV file for a symbol, creating the symbol when it is new.
     public func importFile(path: String, symbol template: NewSymbol, timeframe: Timeframe,
@@ -31,6 +33,7 @@ public struct ImportService: Sendable {
         let (record, created) = try symbols.ensure(template)
         let counts = try bars.upsert(symbolID: record.id, timeframe: timeframe, bars: parsed.bars, source: "file")
         quality.refreshLogged(record, timeframe: timeframe, trigger: "import", series: counts.seriesWasEmpty ? parsed.bars : nil)
+        if counts.inserted + counts.updated > 0 { signals?.generateLogged(record, timeframe: timeframe) }
         return ImportSummary(symbol: record.symbol, timeframe: timeframe, dataRows: parsed.dataRows, inserted: counts.inserted,
                              updated: counts.updated, unchanged: counts.unchanged, duplicatesReplaced: parsed.duplicatesReplaced,
                              rejected: parsed.rejected, format: parsed.format, symbolCreated: created)
@@ -43,6 +46,7 @@ public struct ImportService: Sendable {
         let counts = try bars.upsert(symbolID: symbol.id, timeframe: timeframe, bars: series, source: source)
         if counts.inserted + counts.updated > 0 {
             quality.refreshLogged(symbol, timeframe: timeframe, trigger: trigger, series: counts.seriesWasEmpty ? series : nil)
+            signals?.generateLogged(symbol, timeframe: timeframe)
         }
         return counts
     }

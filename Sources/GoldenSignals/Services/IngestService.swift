@@ -20,7 +20,10 @@ public struct IngestService: Sendable {
             let counts = try app.bars.upsert(symbolID: symbol.id, timeframe: timeframe, bars: bars, source: provider)
             metrics.increment("gs_bars_written_total", labels: [("source", "provider")], by: Double(counts.inserted + counts.updated))
         }
-        if result.bars > 0 { app.quality.refreshLogged(symbol, timeframe: timeframe, trigger: "ingest") }
+        if result.bars > 0 {
+            app.quality.refreshLogged(symbol, timeframe: timeframe, trigger: "ingest")
+            app.signalService.generateLogged(symbol, timeframe: timeframe)
+        }
         return result
     }
 

@@ -148,15 +148,18 @@ public struct BarStore: Sendable {
 
     /// Every bar of a series in time order (for quality reports and strategies).
     public func all(symbolID: Int64, timeframe: Timeframe) throws -> [Bar] {
+        try pool.withConnection { conn in try all(symbolID: symbolID, timeframe: timeframe, on: conn) }
+    }
+
+    /// The same, on the caller's connection (inside its transaction).
+    public func all(symbolID: Int64, timeframe: Timeframe, on conn: PostgresConnection) throws -> [Bar] {
         var bars: [Bar] = []
-        _ = try pool.withConnection { conn in
-            try conn.queryBinary(PostgresQuery("""
+        _ = try conn.queryBinary(PostgresQuery("""
                 SELECT ts, open, high, low, close, volume FROM bars
                 WHERE symbol_id = $1 AND timeframe = $2 ORDER BY ts
                 """, binds: [symbolID, timeframe.rawValue])) { row in
-                bars.append(Bar(timestamp: try row.unixSeconds(0), open: try row.double(1), high: try row.double(2),
-                                low: try row.double(3), close: try row.double(4), volume: try row.double(5)))
-            }
+            bars.append(Bar(timestamp: try row.unixSeconds(0), open: try row.double(1), high: try row.double(2),
+                            low: try row.double(3), close: try row.double(4), volume: try row.double(5)))
         }
         return bars
     }

@@ -44,6 +44,13 @@ public struct SymbolStore: Sendable {
         try pool.withConnection { conn in try find(symbol, on: conn) }
     }
 
+    /// One symbol by its id, or nil.
+    public func find(id: Int64) throws -> SymbolRecord? {
+        try pool.withConnection { conn in
+            try conn.query("SELECT \(Self.columns) FROM symbols WHERE id = $1", [id]).first.map(Self.decode)
+        }
+    }
+
     func find(_ symbol: String, on conn: PostgresConnection) throws -> SymbolRecord? {
         try conn.query("SELECT \(Self.columns) FROM symbols WHERE symbol = $1", [symbol]).first.map(Self.decode)
     }

@@ -1,35 +1,55 @@
-/// Adds `Access-Control-Allow-Origin` to responses and answers CORS preflight requests
-/// (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) with 204.
+/// Adds `Access-Control-Allow-Origin` to responses for allowed origins and answers CORS preflight
+/// requests (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) with 204.
+///
+/// With an allow-list, the request's own `Origin` is echoed when listed (with `Vary: Origin`) and
+/// nothing is added for other origins, so their browsers refuse the response; `*` allows any.
 public struct CORSMiddleware: Middleware {
-    let allowOrigin: String
+    let allowedOrigins: Set<String>
+    let allowAny: Bool
     let allowMethods: String
     let maxAge: Int
 
+    /// Any origin (`*`) or exactly one.
     public init(allowOrigin: String = "*", allowMethods: String = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
                 maxAge: Int = 600) {
-        self.allowOrigin = allowOrigin
+        self.init(allowedOrigins: [allowOrigin], allowMethods: allowMethods, maxAge: maxAge)
+    }
+
+    /// The origins listed (an entry `*` allows any).
+    public init(allowedOrigins: [String], allowMethods: String = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+                maxAge: Int = 600) {
+        self.allowedOrigins = Set(allowedOrigins)
+        self.allowAny = allowedOrigins.contains("*")
         self.allowMethods = allowMethods
         self.maxAge = maxAge
     }
 
+    /// The value of `Access-Control-Allow-Origin` for a request's origin, or nil when it is not allowed.
+    func allowed(_ origin: String) -> String? {
+        allowAny ? "*" : allowedOrigins.contains(origin) ? origin : nil
+    }
+
     public func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
-        if request.method == .OPTIONS, request.headers["Origin"] != nil,
-           request.headers["Access-Control-Request-Method"] != nil {
+        let origin = request.headers["Origin"]
+        if request.method == .OPTIONS, let origin, request.headers["Access-Control-Request-Method"] != nil {
             var headers = HTTPHeaders()
-            headers.add("Access-Control-Allow-Origin", allowOrigin)
-            headers.add("Access-Control-Allow-Methods", allowMethods)
-            if let requested = request.headers["Access-Control-Request-Headers"] {
-                headers.add("Access-Control-Allow-Headers", requested)
+            if let allow = allowed(origin) {
+                headers.add("Access-Control-Allow-Origin", allow)
+                headers.add("Access-Control-Allow-Methods", allowMethods)
+                if let requested = request.headers["Access-Control-Request-Headers"] {
+                    headers.add("Access-Control-Allow-Headers", requested)
+                }
+                headers.add("Access-Control-Max-Age", String(maxAge))
             }
-            headers.add("Access-Control-Max-Age", String(maxAge))
-            if allowOrigin != "*" { headers.add("Vary", "Origin") }
+            if !allowAny { headers.add("Vary", "Origin") }
             return Response(status: .noContent, headers: headers)
         }
         var response = try next(request)
-        if request.headers["Origin"] != nil {
-            response.headers.set("Access-Control-Allow-Origin", allowOrigin)
-            if allowOrigin != "*" { response.headers.add("Vary", "Origin") }
+        if let origin, let allow = allowed(origin) {
+            response.headers.set("Access-Control-Allow-Origin", allow)
+            response.headers.set("Access-Control-Expose-Headers", "ETag, Link, Location, Retry-After, X-Request-ID, X-Demo-Data, X-Data-Source")
         }
+        if !allowAny { response.headers.add("Vary", "Origin") }
         return response
     }
 }

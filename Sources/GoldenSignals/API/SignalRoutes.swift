@@ -1,0 +1,234 @@
+import Foundation
+import HTTPServer
+import Market
+import Signals
+
+/// `GET /api/v1/signals` (and `…/symbol/{symbol}`), `GET /api/v1/signals/{id}`, `POST /api/v1/signals/generate`,
+/// `GET /api/v1/signals/funnel`, `GET /api/v1/signals/stream`.
+struct SignalRoutes {
+    let symbols: SymbolStore
+    let signals: SignalStore
+    let service: SignalService
+    let hub: SignalStreamHub
+
+    static let statuses = ["active", "filtered", "closed", "expired", "all"]
+    static let maxLimit = 500
+
+    func register(on router: Router) {
+        let routes = self
+        router.get("/api/v1/signals") { request in try routes.list(request, symbolParameter: nil) }
+        router.get("/api/v1/signals/symbol/{symbol}") { request in try routes.list(request, symbolParameter: request.pathParameters["symbol"]) }
+        router.get("/api/v1/signals/funnel") { request in try routes.funnel(request) }
+        router.get("/api/v1/signals/stream") { request in try routes.stream(request) }
+        router.get("/api/v1/signals/{id}") { request in try routes.detail(request) }
+        router.post("/api/v1/signals/generate", options: RouteOptions(maxBodyBytes: 1 << 20)) { request in try routes.generate(request) }
+    }
+
+    // MARK: - List
+
+    func list(_ request: Request, symbolParameter: String?) throws -> Response {
+        var q = QueryReader(request)
+        var f = SignalFilter()
+        let symbolText = symbolParameter ?? request.query["symbol"].flatMap { $0.isEmpty ? nil : $0 }
+        if request.query["timeframe"] != nil { f.timeframe = q.timeframe() }
+        if let s = request.query["strategy"], !s.isEmpty {
+            if Strategies.names.contains(s) { f.strategy = s } else { q.fail("strategy", "must be one of \(Strategies.names.joined(separator: ", "))") }
+        }
+        if let d = request.query["direction"], !d.isEmpty {
+            switch d.lowercased() {
+            case "long", "buy": f.direction = .long
+            case "short", "sell": f.direction = .short
+            default: q.fail("direction", "must be long or short (BUY or SELL)")
+            }
+        }
+        f.status = q.choice("status", Self.statuses, default: "active")
+        f.minConfidence = q.fraction("min_confidence")
+        f.since = q.time("since")
+        f.asOf = q.time("as_of")
+        f.limit = q.int("limit", default: 50, range: 1...Self.maxLimit)
+        if let c = request.query["cursor"], !c.isEmpty {
+            if let pos = Self.parseCursor(c) { f.before = pos } else { q.fail("cursor", "is not a cursor this service issued; pass next_cursor back unchanged") }
+        }
+        let ticker = symbolText.flatMap { q.ticker("symbol", $0) }
+        try q.validate()
+        let symbol = try ticker.map { try symbols.resolve($0) }
+        f.symbolID = symbol?.id
+
+        var w = JSONWriter(capacity: 4_096 + 1_800 * f.limit)
+        w.beginObject()
+        w.key("signals")
+        let page = try signals.list(f, into: &w)
+        w.key("next_cursor")
+        if page.more, let last = page.last { w.string(Cursor.encode("g1", "\(last.0):\(last.1)")) } else { w.null() }
+        if page.count == 0 && f.before == nil {
+            w.key("reason")
+            w.string(f.status == "active"
+                     ? "no active signals match; signals whose horizon has passed are listed with status=expired, filtered candidates with status=filtered"
+                     : "no signals match these filters")
+        }
+        w.endObject()
+        return ConditionalGET.respond(request, body: w.bytes, contentType: "application/json", demo: symbol?.isDemo == true)
+    }
+
+    static func parseCursor(_ text: String) -> (ts: Int64, id: String)? {
+        guard let v = Cursor.decode("g1", text) else { return nil }
+        let parts = v.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, let ts = Int64(parts[0]), abs(ts) < 400_000_000_000, UUIDText.isValid(String(parts[1])) else { return nil }
+        return (ts, String(parts[1]))
+    }
+
+    // MARK: - One signal
+
+    func detail(_ request: Request) throws -> Response {
+        let id = (request.pathParameters["id"] ?? "").lowercased()
+        guard UUIDText.isValid(id) else {
+            throw HTTPError(.badRequest, detail: "a signal id is a UUID", errors: [FieldError(field: "id", message: "must be a UUID")])
+        }
+        var w = JSONWriter(capacity: 4_096)
+        guard try signals.find(id: id, into: &w) else { throw HTTPError(.notFound, detail: "no signal has the id \(id)") }
+        return ConditionalGET.respond(request, body: w.bytes, contentType: "application/json", demo: false)
+    }
+
+    // MARK: - Generate
+
+    func generate(_ request: Request) throws -> Response {
+        let body = request.body.isEmpty ? [:] : try JSONBody.object(request)
+        var errors: [FieldError] = []
+        var timeframe: Timeframe?
+        if let raw = body["timeframe"], !(raw is NSNull) {
+            if let s = raw as? String, let tf = Timeframe(rawValue: s) { timeframe = tf } else {
+                errors.append(FieldError(field: "timeframe", message: "must be one of \(Timeframe.allNames)"))
+            }
+        }
+        var tickers: [String]?
+        if let raw = body["symbols"], !(raw is NSNull) {
+            if let list = raw as? [Any], list.count <= 1_000 {
+                tickers = []
+                for (i, item) in list.enumerated() {
+                    if let s = item as? String, NewSymbol.isValidTicker(s.uppercased()) { tickers?.append(s.uppercased()) } else {
+                        errors.append(FieldError(field: "symbols[\(i)]", message: "is not a ticker"))
+                    }
+                }
+            } else {
+                errors.append(FieldError(field: "symbols", message: "must be an array of at most 1000 tickers"))
+            }
+        }
+        for key in body.keys where key != "symbols" && key != "timeframe" {
+            errors.append(FieldError(field: key, message: "is not a field of this request (symbols, timeframe)"))
+        }
+        if !errors.isEmpty {
+            throw HTTPError(.badRequest, detail: "invalid field: \(errors.map(\.field).joined(separator: ", "))", errors: errors)
+        }
+        var ids: [Int64]?
+        if let tickers {
+            var unknown: [FieldError] = []
+            ids = []
+            for (i, t) in tickers.enumerated() {
+                if let s = try symbols.find(t) { ids?.append(s.id) } else { unknown.append(FieldError(field: "symbols[\(i)]", message: "unknown symbol \(t)")) }
+            }
+            if !unknown.isEmpty { throw HTTPError(.notFound, detail: "unknown symbol: \(unknown.map(\.message).joined(separator: ", "))", errors: unknown) }
+        }
+        let summary = try service.generate(symbolIDs: ids, timeframe: timeframe)
+        let shown = Array(summary.publishedSeqs.suffix(Self.maxLimit))
+        var w = JSONWriter(capacity: 512 + 1_800 * shown.count)
+        w.beginObject()
+        w.key("generated"); w.number(summary.generated)
+        w.key("rejected"); w.number(summary.rejected)
+        w.key("series"); w.number(summary.series)
+        w.key("bars_scanned"); w.number(summary.barsScanned)
+        w.key("signals"); w.beginArray()
+        if let first = shown.first {
+            for s in try signals.published(after: first - 1, limit: shown.count + 1) where shown.contains(s.seq) { w.raw(s.json) }
+        }
+        w.endArray()
+        if summary.publishedSeqs.count > shown.count { w.key("signals_truncated"); w.bool(true) }
+        w.endObject()
+        return .bytes(w.bytes, contentType: "application/json")
+    }
+
+    // MARK: - Funnel
+
+    func funnel(_ request: Request) throws -> Response {
+        var q = QueryReader(request)
+        let timeframe: Timeframe? = request.query["timeframe"] != nil ? q.timeframe() : nil
+        let ticker = request.query["symbol"].flatMap { $0.isEmpty ? nil : q.ticker("symbol", $0) }
+        try q.validate()
+        let symbol = try ticker.map { try symbols.resolve($0) }
+        let rows = try signals.funnel(timeframe: timeframe, symbolID: symbol?.id)
+        var w = JSONWriter(capacity: 4_096)
+        w.beginObject()
+        w.key("timeframe"); if let timeframe { w.string(timeframe.rawValue) } else { w.null() }
+        Self.writeFunnel(rows, into: &w)
+        w.key("by_strategy"); w.beginArray()
+        for strategy in Set(rows.map(\.strategy)).sorted() {
+            w.beginObject()
+            w.key("strategy"); w.string(strategy)
+            Self.writeFunnel(rows.filter { $0.strategy == strategy }, into: &w)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return .bytes(w.bytes, contentType: "application/json")
+    }
+
+    /// `candidates`, `published` and per layer in order: reached, passed, rejected.
+    static func writeFunnel(_ rows: [(strategy: String, rejectedBy: String?, count: Int)], into w: inout JSONWriter) {
+        let candidates = rows.reduce(0) { $0 + $1.count }
+        w.key("candidates"); w.number(candidates)
+        w.key("published"); w.number(rows.filter { $0.rejectedBy == nil }.reduce(0) { $0 + $1.count })
+        w.key("layers"); w.beginArray()
+        var reached = candidates
+        for layer in Layer.allCases {
+            let rejected = rows.filter { $0.rejectedBy == layer.rawValue }.reduce(0) { $0 + $1.count }
+            w.beginObject()
+            w.key("layer"); w.string(layer.rawValue)
+            w.key("reached"); w.number(reached)
+            w.key("passed"); w.number(reached - rejected)
+            w.key("rejected"); w.number(rejected)
+            w.endObject()
+            reached -= rejected
+        }
+        w.endArray()
+    }
+
+    // MARK: - Stream
+
+    func stream(_ request: Request) throws -> Response {
+        var q = QueryReader(request)
+        let timeframe: Timeframe? = request.query["timeframe"] != nil ? q.timeframe() : nil
+        var lastEventID: Int64?
+        if let raw = request.headers["Last-Event-ID"] ?? request.query["last_event_id"], !raw.isEmpty {
+            if let v = Int64(raw), v >= 0 { lastEventID = v } else { q.fail("Last-Event-ID", "must be the id of an event this stream sent") }
+        }
+        let ticker = request.query["symbol"].flatMap { $0.isEmpty ? nil : q.ticker("symbol", $0) }
+        try q.validate()
+        let symbol = try ticker.map { try symbols.resolve($0) }
+        let hub = self.hub
+        let tf = timeframe?.rawValue
+        let resume = lastEventID
+        return .eventStream { writer in
+            guard writer.write(Array("retry: 2000\n: connected\n\n".utf8)) else { return }
+            do {
+                try hub.subscribe(writer, symbol: symbol?.symbol, timeframe: tf, lastEventID: resume)
+            } catch {
+                _ = writer.write(ServerSentEvent.format(data: "the signal stream is unavailable; retry shortly", event: "error"))
+                writer.finish()
+            }
+        }
+    }
+}
+
+/// Canonical UUID text (8-4-4-4-12 hex digits).
+enum UUIDText {
+    static func isValid(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard u.count == 36 else { return false }
+        for (i, c) in u.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 { if c != UInt8(ascii: "-") { return false } } else {
+                let hex = (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
+                if !hex { return false }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import HTTPServer
+import Logging
+import Postgres
+
+/// Fans new published signals out to Server-Sent-Event clients. One dedicated connection LISTENs on
+/// `SignalStore.channel`, so a signal stored by any replica reaches the clients of every replica.
+/// Writes never block: a client whose connection falls too far behind is dropped by the server.
+public final class SignalStreamHub: @unchecked Sendable {
+    struct Subscriber {
+        let writer: ResponseStreamWriter
+        let symbol: String?
+        let timeframe: String?
+        var lastSeq: Int64
+
+        func wants(_ e: Event) -> Bool { (symbol == nil || symbol == e.symbol) && (timeframe == nil || timeframe == e.timeframe) }
+    }
+
+    struct Event {
+        let seq: Int64
+        let symbol: String
+        let timeframe: String
+        let bytes: [UInt8]
+    }
+
+    private let store: SignalStore
+    private let conninfo: String
+    private let logger: Logger
+    private let heartbeat: Double
+    private let lock = NSLock()
+    private var subscribers: [Int: Subscriber] = [:]
+    private var nextID = 0
+    private var lastSeen: Int64 = 0
+    /// Recently broadcast events, so that a client subscribing while a broadcast runs misses nothing.
+    private var recent: [Event] = []
+    private var stopped = false
+    private var started = false
+
+    /// - Parameter heartbeat: seconds between keep-alive comments.
+    public init(store: SignalStore, conninfo: String, logger: Logger, heartbeat: Double = 15) {
+        self.store = store
+        self.conninfo = conninfo
+        self.logger = logger
+        self.heartbeat = heartbeat
+    }
+
+    /// Clients connected now.
+    public var subscriberCount: Int { lock.withLock { subscribers.count } }
+
+    /// Starts the listening thread (idempotent).
+    public func start() {
+        let go = lock.withLock { () -> Bool in
+            if started { return false }
+            started = true
+            return true
+        }
+        guard go else { return }
+        let t = Thread { [self] in run() }
+        t.name = "signal-stream"
+        t.start()
+    }
+
+    public func stop() {
+        let writers = lock.withLock { () -> [ResponseStreamWriter] in
+            stopped = true
+            defer { subscribers.removeAll() }
+            return subscribers.values.map(\.writer)
+        }
+        for w in writers { w.finish() }
+    }
+
+    /// Adds a client. With `lastEventID` the signals after it are replayed from the database first.
+    public func subscribe(_ writer: ResponseStreamWriter, symbol: String?, timeframe: String?, lastEventID: Int64?) throws {
+        var replay: [Event] = []
+        if let lastEventID {
+            replay = try store.published(after: lastEventID, limit: 10_000).map {
+                Event(seq: $0.seq, symbol: $0.symbol, timeframe: $0.timeframe, bytes: Self.format($0.seq, $0.json))
+            }
+        }
+        lock.withLock {
+            var sub = Subscriber(writer: writer, symbol: symbol, timeframe: timeframe, lastSeq: lastEventID ?? lastSeen)
+            for e in replay + recent where e.seq > sub.lastSeq {
+                if sub.wants(e) { _ = writer.write(e.bytes) }
+                sub.lastSeq = e.seq
+            }
+            if !writer.isClosed {
+                subscribers[nextID] = sub
+                nextID += 1
+            }
+        }
+    }
+
+    static func format(_ seq: Int64, _ json: [UInt8]) -> [UInt8] {
+        ServerSentEvent.format(data: String(decoding: json, as: UTF8.self), event: "signal", id: String(seq))
+    }
+
+    private var isStopped: Bool { lock.withLock { stopped } }
+
+    private func run() {
+        var lastBeat = Date()
+        var primed = false   // lastSeen holds the newest seq stored when the hub started
+        while !isStopped {
+            let conn: PostgresConnection
+            do {
+                conn = try PostgresConnection.connect(conninfo)
+                try conn.listen(SignalStore.channel)
+                // What was stored while not listening is fetched now (none is lost across a reconnect).
+                if primed {
+                    try fanOut()
+                } else {
+                    let top = try store.latestSeq()
+                    lock.withLock { lastSeen = top }
+                    primed = true
+                }
+            } catch {
+                logger.warning("signal stream cannot listen; retrying", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: 1)
+                continue
+            }
+            defer { conn.close() }
+            while !isStopped {
+                do {
+                    let notes = try conn.waitForNotifications(timeout: 0.5)
+                    if !notes.isEmpty { try fanOut() }
+                } catch {
+                    logger.warning("signal stream lost its connection; reconnecting", metadata: ["error": "\(error)"])
+                    break
+                }
+                if Date().timeIntervalSince(lastBeat) >= heartbeat {
+                    lastBeat = Date()
+                    broadcast(ServerSentEvent.comment("heartbeat"))
+                }
+            }
+        }
+    }
+
+    /// Reads the published signals after the last one seen and writes them to every client that wants them.
+    private func fanOut() throws {
+        let after = lock.withLock { lastSeen }
+        let rows = try store.published(after: after)
+        guard !rows.isEmpty else { return }
+        let events = rows.map { Event(seq: $0.seq, symbol: $0.symbol, timeframe: $0.timeframe, bytes: Self.format($0.seq, $0.json)) }
+        lock.withLock {
+            for e in events {
+                for (id, sub) in subscribers where e.seq > sub.lastSeq {
+                    if sub.wants(e), !sub.writer.write(e.bytes) { subscribers[id] = nil; continue }
+                    subscribers[id]?.lastSeq = e.seq
+                }
+            }
+            lastSeen = events.last!.seq
+            recent.append(contentsOf: events)
+            if recent.count > 1_000 { recent.removeFirst(recent.count - 1_000) }
+        }
+        if rows.count == 1_000 { try fanOut() }
+    }
+
+    private func broadcast(_ bytes: [UInt8]) {
+        lock.withLock {
+            for (id, sub) in subscribers where !sub.writer.write(bytes) { subscribers[id] = nil }
+        }
+    }
+}

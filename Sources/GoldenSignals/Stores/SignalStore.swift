@@ -1,0 +1,249 @@
+import HTTPServer
+import Market
+import Postgres
+import Signals
+
+/// Which signals a list asks for. Status is computed as of `asOf` (now when nil): `filtered` (stopped
+/// by a layer), `active` (published, horizon not over), `expired` (published, horizon over), `closed`
+/// (an outcome was scored: none until outcome scoring exists), `all`.
+public struct SignalFilter: Sendable {
+    public var symbolID: Int64?
+    public var timeframe: Timeframe?
+    public var strategy: String?
+    public var direction: Direction?
+    public var status = "active"
+    public var minConfidence: Double?
+    public var since: Int64?
+    public var asOf: Int64?
+    /// Paging: strictly older than this (bar time, id) pair.
+    public var before: (ts: Int64, id: String)?
+    public var limit = 50
+
+    public init() {}
+}
+
+/// Reads and writes `signals`, `signal_scans` and `signal_confidence_history`.
+public struct SignalStore: Sendable {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// The NOTIFY channel new signals are announced on (payload: the highest new `seq`).
+    public static let channel = "gs_signals"
+
+    /// Columns of a signal as the API renders it (`SignalJSON` reads them by position). `$T` is the as-of time.
+    static let columns = """
+        g.id::text, s.symbol, g.timeframe, g.strategy, g.params, g.direction,
+        CASE WHEN NOT g.published THEN 'filtered' WHEN g.expires_at <= $T THEN 'expired' ELSE 'active' END,
+        extract(epoch FROM g.ts)::int8, extract(epoch FROM g.created_at)::int8, g.entry_price, g.stop_loss, g.take_profit,
+        g.risk_level, g.horizon_bars, extract(epoch FROM g.expires_at)::int8,
+        coalesce(h.new_confidence, g.confidence), g.confidence_raw, g.quality, g.confidence,
+        coalesce(h.calibration_version, g.calibration_version), g.reason, g.indicators::text, g.layers::text,
+        g.consensus_strength, g.position_size, g.reward_risk, g.strength, g.rejected_by, (g.is_demo OR s.is_demo), g.seq, g.bar::text
+        """
+
+    static let from = """
+        FROM signals g JOIN symbols s ON s.id = g.symbol_id
+        LEFT JOIN LATERAL (SELECT new_confidence, calibration_version FROM signal_confidence_history
+                           WHERE signal_id = g.id AND at <= $T ORDER BY at DESC LIMIT 1) h ON true
+        """
+
+    static func sql(_ text: String, asOf index: Int) -> String {
+        text.replacingOccurrences(of: "$T", with: "coalesce(to_timestamp($\(index)::float8), now())")
+    }
+
+    // MARK: - Writing
+
+    /// Stores the signals of one series (existing identities are left as they are) and announces the
+    /// new published ones. Runs inside the caller's transaction.
+    /// - Returns: the `seq` of every row inserted, with whether it was published.
+    func insert(_ signals: [GeneratedSignal], symbol: SymbolRecord, timeframe: Timeframe, isDemo: Bool,
+                on conn: PostgresConnection) throws -> [(seq: Int64, published: Bool)] {
+        guard !signals.isEmpty else { return [] }
+        try conn.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS signals_stage (
+                ts int8, strategy text, params text, direction text, published bool, rejected_by text, strength float8,
+                entry_price float8, stop_loss float8, take_profit float8, reward_risk float8, risk_level text, horizon_bars int,
+                expires_at int8, confidence_raw float8, quality float8, confidence float8, calibration_version int,
+                consensus_strength float8, position_size float8, reason text, indicators text, layers text, bar text
+            ) ON COMMIT DELETE ROWS
+            """)
+        _ = try conn.copyIn("COPY signals_stage FROM STDIN") { writer in
+            for s in signals {
+                try writer.appendRow([
+                    String(s.bar.timestamp), s.strategy, s.parameters, s.direction.rawValue, s.published ? "t" : "f",
+                    s.rejectedBy?.rawValue, d(s.strength), d(s.entryPrice), s.stopLoss.map(d), s.takeProfit.map(d),
+                    s.rewardRisk.map(d), s.riskLevel, String(s.horizonBars), String(s.expiresAt), d(s.confidence.raw),
+                    d(s.confidence.quality), d(s.confidence.calibrated), String(s.confidence.calibrationVersion),
+                    d(s.consensusStrength), d(s.positionSize), s.reason, Self.indicatorsJSON(s.indicators),
+                    Self.layersJSON(s.layers), Self.barJSON(s.bar),
+                ])
+            }
+        }
+        let rows = try conn.query("""
+            INSERT INTO signals (symbol_id, timeframe, ts, strategy, params, id, direction, published, rejected_by, strength,
+                                 entry_price, stop_loss, take_profit, reward_risk, risk_level, horizon_bars, expires_at,
+                                 confidence_raw, quality, confidence, calibration_version, consensus_strength, position_size,
+                                 reason, indicators, layers, bar, is_demo)
+            SELECT $1::int8, $2::text, to_timestamp(ts), strategy, params,
+                   md5($1::int8::text || '|' || $2::text || '|' || ts::text || '|' || strategy || '|' || params)::uuid,
+                   direction, published, rejected_by, strength, entry_price, stop_loss, take_profit, reward_risk, risk_level,
+                   horizon_bars, to_timestamp(expires_at), confidence_raw, quality, confidence, calibration_version,
+                   consensus_strength, position_size, reason, indicators::jsonb, layers::jsonb, bar::jsonb, $3::bool
+            FROM signals_stage ORDER BY ts, strategy
+            ON CONFLICT DO NOTHING
+            RETURNING seq, published
+            """, [symbol.id, timeframe.rawValue, isDemo])
+        let inserted = try rows.map { (seq: try $0.decode(0, as: Int64.self), published: try $0.decode(1, as: Bool.self)) }
+        if let top = inserted.filter(\.published).map(\.seq).max() {
+            try conn.notify(Self.channel, payload: String(top))
+        }
+        return inserted
+    }
+
+    /// The newest bar time generation has scanned in a series, or nil.
+    func scannedThrough(symbolID: Int64, timeframe: Timeframe, on conn: PostgresConnection) throws -> Int64? {
+        try conn.query("SELECT extract(epoch FROM through_ts)::int8 FROM signal_scans WHERE symbol_id = $1 AND timeframe = $2",
+                       [symbolID, timeframe.rawValue]).first?.decode(0, as: Int64.self)
+    }
+
+    func setScanned(symbolID: Int64, timeframe: Timeframe, through: Int64, on conn: PostgresConnection) throws {
+        _ = try conn.query("""
+            INSERT INTO signal_scans (symbol_id, timeframe, through_ts) VALUES ($1, $2, to_timestamp($3))
+            ON CONFLICT (symbol_id, timeframe) DO UPDATE SET through_ts = EXCLUDED.through_ts, scanned_at = now()
+            """, [symbolID, timeframe.rawValue, through])
+    }
+
+    // MARK: - Reading
+
+    /// A page of signals, newest bar first, rendered into `w` as an array; the rows' count and the last
+    /// row's (bar time, id) for the next cursor.
+    public func list(_ f: SignalFilter, into w: inout JSONWriter) throws -> (count: Int, last: (Int64, String)?, more: Bool) {
+        let sql = Self.sql("""
+            SELECT \(Self.columns) \(Self.from)
+            WHERE ($1::int8 IS NULL OR g.symbol_id = $1) AND ($2::text IS NULL OR g.timeframe = $2)
+              AND ($3::text IS NULL OR g.strategy = $3) AND ($4::text IS NULL OR g.direction = $4)
+              AND ($5::float8 IS NULL OR coalesce(h.new_confidence, g.confidence) >= $5)
+              AND ($6::int8 IS NULL OR g.ts >= to_timestamp($6))
+              AND g.created_at <= $T
+              AND CASE $8::text WHEN 'all' THEN true WHEN 'filtered' THEN NOT g.published
+                   WHEN 'active' THEN g.published AND g.expires_at > $T
+                   WHEN 'expired' THEN g.published AND g.expires_at <= $T ELSE false END
+              AND ($9::int8 IS NULL OR (g.ts, g.id) < (to_timestamp($9), $10::uuid))
+            ORDER BY g.ts DESC, g.id DESC LIMIT $11
+            """, asOf: 7)
+        let rows = try pool.withConnection { conn in
+            try conn.query(sql, [f.symbolID, f.timeframe?.rawValue, f.strategy, f.direction?.rawValue, f.minConfidence, f.since,
+                                 f.asOf.map(Double.init), f.status, f.before?.ts, f.before?.id, f.limit + 1])
+        }
+        var count = 0
+        var last: (Int64, String)?
+        w.beginArray()
+        for row in rows {
+            guard count < f.limit else { break }
+            try SignalJSON.write(row, into: &w)
+            last = (try row.decode(7), try row.decode(0))
+            count += 1
+        }
+        w.endArray()
+        return (count, last, rows.count > f.limit)
+    }
+
+    /// One signal rendered with its confidence history, or nil when no signal has that id.
+    public func find(id: String, into w: inout JSONWriter) throws -> Bool {
+        try pool.withConnection { conn in
+            let rows = try conn.query(Self.sql("SELECT \(Self.columns) \(Self.from) WHERE g.id = $1::uuid", asOf: 2), [id, Double?.none])
+            guard let row = rows.first else { return false }
+            let history = try conn.query("""
+                SELECT extract(epoch FROM at)::int8, old_confidence, new_confidence, calibration_version, reason
+                FROM signal_confidence_history WHERE signal_id = $1::uuid ORDER BY at
+                """, [id])
+            try SignalJSON.write(row, into: &w) { w in
+                w.key("confidence_history"); w.beginArray()
+                for h in history {
+                    w.beginObject()
+                    w.key("at"); w.string(RFC3339.format(try h.decode(0)))
+                    w.key("old"); w.number(try h.decode(1, as: Double.self))
+                    w.key("new"); w.number(try h.decode(2, as: Double.self))
+                    w.key("calibration_version"); w.number(try h.decode(3, as: Int64.self))
+                    w.key("reason"); w.string(try h.decode(4))
+                    w.endObject()
+                }
+                w.endArray()
+            }
+            return true
+        }
+    }
+
+    /// Published signals with `seq` above `after`, oldest first (stream replay and fan-out).
+    public func published(after seq: Int64, symbolID: Int64? = nil, timeframe: Timeframe? = nil, limit: Int = 1_000) throws
+        -> [(seq: Int64, symbol: String, timeframe: String, json: [UInt8])] {
+        let sql = Self.sql("""
+            SELECT \(Self.columns) \(Self.from)
+            WHERE g.seq > $1 AND g.published AND ($2::int8 IS NULL OR g.symbol_id = $2) AND ($3::text IS NULL OR g.timeframe = $3)
+            ORDER BY g.seq LIMIT $5
+            """, asOf: 4)
+        let rows = try pool.withConnection { conn in
+            try conn.query(sql, [seq, symbolID, timeframe?.rawValue, Double?.none, limit])
+        }
+        return try rows.map { row in
+            var w = JSONWriter(capacity: 2_048)
+            try SignalJSON.write(row, into: &w)
+            return (try row.decode(29), try row.decode(1), try row.decode(2), w.bytes)
+        }
+    }
+
+    /// The highest `seq` stored (0 when there is none).
+    public func latestSeq() throws -> Int64 {
+        try pool.withConnection { conn in try conn.query("SELECT coalesce(max(seq), 0)::int8 FROM signals", []).first?.decode(0) ?? 0 }
+    }
+
+    /// Candidates and, per layer, how many reached it, passed it and were stopped by it; per strategy too.
+    public func funnel(timeframe: Timeframe?, symbolID: Int64?) throws -> [(strategy: String, rejectedBy: String?, count: Int)] {
+        try pool.withConnection { conn in
+            try conn.query("""
+                SELECT strategy, rejected_by, count(*)::int8 FROM signals
+                WHERE ($1::text IS NULL OR timeframe = $1) AND ($2::int8 IS NULL OR symbol_id = $2)
+                GROUP BY 1, 2 ORDER BY 1, 2
+                """, [timeframe?.rawValue, symbolID]).map { (try $0.decode(0), $0.isNull(1) ? nil : try $0.decode(1), try $0.decode(2)) }
+        }
+    }
+
+    // MARK: - JSON of the stored pieces
+
+    static func indicatorsJSON(_ values: [IndicatorValue]) -> String {
+        var w = JSONWriter(capacity: 32 * values.count + 2)
+        w.beginObject()
+        for v in values { w.key(v.name); w.number(v.value) }
+        w.endObject()
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    static func layersJSON(_ layers: [LayerResult]) -> String {
+        var w = JSONWriter(capacity: 128 * layers.count + 2)
+        w.beginArray()
+        for l in layers {
+            w.beginObject()
+            w.key("layer"); w.string(l.layer.rawValue)
+            w.key("passed"); w.bool(l.passed)
+            w.key("effect"); if let e = l.effect { w.number(e) } else { w.null() }
+            w.key("detail"); w.string(l.detail)
+            w.endObject()
+        }
+        w.endArray()
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    static func barJSON(_ b: Bar) -> String {
+        var w = JSONWriter(capacity: 160)
+        w.beginObject()
+        w.key("timestamp"); w.string(RFC3339.format(b.timestamp))
+        w.key("open"); w.number(b.open); w.key("high"); w.number(b.high); w.key("low"); w.number(b.low)
+        w.key("close"); w.number(b.close); w.key("volume"); w.number(b.volume)
+        w.endObject()
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+}
+
+/// Shortest round-trip text of a Double, for COPY.
+private func d(_ x: Double) -> String { x.description }

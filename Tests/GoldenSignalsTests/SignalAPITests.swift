@@ -1,0 +1,200 @@
+import Foundation
+import GoldenSignals
+import HTTPClient
+import Market
+import Signals
+import Testing
+
+/// Signals end to end: real files imported, generated in PostgreSQL, served over real sockets.
+@Suite(.serialized) struct SignalAPITests {
+    static func service(_ label: String, importing files: [(String, String)] = [("bluefin_MSFT.csv", "MSFT")],
+                        databaseURL: String? = nil) throws -> TestService {
+        let s = try TestService(label: label, databaseURL: databaseURL)
+        for (file, symbol) in files {
+            _ = try s.app.imports.importFile(path: Paths.data(file), symbol: NewSymbol(symbol: symbol, assetClass: NewSymbol.inferAssetClass(symbol)),
+                                             timeframe: .d1, timeZone: .utc)
+        }
+        return s
+    }
+
+    static func signals(_ r: HTTPClientResponse) -> [[String: Any]] { r.json["signals"] as? [[String: Any]] ?? [] }
+
+    @Test func anImportYieldsItsHistoricalSignalsOnceAndTheyMatchTheEngine() throws {
+        let s = try Self.service("sig_import")
+        // What the pure engine says about the same file.
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Paths.data("bluefin_MSFT.csv"))))
+        let bars = try OHLCVCSVReader.parse(bytes, options: CSVImportOptions(timeframe: .d1, localTimeZone: .utc)).bars
+        let expected = SignalEngine().run(PriceSeries(bars), info: SeriesInfo(symbol: "MSFT", timeframe: .d1, assetClass: .equity, calendar: NYSECalendar()))
+        let all = try s.get("/api/v1/signals?symbol=MSFT&status=all&limit=500")
+        #expect(all.status == 200)
+        let funnel = try s.get("/api/v1/signals/funnel?timeframe=1d").json
+        #expect(funnel["candidates"] as? Int == expected.count)
+        #expect(funnel["published"] as? Int == expected.filter(\.published).count)
+
+        // Generating again creates nothing new.
+        let again = try s.postJSON("/api/v1/signals/generate", #"{"symbols":["MSFT"],"timeframe":"1d"}"#)
+        #expect(again.status == 200)
+        #expect(again.json["generated"] as? Int == 0 && again.json["rejected"] as? Int == 0)
+
+        // The newest published signal is the engine's newest, with the same numbers.
+        let newest = try #require(expected.filter(\.published).max { $0.bar.timestamp < $1.bar.timestamp })
+        let page = try s.get("/api/v1/signals?symbol=MSFT&status=expired&limit=5")
+        let first = try #require(Self.signals(page).first)
+        #expect(first["timestamp"] as? String == RFC3339.format(newest.bar.timestamp))
+        // (Foundation's JSON reader may round the last digit.)
+        #expect(abs((first["confidence"] as? Double ?? -1) - newest.confidence.calibrated) < 1e-12)
+        #expect(first["entry_price"] as? Double == newest.entryPrice && first["price"] as? Double == newest.entryPrice)
+        #expect(first["reason"] as? String == first["reasoning"] as? String)
+        #expect(first["action"] as? String == (newest.direction == .long ? "BUY" : "SELL"))
+        #expect((first["layers"] as? [[String: Any]])?.count == 8)
+        let breakdown = try #require(first["confidence_breakdown"] as? [String: Any])
+        #expect(breakdown["calibration_version"] as? Int == 0)
+        #expect(first["outcome"] is NSNull)
+    }
+
+    @Test func listingFiltersPagesAndCaches() throws {
+        let s = try Self.service("sig_list", importing: [("bluefin_MSFT.csv", "MSFT"), ("bt_orcl-1995-2014.txt", "ORCL")])
+        // Historical data: nothing is active now, and the answer says why.
+        let active = try s.get("/api/v1/signals")
+        #expect(active.status == 200 && Self.signals(active).isEmpty)
+        #expect((active.json["reason"] as? String)?.contains("status=expired") == true)
+
+        // Paging newest first over every published signal: no gaps, no repeats.
+        var seen: [String] = []
+        var times: [String] = []
+        var cursor: String?
+        repeat {
+            let r = try s.get("/api/v1/signals?status=expired&limit=200" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            #expect(r.status == 200)
+            for sig in Self.signals(r) { seen.append(sig["id"] as! String); times.append(sig["timestamp"] as! String) }
+            cursor = r.json["next_cursor"] as? String
+        } while cursor != nil
+        let funnel = try s.get("/api/v1/signals/funnel").json
+        #expect(seen.count == funnel["published"] as? Int)
+        #expect(Set(seen).count == seen.count)
+        #expect(times == times.sorted(by: >))
+
+        // Filters.
+        let orcl = Self.signals(try s.get("/api/v1/signals?symbol=orcl&status=expired&strategy=rsi_reversion&direction=long&min_confidence=0.55&limit=500"))
+        #expect(!orcl.isEmpty)
+        #expect(orcl.allSatisfy { $0["symbol"] as? String == "ORCL" && $0["strategy"] as? String == "rsi_reversion"
+            && $0["direction"] as? String == "long" && ($0["confidence"] as? Double ?? 0) >= 0.55 })
+        let filtered = Self.signals(try s.get("/api/v1/signals?status=filtered&limit=50"))
+        #expect(filtered.count == 50 && filtered.allSatisfy { $0["status"] as? String == "filtered" && $0["rejected_by"] is String })
+        let since = Self.signals(try s.get("/api/v1/signals?status=expired&since=2014-01-01&limit=500"))
+        #expect(!since.isEmpty && since.allSatisfy { ($0["timestamp"] as! String) >= "2014-01-01" })
+        // as_of before the signals were made: the API said nothing then.
+        #expect(Self.signals(try s.get("/api/v1/signals?status=all&as_of=2020-01-01")).isEmpty)
+
+        // The frontend's route is the same list.
+        let a = try s.get("/api/v1/signals?symbol=ORCL&status=all&limit=20")
+        let b = try s.get("/api/v1/signals/symbol/ORCL?status=all&limit=20")
+        #expect(a.text == b.text)
+
+        // ETag and 304.
+        let etag = try #require(a.header("ETag"))
+        let cached = try s.get("/api/v1/signals?symbol=ORCL&status=all&limit=20", headers: [("If-None-Match", etag)])
+        #expect(cached.status == 304 && cached.body.isEmpty)
+    }
+
+    @Test func badParametersAreNamed() throws {
+        let s = try Self.service("sig_bad", importing: [])
+        let r = try s.get("/api/v1/signals?status=open&limit=501&min_confidence=2&strategy=magic&direction=up&since=yesterday&cursor=abc")
+        #expect(r.status == 400)
+        #expect(r.header("Content-Type")?.hasPrefix("application/problem+json") == true)
+        let fields = Set((r.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+        #expect(fields == ["status", "limit", "min_confidence", "strategy", "direction", "since", "cursor"])
+        #expect(try s.get("/api/v1/signals/not-a-uuid").status == 400)
+        #expect(try s.get("/api/v1/signals/6f1c1a52-0000-4000-8000-000000000000").status == 404)
+        #expect(try s.get("/api/v1/signals?symbol=NOPE").status == 404)
+        #expect(try s.get("/api/v1/signals?symbol=a%27%3B%20drop%20table%20signals").status == 400)
+        // A forged cursor (valid encoding, SQL in it) is refused, not run.
+        let forged = Data("g1:0:x' OR 1=1 --".utf8).base64EncodedString()
+        #expect(try s.get("/api/v1/signals?cursor=\(forged)").status == 400)
+        let gen = try s.postJSON("/api/v1/signals/generate", #"{"symbols":["MSFT", 7],"timeframe":"2d","x":1}"#)
+        #expect(gen.status == 400)
+        let genFields = Set((gen.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+        #expect(genFields == ["symbols[1]", "timeframe", "x"])
+        #expect(try s.postJSON("/api/v1/signals/generate", #"{"symbols":["ZZZZ"]}"#).status == 404)
+        #expect(try s.get("/api/v1/signals/stream?timeframe=9x").status == 400)
+    }
+
+    @Test func oneSignalWithItsLayersAndHistory() throws {
+        let s = try Self.service("sig_one")
+        let list = Self.signals(try s.get("/api/v1/signals?status=filtered&limit=1"))
+        let id = try #require(list.first?["id"] as? String)
+        let r = try s.get("/api/v1/signals/\(id.uppercased())")
+        #expect(r.status == 200)
+        #expect(r.json["id"] as? String == id)
+        #expect(r.json["status"] as? String == "filtered")
+        let layers = try #require(r.json["layers"] as? [[String: Any]])
+        #expect(layers.map { $0["layer"] as? String ?? "" } == Layer.allCases.map(\.rawValue))
+        let failed = layers.first { $0["passed"] as? Bool == false }
+        #expect(failed?["layer"] as? String == r.json["rejected_by"] as? String)
+        #expect(r.json["confidence_history"] as? [Any] != nil)
+        #expect((r.json["bar"] as? [String: Any])?["close"] as? Double == r.json["entry_price"] as? Double)
+    }
+
+    @Test func uploadedBarsAreScannedAndRevisedBarsDoNotRewriteSignals() throws {
+        let s = try Self.service("sig_upload")
+        let before = try s.get("/api/v1/signals/funnel").json["candidates"] as? Int ?? 0
+        let newest = try #require(Self.signals(try s.get("/api/v1/signals?status=all&limit=1")).first)
+        // Revise the bar that signal was made on: the stored signal keeps the values it used.
+        let ts = newest["timestamp"] as! String
+        let bar = newest["bar"] as! [String: Any]
+        let revised = #"{"bars":[{"timestamp":"\#(ts)","open":1,"high":2,"low":0.5,"close":1.5,"volume":10}]}"#
+        #expect(try s.postJSON("/api/v1/market-data/MSFT/bars?timeframe=1d", revised).status == 200)
+        let again = try s.get("/api/v1/signals/\(newest["id"] as! String)").json
+        #expect((again["bar"] as? [String: Any])?["close"] as? Double == bar["close"] as? Double)
+        // Sixty new bars after the history: generation runs on upload and only scans them.
+        var rows: [String] = []
+        var price = 100.0
+        for k in 1...60 {
+            price *= k < 30 ? 0.98 : 1.03
+            let t = RFC3339.format(1_607_904_000 + Int64(k) * 86_400)   // from 2020-12-14
+            rows.append(#"{"timestamp":"\#(t)","open":\#(price),"high":\#(price * 1.01),"low":\#(price * 0.99),"close":\#(price),"volume":30000000}"#)
+        }
+        let up = try s.postJSON("/api/v1/market-data/MSFT/bars?timeframe=1d", #"{"bars":[\#(rows.joined(separator: ","))]}"#)
+        #expect(up.status == 200)
+        let after = try s.get("/api/v1/signals/funnel").json["candidates"] as? Int ?? 0
+        #expect(after > before)
+        let latest = try #require(Self.signals(try s.get("/api/v1/signals?status=all&limit=1")).first)
+        #expect((latest["timestamp"] as! String) > "2020-12-13")
+    }
+
+    @Test func theStreamDeliversSignalsMadeByAnotherReplicaAndResumes() throws {
+        let a = try Self.service("sig_stream", importing: [])
+        let b = try TestService(label: "sig_stream_b", databaseURL: a.app.configuration.databaseURL)
+        let client = try SSEClient(port: b.port, path: "/api/v1/signals/stream?timeframe=1d")
+        #expect(client.waitForHead() == 200)
+        var waited = 0
+        while b.app.signalStream.subscriberCount == 0 && waited < 100 { usleep(20_000); waited += 1 }
+        // Replica A imports and generates; replica B's client hears of it through LISTEN/NOTIFY.
+        _ = try a.app.imports.importFile(path: Paths.data("bt_orcl-1995-2014.txt"), symbol: NewSymbol(symbol: "ORCL", assetClass: .equity),
+                                         timeframe: .d1, timeZone: .utc)
+        let first = try #require(client.next())
+        #expect(first.event == "signal")
+        let id = try #require(first.id.flatMap { Int64($0) })
+        let body = try JSONSerialization.jsonObject(with: Data(first.data.utf8)) as? [String: Any]
+        #expect(body?["symbol"] as? String == "ORCL" && body?["status"] is String)
+        let second = try #require(client.next())
+        #expect(Int64(second.id ?? "") ?? 0 > id)
+
+        // A client resuming after the first event gets the second one again from the database.
+        let resumed = try SSEClient(port: b.port, path: "/api/v1/signals/stream?symbol=ORCL&timeframe=1d", headers: [("Last-Event-ID", String(id))])
+        #expect(resumed.waitForHead() == 200)
+        let replayed = try #require(resumed.next())
+        #expect(replayed.id == second.id)
+    }
+
+    @Test func corsForTheFrontendOrigins() throws {
+        let s = try Self.service("sig_cors", importing: [])
+        let ok = try s.get("/api/v1/signals", headers: [("Origin", "http://localhost:5173")])
+        #expect(ok.header("Access-Control-Allow-Origin") == "http://localhost:5173")
+        let other = try s.get("/api/v1/signals", headers: [("Origin", "https://evil.example")])
+        #expect(other.header("Access-Control-Allow-Origin") == nil)
+        let preflight = try s.request("OPTIONS", "/api/v1/signals/generate", headers: [("Origin", "http://localhost:3000"),
+                                                                                       ("Access-Control-Request-Method", "POST")])
+        #expect(preflight.status == 204 && preflight.header("Access-Control-Allow-Origin") == "http://localhost:3000")
+    }
+}
