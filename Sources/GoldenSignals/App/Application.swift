@@ -133,6 +133,7 @@ public final class Application: @unchecked Sendable {
         QualityRoutes(app: self).register(on: router)
         SignalRoutes(symbols: symbols, signals: signals, service: signalService, hub: signalStream).register(on: router)
         IndicatorRoutes(symbols: symbols, bars: bars).register(on: router)
+        HistoricalRoutes(symbols: symbols, bars: bars).register(on: router)
         return router
     }
 
