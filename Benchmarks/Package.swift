@@ -23,6 +23,11 @@ let package = Package(
         .executableTarget(name: "QualityBench",
                           dependencies: [.product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Quality", package: "GoldenSignals")]),
+        // Signal generation over every daily file against PostgreSQL reading the same bars.
+        .executableTarget(name: "GenerationBench",
+                          dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),
+                                         .product(name: "Market", package: "GoldenSignals"),
+                                         .product(name: "Postgres", package: "GoldenSignals")]),
         // Import of every daily file against psql \copy of the same rows.
         .executableTarget(name: "ImportBench",
                           dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),

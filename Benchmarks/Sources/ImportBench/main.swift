@@ -46,6 +46,7 @@ do {
     config.migrationsDirectory = repo.appendingPathComponent("migrations").path
     config.openAPIPath = repo.appendingPathComponent("openapi.yaml").path
     config.ingestInterval = 0
+    config.generateOnArrival = false   // imports alone; GenerationBench times the signal engine
     var logger = Logger(label: "bench")
     logger.logLevel = .error
     let app = try Application(configuration: config, logger: logger)

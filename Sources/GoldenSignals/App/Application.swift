@@ -94,7 +94,8 @@ public final class Application: @unchecked Sendable {
         self.signalService = signalService
         signalStream = SignalStreamHub(store: signals, conninfo: conninfo, logger: logger)
         self.conninfo = conninfo
-        imports = ImportService(symbols: symbols, bars: bars, quality: quality, signals: signalService)
+        imports = ImportService(symbols: symbols, bars: bars, quality: quality,
+                                signals: configuration.generateOnArrival ? signalService : nil)
         let calls = providerCalls
         let metrics = self.metrics
         let log = logger

@@ -29,6 +29,9 @@ public struct AppConfiguration: Sendable {
     public var strategies: [any Strategy] = Strategies.defaults
     /// Settings of the filter layers (`GS_MIN_CONFIDENCE` sets the threshold layer's minimum).
     public var layers = LayerConfiguration()
+    /// Whether new bars (imports, uploads, ingestion, the demo seeding) are scanned for signals at once
+    /// (on by default; benchmarks that time imports alone turn it off).
+    public var generateOnArrival = true
     /// Origins whose browsers may call the API (`GS_CORS_ORIGINS`, comma-separated; `*` for any).
     public var corsOrigins: [String] = ["http://localhost:3000", "http://localhost:5173"]
     /// The whole environment, for provider settings.

@@ -22,7 +22,7 @@ public struct IngestService: Sendable {
         }
         if result.bars > 0 {
             app.quality.refreshLogged(symbol, timeframe: timeframe, trigger: "ingest")
-            app.signalService.generateLogged(symbol, timeframe: timeframe)
+            if app.configuration.generateOnArrival { app.signalService.generateLogged(symbol, timeframe: timeframe) }
         }
         return result
     }
