@@ -2,6 +2,7 @@
 """Reference values for IndicatorsTests: reads one OHLCV CSV and prints, as one JSON object on stdout,
 the parsed columns (date, open, high, low, close, volume) and every indicator computed by TA-Lib's C
 library (through the `talib` wrapper) with the parameter set the Swift test uses. NaN is written as null.
+Every numeric column is also written bit for bit as <name>_hex (float.hex strings, or null).
 
 Usage: talib_reference.py FILE.csv
 Columns are found by name, case-insensitively (Date/Open/High/Low/Close/Volume; a leading unnamed
@@ -73,6 +74,10 @@ def main():
     for k in list(out):
         if k not in ("date", "open", "high", "low", "close", "volume"):
             out[k] = as_json_list(out[k])
+    # Every column again bit for bit (float.hex, or null), as <name>_hex: a JSON reader need not round
+    # 17-digit numbers correctly, and an ulp lost in parsing would otherwise show up as a difference.
+    for k in [k for k in out if k != "date"]:
+        out[k + "_hex"] = [None if x is None else float(x).hex() for x in out[k]]
     out["talib_version"] = talib.__ta_version__.decode() if isinstance(talib.__ta_version__, bytes) else str(talib.__ta_version__)
     json.dump(out, sys.stdout, allow_nan=False)
 
