@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-quality clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-quality bench-indicators clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -30,6 +30,7 @@ deps:
 
 test-deps:
 	@scripts/install-deps.sh test
+	@scripts/python-deps.sh
 
 build:
 	$(SWIFT) build --product goldensignals
@@ -54,7 +55,7 @@ test-openapi:
 fuzz:
 	Fuzz/run.sh 30
 
-bench: bench-http bench-import bench-quality
+bench: bench-http bench-import bench-quality bench-indicators
 
 bench-http:
 	@scripts/install-deps.sh bench
@@ -66,6 +67,11 @@ bench-import:
 
 bench-quality:
 	$(SWIFT) run -c release --package-path Benchmarks QualityBench
+
+# Every indicator over 10,000 real bars against TA-Lib's C library (through Python) in the same run.
+bench-indicators:
+	@scripts/python-deps.sh
+	$(SWIFT) run -c release --package-path Benchmarks IndicatorBench
 
 clean:
 	rm -rf .build Benchmarks/.build

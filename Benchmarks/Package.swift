@@ -34,5 +34,8 @@ let package = Package(
                                          .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Postgres", package: "GoldenSignals"),
                                          .product(name: "HTTPClient", package: "GoldenSignals")]),
+        // Every indicator over 10,000 real bars against TA-Lib's C library (via Python) in the same run.
+        .executableTarget(name: "IndicatorBench",
+                          dependencies: [.product(name: "Indicators", package: "GoldenSignals")]),
     ]
 )

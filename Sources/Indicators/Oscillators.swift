@@ -147,7 +147,8 @@ extension TA {
     }
 
     /// Williams %R over the last `period` bars, −100…0 (period ≥ 2).
-    // TA-Lib: TA_WILLR — (HH − C)/((HH − LL)/−100), 0 when HH − LL == 0 exactly.
+    // TA-Lib: TA_WILLR (0.8) — (HH − C)/((HH − LL)/−100), 0 when HH − LL == 0 exactly, clamped into [−100, 0]
+    // (a close outside the window's range, as on bad bars, gives −100 or 0).
     public static func willr(high: [Double], low: [Double], close: [Double], period: Int) -> [Double] {
         checkPeriod(period, min: 2, "period", "willr")
         checkCounts("willr", high.count, low.count, close.count)
@@ -160,7 +161,8 @@ extension TA {
                     out.withUnsafeMutableBufferPointer { op in
                         rollingExtremes(hp.baseAddress!, lp.baseAddress!, count: n, period: period) { i, hh, ll in
                             let diff = (hh - ll) / (0 - 100.0)
-                            op[i] = diff != 0.0 ? (hh - cp[i]) / diff : 0.0
+                            let r = diff != 0.0 ? (hh - cp[i]) / diff : 0.0
+                            op[i] = r < -100.0 ? -100.0 : (r > 0.0 ? 0.0 : r)
                         }
                     }
                 }

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Ensures .build/pyenv, the Python the indicator tests and benchmark use, can import talib, numpy and pandas.
+# PyPI's TA-Lib wheels (0.6.5 and later) bundle the TA-Lib C library, so no Debian package is needed.
+# The same venv holds openapi-spec-validator (installed by `make test-openapi`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=.build/pyenv
+[ -x "$venv/bin/python3" ] || { mkdir -p .build && python3 -m venv "$venv"; }
+if ! "$venv/bin/python3" -c 'import talib, numpy, pandas' >/dev/null 2>&1; then
+  echo "installing TA-Lib numpy pandas into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check TA-Lib numpy pandas
+fi
