@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .library(name: "Market", targets: ["Market"]),
+        .library(name: "MarketProviders", targets: ["MarketProviders"]),
         .library(name: "Quality", targets: ["Quality"]),
         .library(name: "GoldenSignals", targets: ["GoldenSignals"]),
     ],
@@ -34,14 +35,16 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CPostgres", "COpenSSL", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+        // Provider adapters, the provider chain and backfill: market data fetched through HTTPClient.
+        .target(name: "MarketProviders", dependencies: ["Market", "HTTPClient"], swiftSettings: swiftSettings),
 
-        // Domain (pure, apart from provider calls through HTTPClient).
-        .target(name: "Market", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
+        // Domain (pure: no sockets, no database).
+        .target(name: "Market", swiftSettings: swiftSettings),
         .target(name: "Quality", dependencies: ["Market"], swiftSettings: swiftSettings),
 
         // Application and executable.
         .target(name: "GoldenSignals",
-                dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "Quality", "COpenSSL",
+                dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "MarketProviders", "Quality",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "goldensignals",
@@ -53,10 +56,12 @@ let package = Package(
         // Tests.
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], exclude: ["README.md"], swiftSettings: swiftSettings),
-        .testTarget(name: "MarketTests", dependencies: ["Market", "HTTPClient", "HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "MarketTests", dependencies: ["Market"], swiftSettings: swiftSettings),
+        .testTarget(name: "MarketProvidersTests", dependencies: ["MarketProviders", "Market", "HTTPClient", "HTTPServer"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "QualityTests", dependencies: ["Quality", "Market"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldenSignalsTests",
-                    dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "Quality"],
+                    dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "MarketProviders", "Quality"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -4,6 +4,7 @@ import HTTPClient
 import HTTPServer
 import Logging
 import Market
+import MarketProviders
 import Postgres
 import Synchronization
 import Testing

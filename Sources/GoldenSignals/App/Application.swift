@@ -3,6 +3,7 @@ import HTTPClient
 import HTTPServer
 import Logging
 import Market
+import MarketProviders
 import Postgres
 
 /// The running service: its database, stores, services and configuration, wired once at start.

@@ -1,4 +1,5 @@
 import Market
+import MarketProviders
 import Postgres
 
 /// Backfill checkpoints in `ingest_checkpoints`, keyed by symbol and timeframe.

@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Alpha Vantage `TIME_SERIES_DAILY` and `TIME_SERIES_INTRADAY`; keyed (`apikey` query parameter — the API

@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Finnhub candles (`/api/v1/{stock|crypto|forex}/candle`); keyed (`X-Finnhub-Token` header).

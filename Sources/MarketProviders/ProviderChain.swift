@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// One HTTP call to a provider, for monitoring. Holds the key's slot number, never the key.

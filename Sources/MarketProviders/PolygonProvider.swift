@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Polygon.io (Massive) aggregates v2 (`/v2/aggs/ticker/{T}/range/{n}/{span}/{from}/{to}`); keyed

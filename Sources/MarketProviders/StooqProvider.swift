@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Stooq daily CSV (`/q/d/l/?s=…&i=d`); keyed since 2026 (`apikey` query parameter).

@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Binance spot klines (`/api/v3/klines`); keyless (public market data), crypto only.

@@ -1,4 +1,5 @@
 import HTTPClient
+import Market
 import Foundation
 
 /// Shared parsing helpers for the adapters (JSON access, status mapping, time zones, URL building).

@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Yahoo Finance chart API v8 (`/v8/finance/chart/{symbol}`); keyless.
