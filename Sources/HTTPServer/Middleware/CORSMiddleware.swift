@@ -1,4 +1,4 @@
-/// Adds `Access-Control-Allow-Origin` to responses and answers CORS preflight requests
+/// Adds `Access-Control-Allow-Origin` to responses (also to the answer to an error thrown through it) and answers CORS preflight requests
 /// (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) with 204.
 public struct CORSMiddleware: Middleware {
     let allowOrigin: String
@@ -25,11 +25,18 @@ public struct CORSMiddleware: Middleware {
             if allowOrigin != "*" { headers.add("Vary", "Origin") }
             return Response(status: .noContent, headers: headers)
         }
-        var response = try next(request)
-        if request.headers["Origin"] != nil {
-            response.headers.set("Access-Control-Allow-Origin", allowOrigin)
-            if allowOrigin != "*" { response.headers.add("Vary", "Origin") }
+        guard request.headers["Origin"] != nil else { return try next(request) }
+        let origin = allowOrigin
+        let edit: @Sendable (inout Response) -> Void = { response in
+            response.headers.set("Access-Control-Allow-Origin", origin)
+            if origin != "*" { response.headers.add("Vary", "Origin") }
         }
-        return response
+        do {
+            var response = try next(request)
+            edit(&response)
+            return response
+        } catch {
+            throw EditedHTTPError(error, edit: edit)
+        }
     }
 }
