@@ -176,15 +176,6 @@ public struct BarStore: Sendable {
                            [symbolID, timeframe.rawValue]).first?.decode(0, as: Int64?.self)
         }
     }
-
-    /// The timeframes a symbol has bars for.
-    public func timeframes(symbolID: Int64) throws -> [Timeframe] {
-        try pool.withConnection { conn in
-            try conn.query("SELECT DISTINCT timeframe FROM bars WHERE symbol_id = $1", [symbolID]).compactMap {
-                Timeframe(rawValue: try $0.decode(0))
-            }
-        }
-    }
 }
 
 /// PostgreSQL COPY text format for bars.
