@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "goldensignals", targets: ["goldensignals"]),
+        .library(name: "Primitives", targets: ["Primitives"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
@@ -29,22 +30,25 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // Dependency-free helpers the modules below share: civil-date arithmetic, decimal text.
+        .target(name: "Primitives", swiftSettings: swiftSettings),
+
         // Transport and clients.
-        .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")],
+        .target(name: "HTTPServer", dependencies: ["Primitives", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings + [.enableExperimentalFeature("Extern")]),  // @_extern(c): epoll, eventfd, accept4
-        .target(name: "Postgres", dependencies: ["CPostgres", "COpenSSL", .product(name: "Logging", package: "swift-log")],
+        .target(name: "Postgres", dependencies: ["CPostgres", "COpenSSL", "Primitives", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         // Provider adapters, the provider chain and backfill: market data fetched through HTTPClient.
         .target(name: "MarketProviders", dependencies: ["Market", "HTTPClient"], swiftSettings: swiftSettings),
 
         // Domain (pure: no sockets, no database).
-        .target(name: "Market", swiftSettings: swiftSettings),
-        .target(name: "Quality", dependencies: ["Market"], swiftSettings: swiftSettings),
+        .target(name: "Market", dependencies: ["Primitives"], swiftSettings: swiftSettings),
+        .target(name: "Quality", dependencies: ["Market", "Primitives"], swiftSettings: swiftSettings),
 
         // Application and executable.
         .target(name: "GoldenSignals",
-                dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "MarketProviders", "Quality",
+                dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "MarketProviders", "Quality", "Primitives",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "goldensignals",

@@ -78,6 +78,6 @@ public struct StooqProvider: MarketDataProvider {
             }
             bars.append(try ProviderSupport.bar(day, o, h, l, c, v, provider: name, response: response))
         }
-        return ProviderPage(bars: ProviderSupport.sortedUnique(bars))
+        return ProviderPage(bars: Bar.sortedLastWins(bars).bars)
     }
 }
