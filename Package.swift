@@ -11,10 +11,12 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "goldensignals", targets: ["goldensignals"]),
+        .library(name: "Primitives", targets: ["Primitives"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .library(name: "Market", targets: ["Market"]),
+        .library(name: "MarketProviders", targets: ["MarketProviders"]),
         .library(name: "Quality", targets: ["Quality"]),
         .library(name: "GoldenSignals", targets: ["GoldenSignals"]),
         .library(name: "Indicators", targets: ["Indicators"]),
@@ -30,22 +32,28 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // Dependency-free helpers the modules below share: civil-date arithmetic, decimal text.
+        .target(name: "Primitives", swiftSettings: swiftSettings),
+
         // Transport and clients.
-        .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")],
+        .target(name: "HTTPServer", dependencies: ["Primitives", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings + [.enableExperimentalFeature("Extern")]),  // @_extern(c): epoll, eventfd, accept4
-        .target(name: "Postgres", dependencies: ["CPostgres", "COpenSSL", .product(name: "Logging", package: "swift-log")],
+        .target(name: "Postgres", dependencies: ["CPostgres", "COpenSSL", "Primitives", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+        // Provider adapters, the provider chain and backfill: market data fetched through HTTPClient.
+        .target(name: "MarketProviders", dependencies: ["Market", "HTTPClient"], swiftSettings: swiftSettings),
 
-        // Domain (pure, apart from provider calls through HTTPClient).
-        .target(name: "Market", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
-        .target(name: "Quality", dependencies: ["Market"], swiftSettings: swiftSettings),
+        // Domain (pure: no sockets, no database).
+        .target(name: "Market", dependencies: ["Primitives"], swiftSettings: swiftSettings),
+        .target(name: "Quality", dependencies: ["Market", "Primitives"], swiftSettings: swiftSettings),
         .target(name: "Indicators", swiftSettings: swiftSettings),
         .target(name: "Signals", dependencies: ["Market", "Indicators"], swiftSettings: swiftSettings),
 
         // Application and executable.
         .target(name: "GoldenSignals",
-                dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "Quality", "Indicators", "Signals", "COpenSSL",
+                dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "MarketProviders", "Quality", "Primitives",
+                               "Indicators", "Signals",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "goldensignals",
@@ -57,13 +65,16 @@ let package = Package(
         // Tests.
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], exclude: ["README.md"], swiftSettings: swiftSettings),
-        .testTarget(name: "MarketTests", dependencies: ["Market", "HTTPClient", "HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "MarketTests", dependencies: ["Market"], swiftSettings: swiftSettings),
+        .testTarget(name: "MarketProvidersTests", dependencies: ["MarketProviders", "Market", "HTTPClient", "HTTPServer"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "QualityTests", dependencies: ["Quality", "Market"], swiftSettings: swiftSettings),
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators"], exclude: ["talib_reference.py"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "SignalsTests", dependencies: ["Signals", "Market", "Indicators"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldenSignalsTests",
-                    dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "Quality", "Indicators", "Signals"],
+                    dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "MarketProviders", "Quality",
+                                   "Indicators", "Signals"],
                     swiftSettings: swiftSettings),
     ]
 )

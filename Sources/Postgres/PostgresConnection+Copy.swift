@@ -83,12 +83,6 @@ public struct PostgresCopyWriter {
         if buffer.count >= Self.chunkSize { try flush() }
     }
 
-    /// Appends bytes already in COPY text format (tab-separated, escaped, newline-terminated lines).
-    public mutating func appendRaw(_ bytes: [UInt8]) throws {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= Self.chunkSize { try flush() }
-    }
-
     /// Lets `write` append COPY text (escaped, newline-terminated lines) straight into the buffer, with
     /// no intermediate copy, then sends a full chunk.
     public mutating func appendRaw(writing write: (inout [UInt8]) -> Void) throws {

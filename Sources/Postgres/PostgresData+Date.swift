@@ -1,3 +1,5 @@
+import Primitives
+
 public import Foundation
 
 extension Date: PostgresEncodable, PostgresDecodable, PostgresArrayLiteralElement {
@@ -29,7 +31,7 @@ enum PostgresTimestamp {
     static func format(microsSince1970 micros: Int64) -> String {
         let days = micros >= 0 ? micros / microsPerDay : -((-micros + microsPerDay - 1) / microsPerDay)
         var rest = micros - days * microsPerDay
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilDays.civil(days: days)
         let hour = rest / 3_600_000_000; rest -= hour * 3_600_000_000
         let minute = rest / 60_000_000; rest -= minute * 60_000_000
         let second = rest / 1_000_000; rest -= second * 1_000_000
@@ -60,7 +62,7 @@ enum PostgresTimestamp {
         }
         guard let year = number(4, 9), expect("-"), let month = number(2, 2), expect("-"), let day = number(2, 2),
               (1...12).contains(month), (1...31).contains(day) else { return nil }
-        var micros = days(fromCivil: year, month, day) * microsPerDay
+        var micros = CivilDays.days(year: year, month: month, day: day) * microsPerDay
         if i < b.count, b[i] == UInt8(ascii: " ") || b[i] == UInt8(ascii: "T") {
             i += 1
             guard let h = number(2, 2), expect(":"), let mi = number(2, 2), expect(":"), let s = number(2, 2) else { return nil }
@@ -86,27 +88,5 @@ enum PostgresTimestamp {
         }
         if i < b.count, text.hasSuffix(" BC") { return nil } // BC dates are not supported
         return i == b.count ? micros : nil
-    }
-
-    // Howard Hinnant's days_from_civil / civil_from_days.
-    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d)
     }
 }

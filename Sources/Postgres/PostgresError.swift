@@ -103,3 +103,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         text.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
     }
 }
+
+/// Logs that print an error with `String(reflecting:)` get everything known about it.
+extension PostgresError: CustomDebugStringConvertible {
+    public var debugDescription: String { logDescription }
+}

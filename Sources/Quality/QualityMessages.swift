@@ -1,4 +1,5 @@
 import Market
+import Primitives
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,8 +9,7 @@ import Darwin
 extension QualityChecker {
     /// A number as written in data (shortest form; integral values without ".0").
     static func num(_ x: Double) -> String {
-        if x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
-        return "\(x)"
+        DecimalText.string(x)
     }
 
     /// `x` with `decimals` decimals (no Foundation).

@@ -126,7 +126,7 @@ struct Import: ParsableCommand {
     func validate() throws {
         guard Timeframe(rawValue: timeframe) != nil else { throw ValidationError("--timeframe must be one of \(Timeframe.allNames)") }
         if let assetClass, AssetClass(rawValue: assetClass) == nil { throw ValidationError("--asset-class must be one of \(AssetClass.allNames)") }
-        guard ["utc", "america/new_york", "europe/berlin"].contains(tz) else { throw ValidationError("--tz must be utc, america/new_york or europe/berlin") }
+        guard LocalTimeZone(name: tz) != nil else { throw ValidationError("--tz must be one of \(LocalTimeZone.names.joined(separator: ", "))") }
         guard NewSymbol.isValidTicker(symbol.uppercased()) else { throw ValidationError("--symbol '\(symbol)' is not a valid ticker") }
         guard !files.isEmpty else { throw ValidationError("name at least one file") }
     }
@@ -136,8 +136,8 @@ struct Import: ParsableCommand {
         let logger = Logger(label: "goldensignals.import")
         let tf = Timeframe(rawValue: timeframe)!
         let ticker = symbol.uppercased()
-        let cls = assetClass.flatMap(AssetClass.init(rawValue:)) ?? NewSymbol.inferAssetClass(ticker)
-        let zone: LocalTimeZone = tz == "america/new_york" ? .newYork : tz == "europe/berlin" ? .centralEurope : .utc
+        let cls = assetClass.flatMap(AssetClass.init(rawValue:)) ?? AssetClass.infer(fromSymbol: ticker)
+        let zone = LocalTimeZone(name: tz) ?? .utc
         let progress = Progress(total: files.count, enabled: isatty(STDERR_FILENO) == 1)
         var failed = false
         do {

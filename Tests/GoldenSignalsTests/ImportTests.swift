@@ -16,7 +16,7 @@ import Testing
     ])
     func importsRealDailyFiles(file: String, symbol: String, bars: Int, rejected: Int) throws {
         let s = try TestService(label: "import")
-        let summary = try s.app.imports.importFile(path: Paths.data(file), symbol: NewSymbol(symbol: symbol, assetClass: NewSymbol.inferAssetClass(symbol)),
+        let summary = try s.app.imports.importFile(path: Paths.data(file), symbol: NewSymbol(symbol: symbol, assetClass: AssetClass.infer(fromSymbol: symbol)),
                                                    timeframe: .d1, timeZone: .utc)
         #expect(summary.inserted == bars)
         #expect(summary.rejected.count == rejected)

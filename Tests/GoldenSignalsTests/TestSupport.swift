@@ -36,7 +36,7 @@ final class TestService: @unchecked Sendable {
     let port: Int
     let client = HTTPClient()
 
-    init(label: String = "app", databaseURL: String? = nil, environment: [String: String] = [:]) throws {
+    init(label: String = "app", databaseURL: String? = nil, environment: [String: String] = [:], logger: Logger? = nil) throws {
         var config = AppConfiguration()
         config.environment = environment
         config.databaseURL = try databaseURL ?? TestDatabase.fresh(label)
@@ -45,9 +45,9 @@ final class TestService: @unchecked Sendable {
         config.ingestInterval = 0
         config.poolSize = 6
         config.poolAcquireTimeout = 1
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        app = try Application(configuration: config, logger: logger)
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .warning
+        app = try Application(configuration: config, logger: logger ?? quiet)
         port = try app.start(host: "127.0.0.1", port: 0)
     }
 
@@ -77,4 +77,29 @@ extension HTTPClientResponse {
     }
 
     var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Keeps every log record (level, message, metadata) for a test to read.
+final class LogRecords: @unchecked Sendable {
+    struct Record: Sendable { let level: Logger.Level; let message: String; let metadata: Logger.Metadata }
+    private let lock = NSLock()
+    private var items: [Record] = []
+    func add(_ r: Record) { lock.withLock { items.append(r) } }
+    var all: [Record] { lock.withLock { items } }
+
+    var logger: Logger { Logger(label: "test") { _ in Handler(records: self) } }
+
+    struct Handler: LogHandler {
+        let records: LogRecords
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            records.add(Record(level: event.level, message: event.message.description,
+                               metadata: metadata.merging(event.metadata ?? [:]) { $1 }))
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Logging
 import Testing
 @testable import HTTPServer
 
@@ -13,6 +14,33 @@ struct SecretFailure: Error, CustomStringConvertible {
 func body(_ response: Response) -> String {
     if case .bytes(let b) = response.body { return String(decoding: b, as: UTF8.self) }
     return ""
+}
+
+/// Keeps every log record (level, message, metadata) for a test to read.
+final class LogRecords: @unchecked Sendable {
+    struct Record { let level: Logger.Level; let message: String; let metadata: Logger.Metadata }
+    private let lock = ConditionLock()
+    private var items: [Record] = []
+    func add(_ r: Record) { lock.withLock { items.append(r) } }
+    var all: [Record] { lock.withLock { items } }
+
+    var logger: Logger {
+        Logger(label: "test") { _ in Handler(records: self) }
+    }
+
+    struct Handler: LogHandler {
+        let records: LogRecords
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            records.add(Record(level: event.level, message: event.message.description,
+                               metadata: metadata.merging(event.metadata ?? [:]) { $1 }))
+        }
+    }
 }
 
 /// Records middleware order.
@@ -155,6 +183,46 @@ struct Tagging: Middleware {
         _ = router.respond(to: Request(method: .GET, target: "/teapot"))
         _ = router.respond(to: Request(method: .GET, target: "/missing"))
         #expect(trace.all == ["GET /api/v1/signals/{id} 200 true", "GET /teapot 418 true", "GET unmatched 404 true"])
+    }
+
+    @Test func errorsPassThroughMiddlewareWhichStillTagTheirAnswer() {
+        let router = makeRouter()
+        let trace = Trace()
+        router.use(RequestIDMiddleware())
+        router.use(CORSMiddleware())
+        router.use(MetricsMiddleware { _, route, status, _ in trace.add("metrics \(route) \(status)") })
+        router.use(Tagging(tag: "inner", trace: trace))
+        let r = router.respond(to: Request(method: .GET, target: "/secret",
+                                           headers: HTTPHeaders([("Origin", "https://a.example"), ("X-Request-ID", "req-1")])))
+        #expect(r.status.code == 500)
+        #expect(!body(r).contains("hunter2"))
+        #expect(r.headers["X-Request-ID"] == "req-1")
+        #expect(r.headers["Access-Control-Allow-Origin"] == "*")
+        // The inner middleware saw the error go by (no "out"), the metrics saw the real status.
+        #expect(trace.all == ["in inner", "metrics /secret 500"])
+        let teapot = router.respond(to: Request(method: .GET, target: "/teapot", headers: HTTPHeaders([("X-Request-ID", "req-2")])))
+        #expect(teapot.status.code == 418)
+        #expect(teapot.headers["X-Brew"] == "no")
+        #expect(teapot.headers["X-Request-ID"] == "req-2")
+    }
+
+    @Test func accessLogKeepsTheCauseOfA500WithTheRequestID() {
+        let router = makeRouter()
+        let records = LogRecords()
+        router.use(RequestIDMiddleware())
+        router.use(AccessLogMiddleware(logger: records.logger))
+        let r = router.respond(to: Request(method: .GET, target: "/secret", headers: HTTPHeaders([("X-Request-ID", "req-9")])))
+        #expect(r.status.code == 500)
+        #expect(!body(r).contains("hunter2"))
+        let errors = records.all.filter { $0.level == .error }
+        #expect(errors.count == 1)
+        #expect(errors.first?.message.contains("password=hunter2 at db.internal:5432") == true)
+        #expect(errors.first?.metadata["request_id"]?.description == "req-9")
+        #expect(records.all.contains { $0.level == .info && $0.message == "GET /secret 500" })
+        // A client error is in the access log only.
+        _ = router.respond(to: Request(method: .GET, target: "/teapot"))
+        #expect(records.all.filter { $0.level == .error }.count == 1)
+        #expect(records.all.contains { $0.level == .info && $0.message == "GET /teapot 418" })
     }
 
     @Test func routesAreListed() {

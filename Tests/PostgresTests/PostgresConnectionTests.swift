@@ -179,7 +179,7 @@ private struct Boom: Error {}
             #expect(try summary.decode(4, as: Bool.self))
             // Raw pre-formatted lines.
             let raw = try c.copyIn("COPY bars (id, symbol) FROM STDIN") { writer in
-                try writer.appendRaw(Array("-1\tRAW\n-2\tRAW\n".utf8))
+                try writer.appendRaw { $0.append(contentsOf: "-1\tRAW\n-2\tRAW\n".utf8) }
             }
             #expect(raw == 2)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Market
+import Primitives
 
 /// `GET /api/v1/market-data/{symbol}` and `POST /api/v1/market-data/{symbol}/bars`.
 struct MarketDataRoutes {
@@ -161,11 +162,11 @@ struct MarketDataRoutes {
         out.reserveCapacity(out.count + bars.count * 80)
         for b in bars {
             RFC3339.append(b.bar.timestamp, to: &out); out.append(44)
-            CopyText.appendDouble(b.bar.open, to: &out); out.append(44)
-            CopyText.appendDouble(b.bar.high, to: &out); out.append(44)
-            CopyText.appendDouble(b.bar.low, to: &out); out.append(44)
-            CopyText.appendDouble(b.bar.close, to: &out); out.append(44)
-            CopyText.appendDouble(b.bar.volume, to: &out); out.append(44)
+            DecimalText.append(b.bar.open, to: &out); out.append(44)
+            DecimalText.append(b.bar.high, to: &out); out.append(44)
+            DecimalText.append(b.bar.low, to: &out); out.append(44)
+            DecimalText.append(b.bar.close, to: &out); out.append(44)
+            DecimalText.append(b.bar.volume, to: &out); out.append(44)
             out.append(contentsOf: b.source.utf8); out.append(10)
         }
         return out
@@ -184,7 +185,7 @@ struct MarketDataRoutes {
     static func upload(_ request: Request, app: Application) throws -> Response {
         var q = QueryReader(request)
         let timeframe = q.timeframe()
-        let zone = q.choice("tz", ["utc", "america/new_york", "europe/berlin"], default: "utc")
+        let zone = q.choice("tz", LocalTimeZone.names, default: "utc")
         try q.validate()
         let symbol = try symbol(request, app: app)
         let contentType = (request.headers["Content-Type"] ?? "").lowercased()
@@ -192,7 +193,7 @@ struct MarketDataRoutes {
         var rejected: [(row: Int, reason: String)] = []
         var received = 0
         if contentType.hasPrefix("text/csv") {
-            let localZone: LocalTimeZone = zone == "america/new_york" ? .newYork : zone == "europe/berlin" ? .centralEurope : .utc
+            let localZone = LocalTimeZone(name: zone) ?? .utc
             let parsed: CSVParseResult
             do {
                 parsed = try OHLCVCSVReader.parse(request.body, options: CSVImportOptions(timeframe: timeframe, localTimeZone: localZone))

@@ -3,6 +3,7 @@ import HTTPClient
 import HTTPServer
 import Logging
 import Market
+import MarketProviders
 import Postgres
 import Signals
 

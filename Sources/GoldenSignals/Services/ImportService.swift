@@ -42,7 +42,7 @@ public struct ImportService: Sendable {
     /// Stores already-validated bars for an existing symbol and refreshes its report.
     public func store(_ newBars: [Bar], for symbol: SymbolRecord, timeframe: Timeframe, source: String,
                       trigger: String) throws -> UpsertCounts {
-        let series = BarStore.lastWins(newBars)   // as stored; upsert finds it already in order
+        let series = Bar.sortedLastWins(newBars).bars   // as stored; upsert finds it already in order
         let counts = try bars.upsert(symbolID: symbol.id, timeframe: timeframe, bars: series, source: source)
         if counts.inserted + counts.updated > 0 {
             quality.refreshLogged(symbol, timeframe: timeframe, trigger: trigger, series: counts.seriesWasEmpty ? series : nil)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import Market
+import MarketProviders
 import Postgres
 
 /// Backfills bars from the provider chain, resuming from checkpoints, and runs it on a schedule.

@@ -1,5 +1,6 @@
 import Market
 import Postgres
+import Primitives
 
 /// A bar with the source it came from.
 public struct StoredBar: Sendable, Hashable {
@@ -32,7 +33,7 @@ public struct BarStore: Sendable {
 
     /// The same, inside the caller's transaction.
     public func upsert(symbolID: Int64, timeframe: Timeframe, bars: [Bar], source: String, on conn: PostgresConnection) throws -> UpsertCounts {
-        let bars = Self.lastWins(bars)
+        let bars = Bar.sortedLastWins(bars).bars
         // A series' first load (the common case of an import) goes straight into `bars` with COPY: no
         // staging and no per-row conflict handling. Should another writer have added bars since the
         // check, the savepoint rolls back and the general upsert below takes over.
@@ -63,7 +64,7 @@ public struct BarStore: Sendable {
             ) ON COMMIT DELETE ROWS
             """)
         _ = try Self.copy(bars, "COPY bars_stage (ts, open, high, low, close, volume) FROM STDIN", on: conn) { b, out in
-            CopyText.appendInt(b.timestamp, to: &out); out.append(9)
+            DecimalText.append(b.timestamp, to: &out); out.append(9)
             CopyText.appendValues(b, to: &out)
             out.append(10)
         }
@@ -94,20 +95,6 @@ public struct BarStore: Sendable {
         try conn.copyIn(statement) { writer in
             for b in bars { try writer.appendRaw { line(b, &$0) } }
         }
-    }
-
-    /// The bars sorted by time with one bar per timestamp: of duplicates, the last one given wins.
-    static func lastWins(_ bars: [Bar]) -> [Bar] {
-        var sorted = true
-        for i in bars.indices.dropFirst() where bars[i].timestamp <= bars[i - 1].timestamp { sorted = false; break }
-        if sorted { return bars }
-        let ordered = bars.enumerated().sorted { $0.element.timestamp != $1.element.timestamp ? $0.element.timestamp < $1.element.timestamp : $0.offset < $1.offset }
-        var out: [Bar] = []
-        out.reserveCapacity(ordered.count)
-        for (_, bar) in ordered {
-            if let last = out.last, last.timestamp == bar.timestamp { out[out.count - 1] = bar } else { out.append(bar) }
-        }
-        return out
     }
 
     /// A page of bars in time order.
@@ -179,26 +166,17 @@ public struct BarStore: Sendable {
                            [symbolID, timeframe.rawValue]).first?.decode(0, as: Int64?.self)
         }
     }
-
-    /// The timeframes a symbol has bars for.
-    public func timeframes(symbolID: Int64) throws -> [Timeframe] {
-        try pool.withConnection { conn in
-            try conn.query("SELECT DISTINCT timeframe FROM bars WHERE symbol_id = $1", [symbolID]).compactMap {
-                Timeframe(rawValue: try $0.decode(0))
-            }
-        }
-    }
 }
 
 /// PostgreSQL COPY text format for bars.
 enum CopyText {
     /// Appends `open\thigh\tlow\tclose\tvolume` (no line end).
     static func appendValues(_ b: Bar, to out: inout [UInt8]) {
-        appendDouble(b.open, to: &out); out.append(9)
-        appendDouble(b.high, to: &out); out.append(9)
-        appendDouble(b.low, to: &out); out.append(9)
-        appendDouble(b.close, to: &out); out.append(9)
-        appendDouble(b.volume, to: &out)
+        DecimalText.append(b.open, to: &out); out.append(9)
+        DecimalText.append(b.high, to: &out); out.append(9)
+        DecimalText.append(b.low, to: &out); out.append(9)
+        DecimalText.append(b.close, to: &out); out.append(9)
+        DecimalText.append(b.volume, to: &out)
     }
 
     /// A text value escaped for COPY's text format.
@@ -214,25 +192,5 @@ enum CopyText {
             }
         }
         return out
-    }
-
-    static func appendInt(_ v: Int64, to out: inout [UInt8]) {
-        if v == 0 { out.append(48); return }
-        var n = v.magnitude
-        if v < 0 { out.append(45) }
-        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                  UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var i = 0
-        withUnsafeMutableBytes(of: &tmp) { buf in
-            while n > 0 { buf[i] = UInt8(48 + n % 10); n /= 10; i += 1 }
-            while i > 0 { i -= 1; out.append(buf[i]) }
-        }
-    }
-
-    /// Shortest round-trip decimal (Swift's description), which PostgreSQL's float8 input reads exactly.
-    static func appendDouble(_ v: Double, to out: inout [UInt8]) {
-        if v == v.rounded(), abs(v) < 1e15 { appendInt(Int64(v), to: &out); return }
-        out.append(contentsOf: v.description.utf8)
     }
 }

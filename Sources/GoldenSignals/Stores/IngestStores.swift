@@ -1,4 +1,5 @@
 import Market
+import MarketProviders
 import Postgres
 
 /// Backfill checkpoints in `ingest_checkpoints`, keyed by symbol and timeframe.
@@ -42,29 +43,4 @@ public struct ProviderCallStore: Sendable {
                       call.bars, call.error, call.at])
         }
     }
-
-    /// Per provider over the last `hours`: calls, errors, median latency, last error.
-    public func summary(hours: Int = 24) throws -> [ProviderSummary] {
-        try pool.withConnection { conn in
-            try conn.query("""
-                SELECT provider, count(*), count(*) FILTER (WHERE error IS NOT NULL),
-                       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms), 0),
-                       (array_agg(error ORDER BY called_at DESC) FILTER (WHERE error IS NOT NULL))[1]
-                FROM provider_calls WHERE called_at > now() - make_interval(hours => $1)
-                GROUP BY provider ORDER BY provider
-                """, [hours]).map { row in
-                ProviderSummary(provider: try row.decode(0), calls: try row.decode(1), errors: try row.decode(2),
-                                medianLatencyMs: try row.decode(3), lastError: try row.decode(4, as: String?.self))
-            }
-        }
-    }
-}
-
-/// One provider's recent record.
-public struct ProviderSummary: Sendable {
-    public var provider: String
-    public var calls: Int
-    public var errors: Int
-    public var medianLatencyMs: Double
-    public var lastError: String?
 }

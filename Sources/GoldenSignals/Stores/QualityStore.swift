@@ -1,4 +1,4 @@
-import HTTPServer
+import Foundation
 import Market
 import Postgres
 import Quality
@@ -96,35 +96,33 @@ public struct QualityStore: Sendable {
     }
 }
 
-/// The API's JSON for quality checks and issues.
+/// The API's JSON for quality checks and issues, as stored in the `jsonb` columns (PostgreSQL
+/// normalises key order and number text on the way in, so the encoder's own formatting never shows).
 enum QualityJSON {
+    private struct Check: Encodable {
+        var name: String
+        var status: String
+        var count: Int64
+        var weight: Double
+    }
+
+    private struct Issue: Encodable {
+        var timestamp: String
+        var check: String
+        var severity: String
+        var message: String
+    }
+
     static func checks(_ checks: [QualityCheckResult]) -> String {
-        var w = JSONWriter(capacity: 64 * checks.count + 2)
-        w.beginArray()
-        for c in checks {
-            w.beginObject()
-            w.key("name"); w.string(c.name)
-            w.key("status"); w.string(c.status)
-            w.key("count"); w.number(Int64(c.count))
-            w.key("weight"); w.number(c.weight)
-            w.endObject()
-        }
-        w.endArray()
-        return String(decoding: w.bytes, as: UTF8.self)
+        encode(checks.map { Check(name: $0.name, status: $0.status, count: Int64($0.count), weight: $0.weight) })
     }
 
     static func issues(_ issues: [QualityIssue]) -> String {
-        var w = JSONWriter(capacity: 160 * issues.count + 2)
-        w.beginArray()
-        for i in issues {
-            w.beginObject()
-            w.key("timestamp"); w.string(RFC3339.format(i.timestamp))
-            w.key("check"); w.string(i.check)
-            w.key("severity"); w.string(i.severity)
-            w.key("message"); w.string(i.message)
-            w.endObject()
-        }
-        w.endArray()
-        return String(decoding: w.bytes, as: UTF8.self)
+        encode(issues.map { Issue(timestamp: RFC3339.format($0.timestamp), check: $0.check, severity: $0.severity, message: $0.message) })
+    }
+
+    private static func encode(_ value: some Encodable) -> String {
+        // Encoding arrays of plain strings and finite numbers cannot fail.
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("[]".utf8), as: UTF8.self)
     }
 }

@@ -113,19 +113,6 @@ public struct NewSymbol: Sendable {
     /// The IANA time zone of that calendar: New York for the NYSE calendar, UTC for round-the-clock ones.
     public var timeZone: String { calendar == NYSECalendar().identifier ? "America/New_York" : "UTC" }
 
-    /// A best guess of the asset class from the ticker alone (used by `import` without `--asset-class`).
-    public static func inferAssetClass(_ symbol: String) -> AssetClass {
-        let s = symbol.uppercased()
-        if s.hasPrefix("^") { return .index }
-        let cryptoQuotes = ["-USD", "-USDT", "-EUR", "-BTC", "USDT"]
-        let cryptoBases = ["BTC", "ETH", "SOL", "ADA", "XRP", "DOGE", "LTC", "BNB"]
-        if cryptoQuotes.contains(where: s.hasSuffix), cryptoBases.contains(where: s.hasPrefix) { return .crypto }
-        if s.hasSuffix("=X") { return .fx }
-        let etfs: Set<String> = ["SPY", "QQQ", "IWM", "DIA", "VTI", "VOO", "GLD", "TLT", "XLF", "XLE", "XLK", "EEM", "EFA", "HYG", "LQD"]
-        if etfs.contains(s) { return .etf }
-        return .equity
-    }
-
     /// Whether a ticker has an acceptable shape (same rule as the database's CHECK).
     public static func isValidTicker(_ s: String) -> Bool {
         guard let first = s.utf8.first, s.utf8.count <= 32 else { return false }

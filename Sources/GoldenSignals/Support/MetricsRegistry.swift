@@ -1,3 +1,4 @@
+import Primitives
 import Synchronization
 
 /// Counters, gauges and histograms, rendered in the Prometheus text exposition format (0.0.4).
@@ -109,7 +110,6 @@ public final class MetricsRegistry: Sendable {
     static func number(_ v: Double) -> String {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
-        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return String(v)
+        return DecimalText.string(v)
     }
 }

@@ -23,3 +23,25 @@ public struct HTTPError: HTTPResponseError {
         self.headers = headers
     }
 }
+
+/// A thrown error on its way out through middleware, with the changes a middleware makes to every
+/// response it passes (`X-Request-ID`, CORS headers). The router answers for `original`, then
+/// applies `edits` in the order they were added (innermost middleware first).
+public struct EditedHTTPError: Error, CustomStringConvertible, CustomDebugStringConvertible {
+    public let original: any Error
+    public let edits: [@Sendable (inout Response) -> Void]
+
+    /// `error` with `edit` added; an error that is already edited keeps its earlier edits.
+    public init(_ error: any Error, edit: @escaping @Sendable (inout Response) -> Void) {
+        if let edited = error as? EditedHTTPError {
+            original = edited.original
+            edits = edited.edits + [edit]
+        } else {
+            original = error
+            edits = [edit]
+        }
+    }
+
+    public var description: String { "\(original)" }
+    public var debugDescription: String { String(reflecting: original) }
+}

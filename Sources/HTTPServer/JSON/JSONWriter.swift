@@ -1,3 +1,5 @@
+import Primitives
+
 /// A minimal, allocation-light JSON writer for hot response types (RFC 8259).
 ///
 /// Commas are inserted automatically; the caller is responsible for balanced begin/end calls
@@ -80,9 +82,9 @@ public struct JSONWriter: Sendable {
         separate()
         if !value.isFinite {
             appendNull()
-        } else if value == value.rounded(.towardZero), abs(value) < 1e15, value != 0 || value.sign == .plus {
+        } else if let integral = DecimalText.integral(value), value != 0 || value.sign == .plus {
             // Integral values: Swift prints "2.0"; write it without allocating a String.
-            appendInt(Int64(value))
+            appendInt(integral)
             bytes.append(0x2E)
             bytes.append(0x30)
         } else {
@@ -123,28 +125,7 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func appendInt(_ value: Int64) {
-        if value == 0 {
-            bytes.append(0x30)
-            return
-        }
-        if value < 0 { bytes.append(0x2D) }
-        var v = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { buf in
-            while v > 0 {
-                buf[n] = UInt8(v % 10) + 0x30
-                v /= 10
-                n += 1
-            }
-            var i = n - 1
-            while i >= 0 {
-                bytes.append(buf[i])
-                i -= 1
-            }
-        }
+        DecimalText.append(value, to: &bytes)
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)

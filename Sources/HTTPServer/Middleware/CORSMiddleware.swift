@@ -1,5 +1,6 @@
-/// Adds `Access-Control-Allow-Origin` to responses for allowed origins and answers CORS preflight
-/// requests (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) with 204.
+/// Adds `Access-Control-Allow-Origin` to responses for allowed origins (also to the answer to an
+/// error thrown through it) and answers CORS preflight requests (`OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`) with 204.
 ///
 /// With an allow-list, the request's own `Origin` is echoed when listed (with `Vary: Origin`) and
 /// nothing is added for other origins, so their browsers refuse the response; `*` allows any.
@@ -30,10 +31,11 @@ public struct CORSMiddleware: Middleware {
     }
 
     public func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
-        let origin = request.headers["Origin"]
-        if request.method == .OPTIONS, let origin, request.headers["Access-Control-Request-Method"] != nil {
+        guard let origin = request.headers["Origin"] else { return try next(request) }
+        let allow = allowed(origin)
+        if request.method == .OPTIONS, request.headers["Access-Control-Request-Method"] != nil {
             var headers = HTTPHeaders()
-            if let allow = allowed(origin) {
+            if let allow {
                 headers.add("Access-Control-Allow-Origin", allow)
                 headers.add("Access-Control-Allow-Methods", allowMethods)
                 if let requested = request.headers["Access-Control-Request-Headers"] {
@@ -44,12 +46,20 @@ public struct CORSMiddleware: Middleware {
             if !allowAny { headers.add("Vary", "Origin") }
             return Response(status: .noContent, headers: headers)
         }
-        var response = try next(request)
-        if let origin, let allow = allowed(origin) {
-            response.headers.set("Access-Control-Allow-Origin", allow)
-            response.headers.set("Access-Control-Expose-Headers", "ETag, Link, Location, Retry-After, X-Request-ID, X-Demo-Data, X-Data-Source")
+        let vary = !allowAny
+        let edit: @Sendable (inout Response) -> Void = { response in
+            if let allow {
+                response.headers.set("Access-Control-Allow-Origin", allow)
+                response.headers.set("Access-Control-Expose-Headers", "ETag, Location, Retry-After, X-Request-ID, X-Demo-Data, X-Data-Source")
+            }
+            if vary { response.headers.add("Vary", "Origin") }
         }
-        if !allowAny { response.headers.add("Vary", "Origin") }
-        return response
+        do {
+            var response = try next(request)
+            edit(&response)
+            return response
+        } catch {
+            throw EditedHTTPError(error, edit: edit)
+        }
     }
 }

@@ -14,8 +14,7 @@ public struct MetricsMiddleware: Middleware {
             record(request.method.rawValue, request.routePattern ?? "unmatched", response.status.code, monotonicNow() - start)
             return response
         } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            record(request.method.rawValue, request.routePattern ?? "unmatched", status, monotonicNow() - start)
+            record(request.method.rawValue, request.routePattern ?? "unmatched", Router.status(for: error).code, monotonicNow() - start)
             throw error
         }
     }

@@ -1,5 +1,6 @@
 /// Gives every request an id: a sane incoming `X-Request-ID` is kept, otherwise a random one
-/// is generated; the id is echoed in the response's `X-Request-ID`.
+/// is generated; the id is echoed in the response's `X-Request-ID` (also on the answer to an error
+/// thrown through it).
 public struct RequestIDMiddleware: Middleware {
     public init() {}
 
@@ -10,9 +11,15 @@ public struct RequestIDMiddleware: Middleware {
         } else {
             request.requestID = Self.generate()
         }
-        var response = try next(request)
-        response.headers.set("X-Request-ID", request.requestID)
-        return response
+        let id = request.requestID
+        let edit: @Sendable (inout Response) -> Void = { $0.headers.set("X-Request-ID", id) }
+        do {
+            var response = try next(request)
+            edit(&response)
+            return response
+        } catch {
+            throw EditedHTTPError(error, edit: edit)
+        }
     }
 
     /// 1–128 characters from `[A-Za-z0-9._:-]`, so that the id cannot inject anything into logs.

@@ -147,17 +147,17 @@ public final class Router: @unchecked Sendable {
         return nil
     }
 
-    /// Runs middleware and the handler (or the 404/405 answer); never throws.
+    /// Runs middleware and the handler (or the 404/405 answer); never throws. A thrown error passes
+    /// out through every middleware (so metrics and the access log see its real status) and becomes
+    /// its response here, at the outermost point.
     func handle(_ request: Request, resolution: Resolution) -> Response {
         var request = request
-        let endpoint: (Request) -> Response
+        let endpoint: (Request) throws -> Response
         switch resolution {
         case .route(let route, let parameters):
             request.pathParameters = parameters
             request.routePattern = route.pattern
-            endpoint = { req in
-                do { return try route.handler(req) } catch { return Router.errorResponse(error) }
-            }
+            endpoint = route.handler
         case .notFound:
             endpoint = { _ in Problem(status: .notFound).response() }
         case .methodNotAllowed(let allow):
@@ -170,7 +170,6 @@ public final class Router: @unchecked Sendable {
                     .response(headers: HTTPHeaders([("Retry-After", "1")]))
             }
         }
-        if middlewares.isEmpty { return endpoint(request) }
         do {
             return try runMiddleware(0, request, endpoint)
         } catch {
@@ -178,20 +177,36 @@ public final class Router: @unchecked Sendable {
         }
     }
 
-    private func runMiddleware(_ index: Int, _ request: Request, _ endpoint: (Request) -> Response) throws -> Response {
-        if index == middlewares.count { return endpoint(request) }
+    private func runMiddleware(_ index: Int, _ request: Request, _ endpoint: (Request) throws -> Response) throws -> Response {
+        if index == middlewares.count { return try endpoint(request) }
         return try middlewares[index].handle(request) { try runMiddleware(index + 1, $0, endpoint) }
     }
 
-    /// The response for a thrown error: its own problem if it is an `HTTPResponseError`, else a bare 500.
+    /// The status a thrown error is answered with: its own if it is an `HTTPResponseError`, else 500.
+    public static func status(for error: any Error) -> HTTPStatus {
+        switch error {
+        case let e as EditedHTTPError: status(for: e.original)
+        case let e as any HTTPResponseError: e.status
+        default: .internalServerError
+        }
+    }
+
+    /// The response for a thrown error: its own problem if it is an `HTTPResponseError`, else a bare
+    /// 500 that says nothing of the cause; with the edits of the middleware it passed through.
     static func errorResponse(_ error: any Error) -> Response {
-        if let e = error as? any HTTPResponseError {
+        switch error {
+        case let e as EditedHTTPError:
+            var response = errorResponse(e.original)
+            for edit in e.edits { edit(&response) }
+            return response
+        case let e as any HTTPResponseError:
             var problem = e.problem
             problem.status = e.status.code
             var response = problem.response(headers: e.headers)
             response.status = e.status
             return response
+        default:
+            return Problem(status: .internalServerError).response()
         }
-        return Problem(status: .internalServerError).response()
     }
 }

@@ -220,7 +220,6 @@ enum CLinux {
     static let EPOLL_CLOEXEC: Int32 = 0o2000000
     static let EPOLL_CTL_ADD: Int32 = 1
     static let EPOLL_CTL_DEL: Int32 = 2
-    static let EPOLL_CTL_MOD: Int32 = 3
     static let EFD_CLOEXEC: Int32 = 0o2000000
     static let EFD_NONBLOCK: Int32 = 0o4000
 }

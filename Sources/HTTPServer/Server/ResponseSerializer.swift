@@ -1,3 +1,5 @@
+import Primitives
+
 /// Writes status line and header fields; framing headers are the server's, not the handler's.
 enum ResponseSerializer {
     /// How the body that follows the head is framed.
@@ -38,7 +40,7 @@ enum ResponseSerializer {
         switch framing {
         case .length(let n):
             out.append(contentsOf: contentLengthPrefix)
-            appendDecimal(n, into: &out)
+            DecimalText.append(Int64(n), to: &out)
             out.append(0x0D)
             out.append(0x0A)
         case .chunked:
@@ -58,20 +60,6 @@ enum ResponseSerializer {
     /// Whether a status forbids a body (RFC 9110 §6.4.1).
     static func forbidsBody(_ code: Int) -> Bool {
         code < 200 || code == 204 || code == 304
-    }
-
-    static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
-        if value < 10 {
-            out.append(UInt8(value) + 0x30)
-            return
-        }
-        var digits: [UInt8] = []
-        var v = value
-        while v > 0 {
-            digits.append(UInt8(v % 10) + 0x30)
-            v /= 10
-        }
-        out.append(contentsOf: digits.reversed())
     }
 
     static func appendHex(_ value: Int, into out: inout [UInt8]) {

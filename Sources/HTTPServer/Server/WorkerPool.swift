@@ -37,9 +37,6 @@ final class WorkerPool: @unchecked Sendable {
         return true
     }
 
-    /// The number of jobs waiting (not running).
-    var queued: Int { lock.withLock { queue.count - head } }
-
     private func run() {
         while true {
             lock.lock()

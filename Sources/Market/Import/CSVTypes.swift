@@ -6,6 +6,19 @@ public enum LocalTimeZone: String, Sendable, Codable, CaseIterable, Hashable {
     case newYork
     /// Timestamps are Central European wall-clock time (EU DST rules, see `ExchangeTime`).
     case centralEurope
+
+    /// The names a user gives the zones by (the import command's `--tz`, the upload route's `tz`).
+    public static let names = ["utc", "america/new_york", "europe/berlin"]
+
+    /// The zone of a user-given name (one of `names`); nil for any other.
+    public init?(name: String) {
+        switch name {
+        case "utc": self = .utc
+        case "america/new_york": self = .newYork
+        case "europe/berlin": self = .centralEurope
+        default: return nil
+        }
+    }
 }
 
 /// How to read an OHLCV CSV file.

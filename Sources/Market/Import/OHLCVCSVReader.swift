@@ -348,8 +348,6 @@ public enum OHLCVCSVReader {
         bars.reserveCapacity(count / 48)
         var rejected: [CSVRejectedRow] = []
         var dataRows = 0
-        var isSorted = true
-        var lastTimestamp = Int64.min
         var dateStyle: String? = nil
         let nf = l.fieldCount
         let (cDate, cTime, cOpen, cHigh, cLow, cClose, cVol) = (l.date, l.time, l.open, l.high, l.low, l.close, l.volume)
@@ -448,8 +446,6 @@ public enum OHLCVCSVReader {
                     case .centralEurope: ts = ExchangeTime.centralEuropeLocalToUTC(date: dt.date, secondsOfDay: secs)
                     }
                 }
-                if ts < lastTimestamp { isSorted = false }
-                lastTimestamp = ts
                 bars.append(Bar(timestamp: ts, open: values.0, high: values.1, low: values.2, close: values.3,
                                 volume: values.4))
             }
@@ -458,21 +454,7 @@ public enum OHLCVCSVReader {
         if sawCRLF { parts.append("CRLF") }
 
         // Sort (stable: file order breaks ties) and resolve duplicates: the last row wins.
-        if !isSorted {
-            let order = bars.indices.sorted { (bars[$0].timestamp, $0) < (bars[$1].timestamp, $1) }
-            bars = order.map { bars[$0] }
-        }
-        var duplicates = 0
-        var out: [Bar] = []
-        out.reserveCapacity(bars.count)
-        for bar in bars {
-            if let last = out.last, last.timestamp == bar.timestamp {
-                out[out.count - 1] = bar
-                duplicates += 1
-            } else {
-                out.append(bar)
-            }
-        }
+        let (out, duplicates) = Bar.sortedLastWins(bars)
         return CSVParseResult(bars: out, rejected: rejected, duplicatesReplaced: duplicates, dataRows: dataRows,
                               format: parts.joined(separator: ", "))
     }

@@ -1,3 +1,4 @@
+import Market
 import Foundation
 
 /// Where a backfill records how far it got, per symbol and timeframe.

@@ -1,7 +1,8 @@
 import Foundation
 import HTTPClient
 import Testing
-@testable import Market
+import Market
+@testable import MarketProviders
 
 // Every adapter against `ProviderStubServer` through the real libcurl `HTTPClient` and the real `ProviderChain`,
 // configured only through `ProviderConfiguration.fromEnvironment` with `GS_<P>_BASE_URL` pointing at the stub.

@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Polygon.io (Massive) aggregates v2 (`/v2/aggs/ticker/{T}/range/{n}/{span}/{from}/{to}`); keyed
@@ -102,7 +103,7 @@ public struct PolygonProvider: MarketDataProvider {
             throw ProviderError(kind: .noData, provider: name, message: "no results for \(request.symbol)", httpStatus: response.status)
         }
         let daily = !request.timeframe.isIntraday
-        let zone = request.assetClass == .crypto ? nil : ProviderSupport.zone("America/New_York")
+        let zone: ProviderZone? = request.assetClass == .crypto ? nil : .newYork
         var bars: [Bar] = []
         bars.reserveCapacity(results.count)
         for (i, item) in results.enumerated() {
@@ -116,6 +117,6 @@ public struct PolygonProvider: MarketDataProvider {
             let ts = daily ? ProviderSupport.localDateMidnightUTC(t, zone: zone) : t
             bars.append(try ProviderSupport.bar(ts, o, h, l, c, v, provider: name, response: response))
         }
-        return ProviderPage(bars: ProviderSupport.sortedUnique(bars), nextURL: next)
+        return ProviderPage(bars: Bar.sortedLastWins(bars).bars, nextURL: next)
     }
 }

@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Alpha Vantage `TIME_SERIES_DAILY` and `TIME_SERIES_INTRADAY`; keyed (`apikey` query parameter — the API
@@ -101,9 +102,7 @@ public struct AlphaVantageProvider: MarketDataProvider {
         }
         let meta = obj["Meta Data"] as? [String: Any] ?? [:]
         let zoneName = meta.first(where: { $0.key.hasSuffix("Time Zone") })?.value as? String ?? "US/Eastern"
-        guard let zone = ProviderSupport.zone(zoneName) ?? ProviderSupport.zone("America/New_York") else {
-            throw ProviderSupport.bad(name, "unknown time zone \(zoneName)", response)
-        }
+        let zone = ProviderSupport.zone(zoneName) ?? .newYork
         let daily = !request.timeframe.isIntraday
         var bars: [Bar] = []
         bars.reserveCapacity(series.count)
@@ -121,6 +120,6 @@ public struct AlphaVantageProvider: MarketDataProvider {
             bars.append(try ProviderSupport.bar(ts, try field(". open"), try field(". high"), try field(". low"),
                                                 try field(". close"), try field(". volume"), provider: name, response: response))
         }
-        return ProviderPage(bars: ProviderSupport.sortedUnique(bars))
+        return ProviderPage(bars: Bar.sortedLastWins(bars).bars)
     }
 }

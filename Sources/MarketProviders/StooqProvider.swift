@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Stooq daily CSV (`/q/d/l/?s=…&i=d`); keyed since 2026 (`apikey` query parameter).
@@ -77,6 +78,6 @@ public struct StooqProvider: MarketDataProvider {
             }
             bars.append(try ProviderSupport.bar(day, o, h, l, c, v, provider: name, response: response))
         }
-        return ProviderPage(bars: ProviderSupport.sortedUnique(bars))
+        return ProviderPage(bars: Bar.sortedLastWins(bars).bars)
     }
 }

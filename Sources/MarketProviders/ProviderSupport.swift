@@ -1,4 +1,5 @@
 import HTTPClient
+import Market
 import Foundation
 
 /// Shared parsing helpers for the adapters (JSON access, status mapping, time zones, URL building).
@@ -97,47 +98,40 @@ enum ProviderSupport {
         return Bar(timestamp: ts, open: o, high: h, low: l, close: c, volume: v)
     }
 
-    /// Sorted by timestamp with duplicates removed (the later one wins).
-    static func sortedUnique(_ bars: [Bar]) -> [Bar] {
-        let sorted = bars.enumerated().sorted { ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset) }.map(\.element)
-        var out: [Bar] = []
-        out.reserveCapacity(sorted.count)
-        for b in sorted {
-            if let last = out.last, last.timestamp == b.timestamp { out[out.count - 1] = b } else { out.append(b) }
-        }
-        return out
-    }
-
     // MARK: Time
 
     private static let zoneLock = NSLock()
     nonisolated(unsafe) private static var zones: [String: TimeZone] = [:]
 
-    /// A cached time zone by IANA name.
-    static func zone(_ identifier: String) -> TimeZone? {
+    /// The names providers give New York time by.
+    static let newYorkNames: Set<String> = ["America/New_York", "US/Eastern", "EST5EDT"]
+
+    /// A zone by IANA name: New York by rule (`ExchangeTime`, as the calendar and the CSV reader read
+    /// it), any other zone through Foundation (cached); nil for an unknown name.
+    static func zone(_ identifier: String) -> ProviderZone? {
+        if newYorkNames.contains(identifier) { return .newYork }
         zoneLock.lock()
         defer { zoneLock.unlock() }
-        if let z = zones[identifier] { return z }
+        if let z = zones[identifier] { return .other(z) }
         guard let z = TimeZone(identifier: identifier) else { return nil }
         zones[identifier] = z
-        return z
-    }
-
-    /// UTC offset in seconds of `zone` at the instant `utc`.
-    static func offset(_ zone: TimeZone, at utc: Int64) -> Int64 {
-        Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc))))
+        return .other(z)
     }
 
     /// The local calendar date in `zone` of the instant `utc`, as midnight UTC of that date.
-    static func localDateMidnightUTC(_ utc: Int64, zone: TimeZone?) -> Int64 {
-        let off = zone.map { offset($0, at: utc) } ?? 0
+    static func localDateMidnightUTC(_ utc: Int64, zone: ProviderZone?) -> Int64 {
+        let off = zone.map { $0.offset(atUTC: utc) } ?? 0
         return CivilDate(unixSeconds: utc + off).unixSeconds
     }
 
     /// The UTC instant of a wall-clock time in `zone` (`local` is the wall time read as if it were UTC).
-    static func utc(fromLocal local: Int64, zone: TimeZone) -> Int64 {
-        let guess = local - offset(zone, at: local)
-        return local - offset(zone, at: guess)
+    static func utc(fromLocal local: Int64, zone: ProviderZone) -> Int64 {
+        if case .newYork = zone {
+            let date = CivilDate(unixSeconds: local)
+            return ExchangeTime.newYorkLocalToUTC(date: date, secondsOfDay: Int(local - date.unixSeconds))
+        }
+        let guess = local - zone.offset(atUTC: local)
+        return local - zone.offset(atUTC: guess)
     }
 
     /// `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS]` read as a wall time (seconds as if UTC); nil if malformed.
@@ -203,5 +197,20 @@ enum ProviderSupport {
         let rest = absolute[schemeEnd.upperBound...]
         guard let slash = rest.firstIndex(of: "/") else { return trimmedBase(base) }
         return trimmedBase(base) + rest[slash...]
+    }
+}
+
+/// A provider's time zone: New York by the US daylight-saving rules in `ExchangeTime` (one
+/// definition of New York time for the whole service), any other zone through Foundation.
+enum ProviderZone: Sendable {
+    case newYork
+    case other(TimeZone)
+
+    /// The zone's offset from UTC in seconds at the instant `t`.
+    func offset(atUTC t: Int64) -> Int64 {
+        switch self {
+        case .newYork: ExchangeTime.newYorkOffset(atUTC: t)
+        case .other(let zone): Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(t))))
+        }
     }
 }

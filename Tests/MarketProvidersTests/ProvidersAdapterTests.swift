@@ -1,7 +1,8 @@
 import Foundation
 import HTTPClient
 import Testing
-@testable import Market
+import Market
+@testable import MarketProviders
 
 private func req(_ symbol: String, _ ac: AssetClass = .equity, _ tf: Timeframe = .d1) -> ProviderBarsRequest {
     ProviderBarsRequest(symbol: symbol, assetClass: ac, timeframe: tf, from: 0, to: 2_000_000_000)

@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// A request for bars of one symbol and timeframe over an inclusive Unix-seconds range.

@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Yahoo Finance chart API v8 (`/v8/finance/chart/{symbol}`); keyless.
@@ -123,8 +124,8 @@ public struct YahooProvider: MarketDataProvider {
         let o = try column("open"), h = try column("high"), l = try column("low"), c = try column("close")
         let v = try column("volume")
 
-        let zone: TimeZone? = (meta["exchangeTimezoneName"] as? String).flatMap(ProviderSupport.zone)
-            ?? ProviderSupport.int64(meta["gmtoffset"]).flatMap { TimeZone(secondsFromGMT: Int($0)) }
+        let zone: ProviderZone? = (meta["exchangeTimezoneName"] as? String).flatMap(ProviderSupport.zone)
+            ?? ProviderSupport.int64(meta["gmtoffset"]).flatMap { TimeZone(secondsFromGMT: Int($0)) }.map(ProviderZone.other)
         let daily = !request.timeframe.isIntraday
         let step = request.timeframe.seconds
         // The bar grid: the first whole-minute stamp (a regular bar start); the UTC grid if there is none.
@@ -149,6 +150,6 @@ public struct YahooProvider: MarketDataProvider {
         if bars.isEmpty {
             throw ProviderError(kind: .noData, provider: name, message: "only null bars for \(request.symbol)", httpStatus: response.status)
         }
-        return ProviderPage(bars: ProviderSupport.sortedUnique(bars))
+        return ProviderPage(bars: Bar.sortedLastWins(bars).bars)
     }
 }

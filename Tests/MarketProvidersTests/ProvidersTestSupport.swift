@@ -1,13 +1,14 @@
 import Foundation
 import HTTPClient
 import Testing
-@testable import Market
+import Market
+@testable import MarketProviders
 
 /// Reads recorded provider bodies from `<repo>/../shared/provider-samples` (never copied into the repository).
 enum ProviderSamples {
     static let directory: URL = {
-        URL(fileURLWithPath: #filePath)            // <repo>/Tests/MarketTests/ProvidersTestSupport.swift
-            .deletingLastPathComponent()           // MarketTests
+        URL(fileURLWithPath: #filePath)            // <repo>/Tests/MarketProvidersTests/ProvidersTestSupport.swift
+            .deletingLastPathComponent()           // MarketProvidersTests
             .deletingLastPathComponent()           // Tests
             .deletingLastPathComponent()           // <repo>
             .deletingLastPathComponent()           // parent of the checkout

@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Finnhub candles (`/api/v1/{stock|crypto|forex}/candle`); keyed (`X-Finnhub-Token` header).
@@ -92,7 +93,7 @@ public struct FinnhubProvider: MarketDataProvider {
         }
         if t.isEmpty { throw ProviderError(kind: .noData, provider: name, message: "no candles", httpStatus: response.status) }
         let daily = !request.timeframe.isIntraday
-        let zone = request.assetClass == .crypto ? nil : ProviderSupport.zone("America/New_York")
+        let zone: ProviderZone? = request.assetClass == .crypto ? nil : .newYork
         var bars: [Bar] = []
         bars.reserveCapacity(t.count)
         for i in t.indices {
@@ -103,6 +104,6 @@ public struct FinnhubProvider: MarketDataProvider {
             let ts = daily ? ProviderSupport.localDateMidnightUTC(ts0, zone: zone) : ts0
             bars.append(try ProviderSupport.bar(ts, oo, hh, ll, cc, vv, provider: name, response: response))
         }
-        return ProviderPage(bars: ProviderSupport.sortedUnique(bars))
+        return ProviderPage(bars: Bar.sortedLastWins(bars).bars)
     }
 }

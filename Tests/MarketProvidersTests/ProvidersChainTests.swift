@@ -2,7 +2,8 @@ import Dispatch
 import Foundation
 import HTTPClient
 import Testing
-@testable import Market
+import Market
+@testable import MarketProviders
 
 /// A scripted transport: `handler` answers each request; every request is kept.
 final class FakeTransport: HTTPTransport, @unchecked Sendable {

@@ -1,7 +1,8 @@
 import Foundation
 import HTTPClient
 import Testing
-@testable import Market
+import Market
+@testable import MarketProviders
 
 /// A 429 with a long `Retry-After` on one key must not abandon a provider whose other keys are free.
 @Suite(.serialized) struct ProviderStubKeyFailoverTests {

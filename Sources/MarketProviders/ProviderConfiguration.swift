@@ -1,3 +1,5 @@
+import Market
+
 /// One configured provider: its adapter, API keys (empty for keyless), base URL and per-key rate limit.
 public struct ProviderSettings: Sendable {
     /// The adapter.

@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// One HTTP call to a provider, for monitoring. Holds the key's slot number, never the key.
@@ -217,7 +218,7 @@ public final class ProviderChain: @unchecked Sendable {
                 noData = e
             }
         }
-        let inRange = ProviderSupport.sortedUnique(bars).filter { $0.timestamp >= request.from && $0.timestamp <= request.to }
+        let inRange = Bar.sortedLastWins(bars).bars.filter { $0.timestamp >= request.from && $0.timestamp <= request.to }
         if inRange.isEmpty {
             throw noData ?? ProviderError(kind: .noData, provider: name, message: "no bars for \(request.symbol) in range")
         }

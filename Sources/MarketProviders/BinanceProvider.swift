@@ -1,4 +1,5 @@
 public import HTTPClient
+public import Market
 import Foundation
 
 /// Binance spot klines (`/api/v3/klines`); keyless (public market data), crypto only.
@@ -82,6 +83,6 @@ public struct BinanceProvider: MarketDataProvider {
         if bars.isEmpty {
             throw ProviderError(kind: .noData, provider: name, message: "no closed klines for \(request.symbol)", httpStatus: response.status)
         }
-        return ProviderPage(bars: ProviderSupport.sortedUnique(bars))
+        return ProviderPage(bars: Bar.sortedLastWins(bars).bars)
     }
 }
