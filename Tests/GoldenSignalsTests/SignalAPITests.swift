@@ -11,7 +11,7 @@ import Testing
                         databaseURL: String? = nil) throws -> TestService {
         let s = try TestService(label: label, databaseURL: databaseURL)
         for (file, symbol) in files {
-            _ = try s.app.imports.importFile(path: Paths.data(file), symbol: NewSymbol(symbol: symbol, assetClass: NewSymbol.inferAssetClass(symbol)),
+            _ = try s.app.imports.importFile(path: Paths.data(file), symbol: NewSymbol(symbol: symbol, assetClass: AssetClass.infer(fromSymbol: symbol)),
                                              timeframe: .d1, timeZone: .utc)
         }
         return s

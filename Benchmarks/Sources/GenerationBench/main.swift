@@ -48,7 +48,7 @@ do {
     let app = try Application(configuration: config, logger: logger)
     defer { app.close() }
     for (file, symbol) in dailyFiles {
-        _ = try app.imports.importFile(path: dataDir + "/" + file, symbol: NewSymbol(symbol: symbol, assetClass: NewSymbol.inferAssetClass(symbol)),
+        _ = try app.imports.importFile(path: dataDir + "/" + file, symbol: NewSymbol(symbol: symbol, assetClass: AssetClass.infer(fromSymbol: symbol)),
                                        timeframe: .d1, timeZone: .utc)
     }
     let series = try app.signalService.seriesToScan(symbolIDs: nil, timeframe: nil)
