@@ -405,3 +405,37 @@ extension LiveServerTests {
         #expect(b.readResponse()?.status == 200)
     }
 }
+
+/// Adds a header to every response, to show a response went through the middleware.
+struct MarkMiddleware: Middleware {
+    func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
+        var r = try next(request)
+        r.headers.set("X-Mark", "1")
+        return r
+    }
+}
+
+@Suite struct LoopResponderTests {
+    @Test func aLoopAnswerGoesThroughTheMiddlewareAndAMissReachesTheHandler() throws {
+        let router = Router()
+        router.use(MarkMiddleware())
+        let calls = ClosedFlag()
+        router.get("/page", options: RouteOptions(loopResponder: { req in req.query["hit"] == "1" ? .text("from the loop") : nil })) { _ in
+            calls.set()
+            return .text("from the handler")
+        }
+        let live = try LiveServer(router: router)
+        defer { live.stop() }
+        let c = try live.connect()
+        c.send("GET /page?hit=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        let hit = try #require(c.readResponse())
+        #expect(hit.text == "from the loop" && hit.headers["X-Mark"] == "1")
+        #expect(!calls.isSet)
+        c.send("GET /page HTTP/1.1\r\nHost: t\r\n\r\n")
+        let miss = try #require(c.readResponse())
+        #expect(miss.text == "from the handler" && miss.headers["X-Mark"] == "1")
+        #expect(calls.isSet)
+        // In-process dispatch takes the same path.
+        #expect(body(router.respond(to: Request(method: .GET, target: "/page?hit=1"))) == "from the loop")
+    }
+}

@@ -10,14 +10,19 @@ struct SignalRoutes {
     let signals: SignalStore
     let service: SignalService
     let hub: SignalStreamHub
+    /// Rendered list pages, valid for a second while no signal was stored anywhere.
+    let pages: PageCache
 
     static let statuses = ["active", "filtered", "closed", "expired", "all"]
     static let maxLimit = 500
 
     func register(on router: Router) {
         let routes = self
-        router.get("/api/v1/signals") { request in try routes.list(request, symbolParameter: nil) }
-        router.get("/api/v1/signals/symbol/{symbol}") { request in try routes.list(request, symbolParameter: request.pathParameters["symbol"]) }
+        let cached = RouteOptions(loopResponder: { [pages] request in pages.answer(request) })
+        router.get("/api/v1/signals", options: cached) { request in try routes.list(request, symbolParameter: nil) }
+        router.get("/api/v1/signals/symbol/{symbol}", options: cached) { request in
+            try routes.list(request, symbolParameter: request.pathParameters["symbol"])
+        }
         router.get("/api/v1/signals/funnel") { request in try routes.funnel(request) }
         router.get("/api/v1/signals/stream") { request in try routes.stream(request) }
         router.get("/api/v1/signals/{id}") { request in try routes.detail(request) }
@@ -51,9 +56,9 @@ struct SignalRoutes {
         }
         let ticker = symbolText.flatMap { q.ticker("symbol", $0) }
         try q.validate()
-        let symbol = try ticker.map { try symbols.resolve($0) }
-        f.symbolID = symbol?.id
+        f.symbolID = try ticker.map { try symbols.resolve($0) }?.id
 
+        let version = pages.currentVersion()
         var w = JSONWriter(capacity: 4_096 + 1_800 * f.limit)
         w.beginObject()
         w.key("signals")
@@ -67,7 +72,8 @@ struct SignalRoutes {
                      : "no signals match these filters")
         }
         w.endObject()
-        return ConditionalGET.respond(request, body: w.bytes, contentType: "application/json", demo: symbol?.isDemo == true)
+        pages.store(request, body: w.bytes, demo: page.demo, version: version)
+        return ConditionalGET.respond(request, body: w.bytes, contentType: "application/json", demo: page.demo)
     }
 
     static func parseCursor(_ text: String) -> (ts: Int64, id: String)? {

@@ -89,11 +89,12 @@ public final class Application: @unchecked Sendable {
         checkpoints = PostgresCheckpointStore(pool: pool)
         quality = QualityService(bars: bars, reports: qualityReports, logger: logger)
         signals = SignalStore(pool: pool)
+        let stream = SignalStreamHub(store: signals, conninfo: conninfo, logger: logger)
+        signalStream = stream
         let signalService = SignalService(pool: pool, symbols: symbols, bars: bars, signals: signals,
                                           engine: SignalEngine(strategies: configuration.strategies, configuration: configuration.layers),
-                                          logger: logger)
+                                          logger: logger, stored: { stream.noteLocalChange() })
         self.signalService = signalService
-        signalStream = SignalStreamHub(store: signals, conninfo: conninfo, logger: logger)
         self.conninfo = conninfo
         imports = ImportService(symbols: symbols, bars: bars, quality: quality,
                                 signals: configuration.generateOnArrival ? signalService : nil)
@@ -133,7 +134,9 @@ public final class Application: @unchecked Sendable {
         SymbolRoutes(app: self).register(on: router)
         MarketDataRoutes(app: self).register(on: router)
         QualityRoutes(app: self).register(on: router)
-        SignalRoutes(symbols: symbols, signals: signals, service: signalService, hub: signalStream).register(on: router)
+        let stream = signalStream
+        SignalRoutes(symbols: symbols, signals: signals, service: signalService, hub: stream,
+                     pages: PageCache(ttl: 1, version: { stream.version })).register(on: router)
         IndicatorRoutes(symbols: symbols, bars: bars).register(on: router)
         HistoricalRoutes(symbols: symbols, bars: bars).register(on: router)
         return router

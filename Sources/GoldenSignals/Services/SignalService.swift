@@ -25,8 +25,13 @@ public struct SignalService: Sendable {
     let signals: SignalStore
     let engine: SignalEngine
     let logger: Logger
+    /// Called after signals were committed by this process (caches of this replica drop at once; other
+    /// replicas hear of it through NOTIFY).
+    let stored: @Sendable () -> Void
 
-    public init(pool: PostgresPool, symbols: SymbolStore, bars: BarStore, signals: SignalStore, engine: SignalEngine, logger: Logger) {
+    public init(pool: PostgresPool, symbols: SymbolStore, bars: BarStore, signals: SignalStore, engine: SignalEngine, logger: Logger,
+                stored: @escaping @Sendable () -> Void = {}) {
+        self.stored = stored
         self.pool = pool
         self.symbols = symbols
         self.bars = bars
@@ -76,6 +81,12 @@ public struct SignalService: Sendable {
     /// Scans one series' new bars in one transaction: read its bars, run the engine from the first bar
     /// not scanned before, store the signals, move the scan mark, announce the new ones.
     public func generate(_ symbol: SymbolRecord, timeframe: Timeframe) throws -> GenerationSummary {
+        let summary = try generateInTransaction(symbol, timeframe: timeframe)
+        if summary.generated + summary.rejected > 0 { stored() }
+        return summary
+    }
+
+    private func generateInTransaction(_ symbol: SymbolRecord, timeframe: Timeframe) throws -> GenerationSummary {
         try pool.transaction { conn in
             // One generator per series at a time, across replicas; the unique key makes a lost race harmless too.
             _ = try conn.query("SELECT pg_advisory_xact_lock(hashtext($1))", ["signals|\(symbol.id)|\(timeframe.rawValue)"])

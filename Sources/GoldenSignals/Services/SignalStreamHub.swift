@@ -35,6 +35,9 @@ public final class SignalStreamHub: @unchecked Sendable {
     private var recent: [Event] = []
     private var stopped = false
     private var started = false
+    /// Changes each time signals are stored anywhere (as heard on the channel); -1 while not listening,
+    /// when nothing derived from signals may be cached.
+    private var changeVersion: Int64 = -1
 
     /// - Parameter heartbeat: seconds between keep-alive comments.
     public init(store: SignalStore, conninfo: String, logger: Logger, heartbeat: Double = 15) {
@@ -42,6 +45,20 @@ public final class SignalStreamHub: @unchecked Sendable {
         self.conninfo = conninfo
         self.logger = logger
         self.heartbeat = heartbeat
+    }
+
+    /// A token that changes whenever signals were stored (by any replica); nil while the hub cannot hear
+    /// of changes, so that nothing derived from signals is cached then.
+    public var version: Int64? { lock.withLock { changeVersion < 0 ? nil : changeVersion } }
+
+    /// Signals were just committed by this process: what was cached is out of date now, before the
+    /// notification arrives.
+    public func noteLocalChange() {
+        lock.withLock { if changeVersion >= 0 { changeVersion += 1 } }
+    }
+
+    private func bumpVersion(listening: Bool) {
+        lock.withLock { changeVersion = listening ? max(changeVersion, 0) + 1 : -1 }
     }
 
     /// Clients connected now.
@@ -118,12 +135,17 @@ public final class SignalStreamHub: @unchecked Sendable {
                 continue
             }
             defer { conn.close() }
+            bumpVersion(listening: true)
             while !isStopped {
                 do {
                     let notes = try conn.waitForNotifications(timeout: 0.5)
-                    if !notes.isEmpty { try fanOut() }
+                    if !notes.isEmpty {
+                        bumpVersion(listening: true)
+                        try fanOut()
+                    }
                 } catch {
                     logger.warning("signal stream lost its connection; reconnecting", metadata: ["error": "\(error)"])
+                    bumpVersion(listening: false)
                     break
                 }
                 if Date().timeIntervalSince(lastBeat) >= heartbeat {

@@ -28,7 +28,7 @@ public struct SignalStore: Sendable {
 
     public init(pool: PostgresPool) { self.pool = pool }
 
-    /// The NOTIFY channel new signals are announced on (payload: the highest new `seq`).
+    /// The NOTIFY channel new signals (published or filtered) are announced on (payload: the highest new `seq`).
     public static let channel = "gs_signals"
 
     /// Columns of a signal as the API renders it (`SignalJSON` reads them by position). `$T` is the as-of time.
@@ -95,7 +95,8 @@ public struct SignalStore: Sendable {
             RETURNING seq, published
             """, [symbol.id, timeframe.rawValue, isDemo])
         let inserted = try rows.map { (seq: try $0.decode(0, as: Int64.self), published: try $0.decode(1, as: Bool.self)) }
-        if let top = inserted.filter(\.published).map(\.seq).max() {
+        // Every insert is announced (list caches depend on filtered candidates too); the payload is the top seq.
+        if let top = inserted.map(\.seq).max() {
             try conn.notify(Self.channel, payload: String(top))
         }
         return inserted
@@ -118,7 +119,8 @@ public struct SignalStore: Sendable {
 
     /// A page of signals, newest bar first, rendered into `w` as an array; the rows' count and the last
     /// row's (bar time, id) for the next cursor.
-    public func list(_ f: SignalFilter, into w: inout JSONWriter) throws -> (count: Int, last: (Int64, String)?, more: Bool) {
+    /// `demo` is true when any row shown is demo data.
+    public func list(_ f: SignalFilter, into w: inout JSONWriter) throws -> (count: Int, last: (Int64, String)?, more: Bool, demo: Bool) {
         let sql = Self.sql("""
             SELECT \(Self.columns) \(Self.from)
             WHERE ($1::int8 IS NULL OR g.symbol_id = $1) AND ($2::text IS NULL OR g.timeframe = $2)
@@ -138,15 +140,17 @@ public struct SignalStore: Sendable {
         }
         var count = 0
         var last: (Int64, String)?
+        var demo = false
         w.beginArray()
         for row in rows {
             guard count < f.limit else { break }
             try SignalJSON.write(row, into: &w)
+            if try row.decode(28, as: Bool.self) { demo = true }
             last = (try row.decode(7), try row.decode(0))
             count += 1
         }
         w.endArray()
-        return (count, last, rows.count > f.limit)
+        return (count, last, rows.count > f.limit, demo)
     }
 
     /// One signal rendered with its confidence history, or nil when no signal has that id.

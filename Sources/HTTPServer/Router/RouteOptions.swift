@@ -7,9 +7,13 @@ public struct RouteOptions: Sendable {
     public var runsOnLoop: Bool
     /// The largest request body accepted; a larger declared body is answered 413 before it is read.
     public var maxBodyBytes: Int
+    /// Answers on the event loop when it can without blocking (a cached page), through the middleware
+    /// like any response; nil sends the request to the handler on the worker pool. It must never block.
+    public var loopResponder: (@Sendable (Request) -> Response?)?
 
-    public init(runsOnLoop: Bool = false, maxBodyBytes: Int = 8 << 20) {
+    public init(runsOnLoop: Bool = false, maxBodyBytes: Int = 8 << 20, loopResponder: (@Sendable (Request) -> Response?)? = nil) {
         self.runsOnLoop = runsOnLoop
         self.maxBodyBytes = maxBodyBytes
+        self.loopResponder = loopResponder
     }
 }

@@ -95,7 +95,7 @@ public final class Router: @unchecked Sendable {
     /// (no body, same headers), middleware, and errors as problem+json.
     public func respond(to request: Request) -> Response {
         let resolution = resolve(method: request.method, path: request.path)
-        var response = handle(request, resolution: resolution)
+        var response = handle(request, resolution: resolution, answer: Self.loopAnswer(request, resolution))
         if request.method == .HEAD {
             switch response.body {
             case .bytes(let b):
@@ -111,6 +111,15 @@ public final class Router: @unchecked Sendable {
     }
 
     // MARK: Internals used by the server
+
+    /// What the route's `loopResponder` answers for the request, if it has one and can answer now.
+    static func loopAnswer(_ request: Request, _ resolution: Resolution) -> Response? {
+        guard case .route(let route, let parameters) = resolution, let responder = route.options.loopResponder else { return nil }
+        var request = request
+        request.pathParameters = parameters
+        request.routePattern = route.pattern
+        return responder(request)
+    }
 
     func resolve(method: HTTPMethod, path: String) -> Resolution {
         var params: [String: String] = [:]
@@ -150,14 +159,15 @@ public final class Router: @unchecked Sendable {
     /// Runs middleware and the handler (or the 404/405 answer); never throws. A thrown error passes
     /// out through every middleware (so metrics and the access log see its real status) and becomes
     /// its response here, at the outermost point.
-    func handle(_ request: Request, resolution: Resolution) -> Response {
+    /// - Parameter answer: a response already made (by the route's `loopResponder`) that stands in for the handler.
+    func handle(_ request: Request, resolution: Resolution, answer: Response? = nil) -> Response {
         var request = request
         let endpoint: (Request) throws -> Response
         switch resolution {
         case .route(let route, let parameters):
             request.pathParameters = parameters
             request.routePattern = route.pattern
-            endpoint = route.handler
+            if let answer { endpoint = { _ in answer } } else { endpoint = route.handler }
         case .notFound:
             endpoint = { _ in Problem(status: .notFound).response() }
         case .methodNotAllowed(let allow):

@@ -196,6 +196,10 @@ final class Connection: @unchecked Sendable {
             complete(router.handle(request, resolution: resolution))
             return
         }
+        if let answer = Router.loopAnswer(request, resolution) {
+            complete(router.handle(request, resolution: resolution, answer: answer))
+            return
+        }
         let loop = self.loop
         let accepted = loop.context.workers.submit { [self] in
             let response = router.handle(request, resolution: resolution)

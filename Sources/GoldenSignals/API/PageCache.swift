@@ -1,0 +1,53 @@
+import Foundation
+import HTTPServer
+
+/// Rendered GET pages kept for a short time and only while a version token is unchanged, so that
+/// repeated requests are answered on the event loop without touching the database.
+final class PageCache: @unchecked Sendable {
+    struct Entry {
+        let body: [UInt8]
+        let demo: Bool
+        let version: Int64
+        let madeAt: UInt64
+    }
+
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    private let ttlNanoseconds: UInt64
+    private let capacity: Int
+    private let version: @Sendable () -> Int64?
+
+    /// - Parameters:
+    ///   - ttl: how long a page may be served (pages whose content also depends on the clock go stale).
+    ///   - version: the current token, nil when nothing may be cached.
+    init(ttl: Double, capacity: Int = 1_024, version: @escaping @Sendable () -> Int64?) {
+        ttlNanoseconds = UInt64(ttl * 1e9)
+        self.capacity = capacity
+        self.version = version
+    }
+
+    /// The cache key of a request: its path and query as sent.
+    static func key(_ request: Request) -> String { request.target }
+
+    /// A cached page for the request as a response (304 when its ETag matches), or nil.
+    func answer(_ request: Request) -> Response? {
+        guard let current = version() else { return nil }
+        let key = Self.key(request)
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard let e = lock.withLock({ entries[key] }), e.version == current, now &- e.madeAt < ttlNanoseconds else { return nil }
+        return ConditionalGET.respond(request, body: e.body, contentType: "application/json", demo: e.demo)
+    }
+
+    /// The version to stamp on a page about to be computed (read before the data is).
+    func currentVersion() -> Int64? { version() }
+
+    /// Keeps a page computed under `version`.
+    func store(_ request: Request, body: [UInt8], demo: Bool, version: Int64?) {
+        guard let version else { return }
+        let entry = Entry(body: body, demo: demo, version: version, madeAt: DispatchTime.now().uptimeNanoseconds)
+        lock.withLock {
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[Self.key(request)] = entry
+        }
+    }
+}
