@@ -53,7 +53,7 @@ let package = Package(
         // Application and executable.
         .target(name: "GoldenSignals",
                 dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "MarketProviders", "Quality", "Primitives",
-                               "Indicators", "Signals",
+                               "Indicators", "Signals", "COpenSSL",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "goldensignals",

@@ -27,6 +27,7 @@ let package = Package(
         .executableTarget(name: "GenerationBench",
                           dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),
                                          .product(name: "Market", package: "GoldenSignals"),
+                                         .product(name: "Signals", package: "GoldenSignals"),
                                          .product(name: "Postgres", package: "GoldenSignals")]),
         // Import of every daily file against psql \copy of the same rows.
         .executableTarget(name: "ImportBench",

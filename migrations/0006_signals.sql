@@ -29,9 +29,13 @@ CREATE TABLE signals (
     consensus_strength  double precision NOT NULL,
     position_size       double precision NOT NULL,
     reason              text             NOT NULL,
-    indicators          jsonb            NOT NULL,
-    layers              jsonb            NOT NULL,
-    bar                 jsonb            NOT NULL,
+    -- JSON as the API serves it, written once and never parsed by the database (text, not jsonb:
+    -- generation writes tens of thousands of rows at a time). `layers_passed` has bit k set when
+    -- layer k (in the engine's order) passed, for queries over the layers.
+    indicators          text             NOT NULL,
+    layers              text             NOT NULL,
+    layers_passed       integer          NOT NULL,
+    bar                 text             NOT NULL,
     is_demo             boolean          NOT NULL DEFAULT false,
     created_at          timestamptz      NOT NULL DEFAULT now(),
     PRIMARY KEY (symbol_id, timeframe, ts, strategy, params),

@@ -59,6 +59,8 @@ public struct PostgresCopyWriter {
         buffer.reserveCapacity(Self.chunkSize + 4096)
     }
 
+    @inline(__always) static func needsEscape(_ b: UInt8) -> Bool { b == 92 || b == 9 || b == 10 || b == 13 }
+
     /// Appends one row; escapes backslash, tab, newline and carriage return; nil is written as `\N` (NULL).
     public mutating func appendRow(_ fields: [String?]) throws {
         for (i, field) in fields.enumerated() {
@@ -68,13 +70,21 @@ public struct PostgresCopyWriter {
                 buffer.append(UInt8(ascii: "N"))
                 continue
             }
-            for byte in field.utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "\\"))
-                case UInt8(ascii: "\t"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "t"))
-                case UInt8(ascii: "\n"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "n"))
-                case UInt8(ascii: "\r"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "r"))
-                default: buffer.append(byte)
+            var text = field
+            text.withUTF8 { (bytes: UnsafeBufferPointer<UInt8>) in
+                // Most fields need no escaping: copy them whole.
+                if !bytes.contains(where: Self.needsEscape) {
+                    buffer.append(contentsOf: bytes)
+                    return
+                }
+                for byte in bytes {
+                    switch byte {
+                    case UInt8(ascii: "\\"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "\\"))
+                    case UInt8(ascii: "\t"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "t"))
+                    case UInt8(ascii: "\n"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "n"))
+                    case UInt8(ascii: "\r"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "r"))
+                    default: buffer.append(byte)
+                    }
                 }
             }
         }

@@ -75,6 +75,23 @@ public struct SeriesInfo: Sendable {
     }
 }
 
+/// The indicator lines the layers read, fetched once per series.
+struct LayerLines {
+    let close, volume, volumeSMA20, dollarVolumeSMA20, sma200, adx14, atr14, natr14, natrUsual: [Double]
+
+    init(_ ind: IndicatorCache) {
+        close = ind.series.close
+        volume = ind.series.volume
+        volumeSMA20 = ind.volumeSMA(20)
+        dollarVolumeSMA20 = ind.dollarVolumeSMA(20)
+        sma200 = ind.sma(200)
+        adx14 = ind.adx(14).adx
+        atr14 = ind.atr(14)
+        natr14 = ind.natr(14)
+        natrUsual = ind.natrSMA(14, 100)
+    }
+}
+
 /// The layer functions. Each is pure: a candidate and what is known at its bar in, a result out.
 enum Layers {
     static func dataQuality(_ i: Int, _ q: RollingQuality, _ cfg: LayerConfiguration) -> LayerResult {
@@ -87,11 +104,11 @@ enum Layers {
     }
 
     /// Volume score in [0, 1] is `effect`: min(1, relative volume / 2), 0.5 where volume is not reported.
-    static func liquidity(_ i: Int, _ ind: IndicatorCache, _ info: SeriesInfo, _ cfg: LayerConfiguration) -> LayerResult {
-        guard let avgVol = value(ind.volumeSMA(20), i), avgVol > 0, let dollars = value(ind.dollarVolumeSMA(20), i) else {
+    static func liquidity(_ i: Int, _ l: LayerLines, _ info: SeriesInfo, _ cfg: LayerConfiguration) -> LayerResult {
+        guard let avgVol = value(l.volumeSMA20, i), avgVol > 0, let dollars = value(l.dollarVolumeSMA20, i) else {
             return LayerResult(.liquidity, true, effect: 0.5, "volume is not reported for this series (an index or a source without volume): liquidity not assessed")
         }
-        let rel = ind.series.volume[i] / avgVol
+        let rel = l.volume[i] / avgVol
         let minDollars = cfg.minDollarVolumePerDay * Double(info.timeframe.seconds) / 86_400
         let detail = "average dollar volume \(money(dollars)) per bar; bar volume \(Format.number(rel, digits: 2))× its 20-bar average"
         if dollars < minDollars { return LayerResult(.liquidity, false, effect: min(1, rel / 2), detail + "; below \(money(minDollars))") }
@@ -112,11 +129,11 @@ enum Layers {
     }
 
     /// Trend score in [0, 1] is `effect`: 0.5 ± 0.5 × min(1, ADX/40), + with the SMA(200) side, − against.
-    static func trend(_ i: Int, _ c: Candidate, _ ind: IndicatorCache, _ cfg: LayerConfiguration) -> LayerResult {
-        guard let sma = value(ind.sma(200), i), let adx = value(ind.adx(14).adx, i) else {
+    static func trend(_ i: Int, _ c: Candidate, _ l: LayerLines, _ cfg: LayerConfiguration) -> LayerResult {
+        guard let sma = value(l.sma200, i), let adx = value(l.adx14, i) else {
             return LayerResult(.trendAlignment, true, effect: 0.5, "SMA(200) or ADX(14) not available yet: trend neutral")
         }
-        let close = ind.series.close[i]
+        let close = l.close[i]
         let with = (close >= sma) == (c.direction == .long)
         let score = 0.5 + (with ? 0.5 : -0.5) * min(1, adx / 40)
         let detail = "close \(Format.price(close)) \(close >= sma ? "above" : "below") SMA(200) \(Format.price(sma)), ADX(14) \(Format.number(adx, digits: 1)): \(with ? "with" : "against") the trend"
@@ -125,12 +142,12 @@ enum Layers {
     }
 
     /// Stop, target and risk level; `effect` is the reward/risk ratio.
-    static func risk(_ i: Int, _ c: Candidate, _ ind: IndicatorCache, _ cfg: LayerConfiguration)
+    static func risk(_ i: Int, _ c: Candidate, _ l: LayerLines, _ cfg: LayerConfiguration)
         -> (LayerResult, stop: Double?, target: Double?, level: String?, rewardRisk: Double?) {
-        guard let atr = value(ind.atr(14), i), atr > 0 else {
+        guard let atr = value(l.atr14, i), atr > 0 else {
             return (LayerResult(.volatilityRisk, false, "ATR(14) not available yet: no stop can be placed"), nil, nil, nil, nil)
         }
-        let entry = ind.series.close[i]
+        let entry = l.close[i]
         let stop = entry - c.direction.sign * cfg.stopATR * atr
         let targetATR = c.targetATR ?? cfg.targetATR
         let target = entry + c.direction.sign * targetATR * atr
@@ -138,7 +155,7 @@ enum Layers {
         var level = "medium"
         var ratioText = ""
         var ratio: Double?
-        if let natr = value(ind.natr(14), i), let usual = value(ind.natrSMA(14, 100), i), usual > 0 {
+        if let natr = value(l.natr14, i), let usual = value(l.natrUsual, i), usual > 0 {
             let r = natr / usual
             ratio = r
             level = r < 0.8 ? "low" : r <= 1.3 ? "medium" : "high"

@@ -93,32 +93,40 @@ public struct SignalEngine: Sendable {
         guard n >= 2 else { return [] }
         let ind = IndicatorCache(series)
         let quality = RollingQuality(series)
+        let lines = LayerLines(ind)
         let cfg = configuration
+        // Every strategy's candidates, merged into bar order (strategy order within a bar).
+        var proposals: [(index: Int, strategy: Int, candidate: Candidate)] = []
+        for (k, s) in strategies.enumerated() {
+            for c in s.scan(ind, from: 1) { proposals.append((c.index, k, c)) }
+        }
+        proposals.sort { $0.index != $1.index ? $0.index < $1.index : $0.strategy < $1.strategy }
+        let keys = strategies.map { $0.name + "|" + $0.parameterKey + "|" }
         var lastPublished: [String: Int] = [:]   // "strategy|params|direction" → bar index
         var out: [GeneratedSignal] = []
-        var candidates: [(strategy: any Strategy, candidate: Candidate)] = []
-        for i in 1..<n {
-            candidates.removeAll(keepingCapacity: true)
-            for s in strategies { if let c = s.candidate(at: i, ind) { candidates.append((s, c)) } }
-            if candidates.isEmpty { continue }
+        var lo = 0
+        while lo < proposals.count {
+            let i = proposals[lo].index
+            var hi = lo
+            while hi < proposals.count && proposals[hi].index == i { hi += 1 }
+            let onBar = proposals[lo..<hi]
+            lo = hi
+            let longs = onBar.filter { $0.candidate.direction == .long }.count
             let q = Layers.dataQuality(i, quality, cfg)
-            let liquidity = Layers.liquidity(i, ind, info, cfg)
+            let liquidity = Layers.liquidity(i, lines, info, cfg)
             let hours = Layers.marketHours(i, series, info)
-            for (s, c) in candidates {
-                var layers = [q, liquidity, hours]
-                let trend = Layers.trend(i, c, ind, cfg)
-                layers.append(trend)
-                let risk = Layers.risk(i, c, ind, cfg)
-                layers.append(risk.0)
-                let agree = candidates.filter { $0.candidate.direction == c.direction }.count - 1
-                let confluence = Layers.confluence(agree: agree, disagree: candidates.count - 1 - agree)
-                layers.append(confluence)
-                let key = s.name + "|" + s.parameterKey + "|" + c.direction.rawValue
-                layers.append(Layers.duplicate(barsSince: lastPublished[key].map { i - $0 }, cfg))
+            for (_, k, c) in onBar {
+                let s = strategies[k]
+                let trend = Layers.trend(i, c, lines, cfg)
+                let risk = Layers.risk(i, c, lines, cfg)
+                let agree = (c.direction == .long ? longs : onBar.count - longs) - 1
+                let confluence = Layers.confluence(agree: agree, disagree: onBar.count - 1 - agree)
+                let key = keys[k] + c.direction.rawValue
+                let duplicate = Layers.duplicate(barsSince: lastPublished[key].map { i - $0 }, cfg)
                 let raw = 0.4 * c.strength + 0.2 * (confluence.effect ?? 0.5) + 0.2 * (trend.effect ?? 0.5) + 0.2 * (liquidity.effect ?? 0.5)
                 let qualityScore = q.effect ?? 1
                 let calibrated = min(1, max(0, calibration.apply(s.name, info.timeframe, raw * qualityScore)))
-                layers.append(Layers.threshold(calibrated, cfg))
+                let layers = [q, liquidity, hours, trend, risk.0, confluence, duplicate, Layers.threshold(calibrated, cfg)]
                 let rejected = layers.first { !$0.passed }?.layer
                 if rejected == nil { lastPublished[key] = i }
                 guard i >= start else { continue }
@@ -131,7 +139,7 @@ public struct SignalEngine: Sendable {
                     stopLoss: risk.stop, takeProfit: risk.target, rewardRisk: risk.rewardRisk, riskLevel: risk.level,
                     horizonBars: s.horizonBars, expiresAt: Self.expiry(series.time[i], bars: s.horizonBars, info: info),
                     confidence: ConfidenceBreakdown(raw: raw, quality: qualityScore, calibrated: calibrated, calibrationVersion: calibration.version),
-                    consensusStrength: Double(agree + 1) / Double(candidates.count),
+                    consensusStrength: Double(agree + 1) / Double(onBar.count),
                     positionSize: min(cfg.maxPositionSize, max(0, cfg.kellyFraction * kelly)),
                     reason: c.reason, indicators: c.indicators, layers: layers))
             }

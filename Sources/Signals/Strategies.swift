@@ -92,6 +92,19 @@ extension Substring {
     }
 }
 
+/// The candidates `body` proposes about each bar from `start` on (at least bar 1, which has a bar before it).
+@inline(__always)
+func eachBar(_ ind: IndicatorCache, from start: Int, _ body: (Int) -> Candidate?) -> [Candidate] {
+    var out: [Candidate] = []
+    let n = ind.series.count
+    var i = max(1, start)
+    while i < n {
+        if let c = body(i) { out.append(c) }
+        i += 1
+    }
+    return out
+}
+
 /// "; volume 1.8× its 20-bar average", or nothing when the series reports no volume.
 func volumePhrase(_ i: Int, _ ind: IndicatorCache, period: Int = 20) -> (text: String, ratio: Double?) {
     guard let avg = value(ind.volumeSMA(period), i - 1), avg > 0 else { return ("", nil) }
@@ -111,18 +124,20 @@ public struct SMACrossover: Strategy {
     public var parameters: [(name: String, value: Double)] { [("fast", Double(fast)), ("slow", Double(slow))] }
     public var horizonBars: Int { 20 }
 
-    public func candidate(at i: Int, _ ind: IndicatorCache) -> Candidate? {
-        let f = ind.sma(fast), s = ind.sma(slow)
+    public func scan(_ ind: IndicatorCache, from start: Int) -> [Candidate] {
+        let f = ind.sma(fast), s = ind.sma(slow), atrLine = ind.atr(14)
+        return eachBar(ind, from: start) { i in
         guard let f0 = value(f, i - 1), let s0 = value(s, i - 1), let f1 = value(f, i), let s1 = value(s, i) else { return nil }
         let dir: Direction
         if f0 <= s0 && f1 > s1 { dir = .long } else if f0 >= s0 && f1 < s1 { dir = .short } else { return nil }
-        let atr = value(ind.atr(14), i) ?? 0
+        let atr = value(atrLine, i) ?? 0
         let delta = abs((f1 - s1) - (f0 - s0))
         let strength = 0.4 + 0.6 * (atr > 0 ? min(1, delta / (0.25 * atr)) : 0.5)
         let vol = volumePhrase(i, ind)
         return Candidate(index: i, direction: dir, strength: strength,
                          indicators: [IndicatorValue("sma_\(fast)", f1), IndicatorValue("sma_\(slow)", s1)],
                          reason: "SMA(\(fast)) crossed \(dir == .long ? "above" : "below") SMA(\(slow)): \(Format.price(f0)) vs \(Format.price(s0)) → \(Format.price(f1)) vs \(Format.price(s1))\(vol.text)")
+        }
     }
 }
 
@@ -135,17 +150,19 @@ public struct MACDCross: Strategy {
     public var parameters: [(name: String, value: Double)] { [("fast", Double(fast)), ("slow", Double(slow)), ("signal", Double(signal))] }
     public var horizonBars: Int { 15 }
 
-    public func candidate(at i: Int, _ ind: IndicatorCache) -> Candidate? {
-        let m = ind.macd(fast, slow, signal)
+    public func scan(_ ind: IndicatorCache, from start: Int) -> [Candidate] {
+        let m = ind.macd(fast, slow, signal), atrLine = ind.atr(14)
+        return eachBar(ind, from: start) { i in
         guard let h0 = value(m.hist, i - 1), let h1 = value(m.hist, i), let line = value(m.macd, i), let sig = value(m.signal, i) else { return nil }
         let dir: Direction
         if h0 <= 0 && h1 > 0 { dir = .long } else if h0 >= 0 && h1 < 0 { dir = .short } else { return nil }
-        let atr = value(ind.atr(14), i) ?? 0
+        let atr = value(atrLine, i) ?? 0
         let strength = 0.3 + 0.7 * (atr > 0 ? min(1, abs(h1 - h0) / (0.2 * atr)) : 0.5)
         let vol = volumePhrase(i, ind)
         return Candidate(index: i, direction: dir, strength: strength,
                          indicators: [IndicatorValue("macd", line), IndicatorValue("macd_signal", sig), IndicatorValue("macd_hist", h1)],
                          reason: "MACD(\(fast),\(slow),\(signal)) crossed \(dir == .long ? "above" : "below") its signal line: histogram \(Format.number(h0, digits: 4)) → \(Format.number(h1, digits: 4))\(vol.text)")
+        }
     }
 }
 
@@ -162,8 +179,9 @@ public struct MomentumADX: Strategy {
     public var parameters: [(name: String, value: Double)] { [("roc", Double(rocPeriod)), ("adx", Double(adxPeriod)), ("threshold", threshold)] }
     public var horizonBars: Int { 10 }
 
-    public func candidate(at i: Int, _ ind: IndicatorCache) -> Candidate? {
+    public func scan(_ ind: IndicatorCache, from start: Int) -> [Candidate] {
         let r = ind.roc(rocPeriod), a = ind.adx(adxPeriod)
+        return eachBar(ind, from: start) { i in
         guard let r0 = value(r, i - 1), let r1 = value(r, i), let adx = value(a.adx, i),
               let pdi = value(a.plusDI, i), let mdi = value(a.minusDI, i), adx >= threshold else { return nil }
         let dir: Direction
@@ -174,6 +192,7 @@ public struct MomentumADX: Strategy {
                          indicators: [IndicatorValue("roc_\(rocPeriod)", r1), IndicatorValue("adx_\(adxPeriod)", adx),
                                       IndicatorValue("plus_di_\(adxPeriod)", pdi), IndicatorValue("minus_di_\(adxPeriod)", mdi)],
                          reason: "ROC(\(rocPeriod)) turned \(dir == .long ? "positive" : "negative") (\(Format.number(r0)) → \(Format.number(r1))) with ADX(\(adxPeriod)) \(Format.number(adx, digits: 1)) ≥ \(Format.number(threshold)) and \(dir == .long ? "+DI \(Format.number(pdi, digits: 1)) > −DI \(Format.number(mdi, digits: 1))" : "−DI \(Format.number(mdi, digits: 1)) > +DI \(Format.number(pdi, digits: 1))")\(vol.text)")
+        }
     }
 }
 
@@ -188,22 +207,25 @@ public struct VolumeBreakout: Strategy {
     public var parameters: [(name: String, value: Double)] { [("period", Double(period)), ("volume_multiple", volumeMultiple)] }
     public var horizonBars: Int { 10 }
 
-    public func candidate(at i: Int, _ ind: IndicatorCache) -> Candidate? {
-        let dc = ind.donchian(period)
+    public func scan(_ ind: IndicatorCache, from start: Int) -> [Candidate] {
+        let dc = ind.donchian(period), volumeAverage = ind.volumeSMA(period), atrLine = ind.atr(14)
+        let close = ind.series.close, volume = ind.series.volume
+        return eachBar(ind, from: start) { i in
         guard let hi = value(dc.upper, i - 1), let lo = value(dc.lower, i - 1),
-              let avgVol = value(ind.volumeSMA(period), i - 1), avgVol > 0 else { return nil }
-        let c = ind.series.close[i], v = ind.series.volume[i]
+              let avgVol = value(volumeAverage, i - 1), avgVol > 0 else { return nil }
+        let c = close[i], v = volume[i]
         let rel = v / avgVol
         guard rel >= volumeMultiple else { return nil }
         let dir: Direction
         let breakout: Double
         if c > hi { dir = .long; breakout = c - hi } else if c < lo { dir = .short; breakout = lo - c } else { return nil }
-        let atr = value(ind.atr(14), i) ?? 0
+        let atr = value(atrLine, i) ?? 0
         let strength = 0.3 + 0.35 * min(1, (rel - volumeMultiple) / volumeMultiple) + 0.35 * (atr > 0 ? min(1, breakout / atr) : 0.5)
         return Candidate(index: i, direction: dir, strength: strength,
                          indicators: [IndicatorValue(dir == .long ? "highest_\(period)" : "lowest_\(period)", dir == .long ? hi : lo),
                                       IndicatorValue("volume_ratio", rel)],
                          reason: "Close \(Format.price(c)) broke the \(period)-bar \(dir == .long ? "high \(Format.price(hi))" : "low \(Format.price(lo))") on volume \(Format.number(rel, digits: 1))× its \(period)-bar average")
+        }
     }
 }
 
@@ -220,8 +242,9 @@ public struct RSIReversion: Strategy {
     public var parameters: [(name: String, value: Double)] { [("period", Double(period)), ("lower", lower), ("upper", upper)] }
     public var horizonBars: Int { 10 }
 
-    public func candidate(at i: Int, _ ind: IndicatorCache) -> Candidate? {
+    public func scan(_ ind: IndicatorCache, from start: Int) -> [Candidate] {
         let r = ind.rsi(period)
+        return eachBar(ind, from: start) { i in
         guard let r0 = value(r, i - 1), let r1 = value(r, i) else { return nil }
         let dir: Direction
         if r0 <= lower && r1 > lower { dir = .long } else if r0 >= upper && r1 < upper { dir = .short } else { return nil }
@@ -233,6 +256,7 @@ public struct RSIReversion: Strategy {
                          indicators: [IndicatorValue("rsi_\(period)", r1)],
                          reason: "RSI(\(period)) crossed \(dir == .long ? "above \(Format.number(lower))" : "below \(Format.number(upper))"): \(Format.number(r0, digits: 1)) → \(Format.number(r1, digits: 1))\(vol.text)",
                          targetATR: meanTarget(i, ind))
+        }
     }
 }
 
@@ -248,11 +272,12 @@ public struct BollingerReversion: Strategy {
     public var parameters: [(name: String, value: Double)] { [("period", Double(period)), ("k", k)] }
     public var horizonBars: Int { 10 }
 
-    public func candidate(at i: Int, _ ind: IndicatorCache) -> Candidate? {
-        let b = ind.bbands(period, k)
+    public func scan(_ ind: IndicatorCache, from start: Int) -> [Candidate] {
+        let b = ind.bbands(period, k), close = ind.series.close
+        return eachBar(ind, from: start) { i in
         guard let u0 = value(b.upper, i - 1), let l0 = value(b.lower, i - 1), let u1 = value(b.upper, i),
               let m1 = value(b.middle, i), let l1 = value(b.lower, i), u0 > l0 else { return nil }
-        let c0 = ind.series.close[i - 1], c1 = ind.series.close[i]
+        let c0 = close[i - 1], c1 = close[i]
         let dir: Direction
         let past: Double
         if c0 < l0 && c1 >= l1 { dir = .long; past = (l0 - c0) / (u0 - l0) } else if c0 > u0 && c1 <= u1 { dir = .short; past = (c0 - u0) / (u0 - l0) } else { return nil }
@@ -263,6 +288,7 @@ public struct BollingerReversion: Strategy {
                          indicators: [IndicatorValue("bb_upper", u1), IndicatorValue("bb_middle", m1), IndicatorValue("bb_lower", l1)],
                          reason: "Close came back \(dir == .long ? "above the lower" : "below the upper") Bollinger band (\(period), \(Format.number(k))): \(Format.price(c0)) \(dir == .long ? "<" : ">") \(Format.price(dir == .long ? l0 : u0)) → \(Format.price(c1)), middle \(Format.price(m1))\(vol.text)",
                          targetATR: target)
+        }
     }
 }
 
@@ -281,8 +307,9 @@ public struct StochasticCross: Strategy {
     }
     public var horizonBars: Int { 10 }
 
-    public func candidate(at i: Int, _ ind: IndicatorCache) -> Candidate? {
+    public func scan(_ ind: IndicatorCache, from start: Int) -> [Candidate] {
         let s = ind.stoch(fastK, slowK, slowD)
+        return eachBar(ind, from: start) { i in
         guard let k0 = value(s.k, i - 1), let d0 = value(s.d, i - 1), let k1 = value(s.k, i), let d1 = value(s.d, i) else { return nil }
         let dir: Direction
         let depth: Double
@@ -294,6 +321,7 @@ public struct StochasticCross: Strategy {
                          indicators: [IndicatorValue("stoch_k", k1), IndicatorValue("stoch_d", d1)],
                          reason: "Stochastic %K crossed \(dir == .long ? "above" : "below") %D \(dir == .long ? "below \(Format.number(lower))" : "above \(Format.number(upper))"): %K \(Format.number(k0, digits: 1)) → \(Format.number(k1, digits: 1)), %D \(Format.number(d1, digits: 1))\(vol.text)",
                          targetATR: meanTarget(i, ind))
+        }
     }
 }
 

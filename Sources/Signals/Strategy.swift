@@ -44,8 +44,10 @@ public struct Candidate: Sendable {
     }
 }
 
-/// A signal strategy: a pure function from the bars up to and including `i` (through the shared
-/// indicator cache, whose values at `i` depend only on bars ≤ `i`) to at most one candidate.
+/// A signal strategy: a pure function from the bars up to and including each bar `i` (through the
+/// shared indicator cache, whose values at `i` depend only on bars ≤ `i`) to at most one candidate
+/// about `i`. `scan` fetches its indicator lines once and walks the bars; what it proposes about bar
+/// `i` reads nothing after `i` and does not depend on `start`.
 public protocol Strategy: Sendable {
     /// Stable name on the wire (`rsi_reversion`).
     var name: String { get }
@@ -53,8 +55,8 @@ public protocol Strategy: Sendable {
     var parameters: [(name: String, value: Double)] { get }
     /// How many bars a signal of this strategy is given to work (used for expiry and outcome scoring).
     var horizonBars: Int { get }
-    /// The candidate about bar `i`, if the strategy fires there. Reads nothing after `i`.
-    func candidate(at i: Int, _ ind: IndicatorCache) -> Candidate?
+    /// The candidates about the bars from index `start` on, in bar order (at most one per bar).
+    func scan(_ ind: IndicatorCache, from start: Int) -> [Candidate]
 }
 
 extension Strategy {

@@ -35,6 +35,12 @@ import Testing
         let again = try s.postJSON("/api/v1/signals/generate", #"{"symbols":["MSFT"],"timeframe":"1d"}"#)
         #expect(again.status == 200)
         #expect(again.json["generated"] as? Int == 0 && again.json["rejected"] as? Int == 0)
+        // Even with the scan mark lost, a rescan stores nothing twice (the COPY meets the unique key and
+        // the merging insert skips what exists).
+        _ = try s.app.pool.withConnection { try $0.execute("DELETE FROM signal_scans") }
+        let rescan = try s.postJSON("/api/v1/signals/generate", #"{"symbols":["MSFT"]}"#)
+        #expect(rescan.status == 200 && rescan.json["generated"] as? Int == 0 && rescan.json["rejected"] as? Int == 0)
+        #expect(rescan.json["bars_scanned"] as? Int == 8_761)
 
         // The newest published signal is the engine's newest, with the same numbers.
         let newest = try #require(expected.filter(\.published).max { $0.bar.timestamp < $1.bar.timestamp })
@@ -50,6 +56,11 @@ import Testing
         let breakdown = try #require(first["confidence_breakdown"] as? [String: Any])
         #expect(breakdown["calibration_version"] as? Int == 0)
         #expect(first["outcome"] is NSNull)
+
+        // The id is the MD5 of the signal's identity, as PostgreSQL's md5()::uuid computes it.
+        let identity = "\(try #require(try s.app.symbols.find("MSFT")).id)|1d|\(newest.bar.timestamp)|\(newest.strategy)|\(newest.parameters)"
+        let md5 = try s.app.pool.withConnection { try $0.query("SELECT md5($1)::uuid::text", [identity]).first?.decode(0, as: String.self) }
+        #expect(first["id"] as? String == md5)
     }
 
     @Test func listingFiltersPagesAndCaches() throws {

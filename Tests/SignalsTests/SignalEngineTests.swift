@@ -48,7 +48,7 @@ import Testing
         let series = PriceSeries.closes(closes)
         let ind = IndicatorCache(series)
         let s = SMACrossover()
-        let fired = (1..<series.count).compactMap { s.candidate(at: $0, ind) }
+        let fired = s.scan(ind, from: 1)
         #expect(fired.count == 1)
         let c = try #require(fired.first)
         #expect(c.direction == .long)
@@ -64,7 +64,7 @@ import Testing
         closes += [78, 81, 84]                                  // a bounce
         let series = PriceSeries.closes(closes)
         let ind = IndicatorCache(series)
-        let fired = (1..<series.count).compactMap { RSIReversion().candidate(at: $0, ind) }
+        let fired = RSIReversion().scan(ind, from: 1)
         let c = try #require(fired.first)
         let rsi = ind.rsi(14)
         #expect(c.direction == .long && rsi[c.index - 1] <= 30 && rsi[c.index] > 30)

@@ -9,6 +9,7 @@ import GoldenSignals
 import Logging
 import Market
 import Postgres
+import Signals
 
 let env = ProcessInfo.processInfo.environment
 let serverURL = env["GS_TEST_DATABASE_URL"] ?? "postgresql://goldensignals@127.0.0.1:55432/goldensignals_test"
@@ -52,13 +53,21 @@ do {
                                        timeframe: .d1, timeZone: .utc)
     }
     let series = try app.signalService.seriesToScan(symbolIDs: nil, timeframe: nil)
-    var read: [Double] = [], generate: [Double] = []
+    var read: [Double] = [], generate: [Double] = [], engineOnly: [Double] = []
+    var loaded: [(PriceSeries, SeriesInfo)] = []
+    for (symbol, tf) in series {
+        loaded.append((PriceSeries(try app.bars.all(symbolID: symbol.id, timeframe: tf)),
+                       SeriesInfo(symbol: symbol.symbol, timeframe: tf, assetClass: symbol.assetClass,
+                                  calendar: Calendars.calendar(for: symbol.assetClass, exchange: symbol.exchange))))
+    }
+    let engine = SignalEngine()
     var barCount = 0, candidates = 0, published = 0
     for _ in 0..<rounds {
         read.append(try seconds {
             barCount = 0
             for (symbol, tf) in series { barCount += try app.bars.all(symbolID: symbol.id, timeframe: tf).count }
         })
+        engineOnly.append(seconds { for (s, info) in loaded { _ = engine.run(s, info: info) } })
         _ = try app.pool.withConnection { try $0.execute("TRUNCATE signals CASCADE; TRUNCATE signal_scans") }
         generate.append(try seconds {
             let s = try app.signalService.generate()
@@ -70,6 +79,7 @@ do {
     print("generation over \(series.count) daily series, \(barCount) bars: \(candidates) candidates, \(published) published")
     print(String(format: "  PostgreSQL read of the bars:  %.3f s (median of %d)", r, rounds))
     print(String(format: "  generation (read, strategies, layers, write): %.3f s (median of %d)", g, rounds))
+    print(String(format: "  of which the engine alone (strategies, layers; no database): %.3f s", median(engineOnly)))
     print(String(format: "  ratio generation / read: %.2f (target ≤ 5)", g / r))
     let drop = try PostgresConnection.connect(serverURL)
     defer { drop.close() }

@@ -223,18 +223,3 @@ struct SignalRoutes {
         }
     }
 }
-
-/// Canonical UUID text (8-4-4-4-12 hex digits).
-enum UUIDText {
-    static func isValid(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        guard u.count == 36 else { return false }
-        for (i, c) in u.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 { if c != UInt8(ascii: "-") { return false } } else {
-                let hex = (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
-                if !hex { return false }
-            }
-        }
-        return true
-    }
-}

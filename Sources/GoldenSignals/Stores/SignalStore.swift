@@ -54,52 +54,82 @@ public struct SignalStore: Sendable {
 
     // MARK: - Writing
 
-    /// Stores the signals of one series (existing identities are left as they are) and announces the
-    /// new published ones. Runs inside the caller's transaction.
+    /// Columns written for each signal, in COPY order.
+    static let writeColumns = """
+        symbol_id, timeframe, ts, strategy, params, id, direction, published, rejected_by, strength, entry_price, stop_loss,
+        take_profit, reward_risk, risk_level, horizon_bars, expires_at, confidence_raw, quality, confidence,
+        calibration_version, consensus_strength, position_size, reason, indicators, layers, layers_passed, bar, is_demo
+        """
+
+    /// A signal's id: the MD5 of its identity `symbol_id|timeframe|bar epoch seconds|strategy|params` as a UUID,
+    /// so regenerating the same history gives the same ids.
+    static func id(symbolID: Int64, timeframe: Timeframe, _ s: GeneratedSignal) -> String {
+        UUIDText.md5("\(symbolID)|\(timeframe.rawValue)|\(s.bar.timestamp)|\(s.strategy)|\(s.parameters)")
+    }
+
+    /// Stores the signals of one series (identities already stored are left as they are) and announces
+    /// them. Runs inside the caller's transaction. New signals (the usual case: bars never scanned) are
+    /// COPYed straight into `signals`; should one exist already, a savepoint rolls that back and a
+    /// staged `INSERT … ON CONFLICT DO NOTHING` stores the others.
     /// - Returns: the `seq` of every row inserted, with whether it was published.
     func insert(_ signals: [GeneratedSignal], symbol: SymbolRecord, timeframe: Timeframe, isDemo: Bool,
                 on conn: PostgresConnection) throws -> [(seq: Int64, published: Bool)] {
-        guard !signals.isEmpty else { return [] }
-        try conn.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS signals_stage (
-                ts int8, strategy text, params text, direction text, published bool, rejected_by text, strength float8,
-                entry_price float8, stop_loss float8, take_profit float8, reward_risk float8, risk_level text, horizon_bars int,
-                expires_at int8, confidence_raw float8, quality float8, confidence float8, calibration_version int,
-                consensus_strength float8, position_size float8, reason text, indicators text, layers text, bar text
-            ) ON COMMIT DELETE ROWS
-            """)
-        _ = try conn.copyIn("COPY signals_stage FROM STDIN") { writer in
-            for s in signals {
-                try writer.appendRow([
-                    String(s.bar.timestamp), s.strategy, s.parameters, s.direction.rawValue, s.published ? "t" : "f",
-                    s.rejectedBy?.rawValue, d(s.strength), d(s.entryPrice), s.stopLoss.map(d), s.takeProfit.map(d),
-                    s.rewardRisk.map(d), s.riskLevel, String(s.horizonBars), String(s.expiresAt), d(s.confidence.raw),
-                    d(s.confidence.quality), d(s.confidence.calibrated), String(s.confidence.calibrationVersion),
-                    d(s.consensusStrength), d(s.positionSize), s.reason, Self.indicatorsJSON(s.indicators),
-                    Self.layersJSON(s.layers), Self.barJSON(s.bar),
-                ])
+        guard let first = signals.first else { return [] }
+        var inserted: [(seq: Int64, published: Bool)]
+        do {
+            inserted = try conn.transaction { conn in
+                _ = try conn.copyIn("COPY signals (\(Self.writeColumns)) FROM STDIN") { writer in
+                    for s in signals {
+                        try writer.appendRow(Self.row(s, symbolID: symbol.id, timeframe: timeframe, isDemo: isDemo))
+                    }
+                }
+                return try conn.query("""
+                    SELECT seq, published FROM signals WHERE symbol_id = $1 AND timeframe = $2 AND ts >= to_timestamp($3)
+                    ORDER BY seq
+                    """, [symbol.id, timeframe.rawValue, first.bar.timestamp]).map {
+                    (seq: try $0.decode(0, as: Int64.self), published: try $0.decode(1, as: Bool.self))
+                }
             }
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            inserted = try insertMerging(signals, symbol: symbol, timeframe: timeframe, isDemo: isDemo, on: conn)
         }
-        let rows = try conn.query("""
-            INSERT INTO signals (symbol_id, timeframe, ts, strategy, params, id, direction, published, rejected_by, strength,
-                                 entry_price, stop_loss, take_profit, reward_risk, risk_level, horizon_bars, expires_at,
-                                 confidence_raw, quality, confidence, calibration_version, consensus_strength, position_size,
-                                 reason, indicators, layers, bar, is_demo)
-            SELECT $1::int8, $2::text, to_timestamp(ts), strategy, params,
-                   md5($1::int8::text || '|' || $2::text || '|' || ts::text || '|' || strategy || '|' || params)::uuid,
-                   direction, published, rejected_by, strength, entry_price, stop_loss, take_profit, reward_risk, risk_level,
-                   horizon_bars, to_timestamp(expires_at), confidence_raw, quality, confidence, calibration_version,
-                   consensus_strength, position_size, reason, indicators::jsonb, layers::jsonb, bar::jsonb, $3::bool
-            FROM signals_stage ORDER BY ts, strategy
-            ON CONFLICT DO NOTHING
-            RETURNING seq, published
-            """, [symbol.id, timeframe.rawValue, isDemo])
-        let inserted = try rows.map { (seq: try $0.decode(0, as: Int64.self), published: try $0.decode(1, as: Bool.self)) }
         // Every insert is announced (list caches depend on filtered candidates too); the payload is the top seq.
         if let top = inserted.map(\.seq).max() {
             try conn.notify(Self.channel, payload: String(top))
         }
         return inserted
+    }
+
+    /// The general path: stage, then insert what is not stored yet.
+    private func insertMerging(_ signals: [GeneratedSignal], symbol: SymbolRecord, timeframe: Timeframe, isDemo: Bool,
+                               on conn: PostgresConnection) throws -> [(seq: Int64, published: Bool)] {
+        if try conn.query("SELECT to_regclass('pg_temp.signals_stage') IS NULL", []).first?.decode(0, as: Bool.self) ?? true {
+            try conn.execute("CREATE TEMP TABLE signals_stage ON COMMIT DELETE ROWS AS SELECT \(Self.writeColumns) FROM signals WITH NO DATA")
+        }
+        _ = try conn.copyIn("COPY signals_stage (\(Self.writeColumns)) FROM STDIN") { writer in
+            for s in signals { try writer.appendRow(Self.row(s, symbolID: symbol.id, timeframe: timeframe, isDemo: isDemo)) }
+        }
+        return try conn.query("""
+            INSERT INTO signals (\(Self.writeColumns))
+            SELECT \(Self.writeColumns) FROM signals_stage ORDER BY ts, strategy
+            ON CONFLICT DO NOTHING
+            RETURNING seq, published
+            """, []).map { (seq: try $0.decode(0, as: Int64.self), published: try $0.decode(1, as: Bool.self)) }
+    }
+
+    /// One signal as COPY fields in `writeColumns` order.
+    static func row(_ s: GeneratedSignal, symbolID: Int64, timeframe: Timeframe, isDemo: Bool) -> [String?] {
+        var passed = 0
+        for (k, l) in s.layers.enumerated() where l.passed { passed |= 1 << k }
+        return [
+            String(symbolID), timeframe.rawValue, RFC3339.format(s.bar.timestamp), s.strategy, s.parameters,
+            id(symbolID: symbolID, timeframe: timeframe, s), s.direction.rawValue, s.published ? "t" : "f",
+            s.rejectedBy?.rawValue, d(s.strength), d(s.entryPrice), s.stopLoss.map(d), s.takeProfit.map(d),
+            s.rewardRisk.map(d), s.riskLevel, String(s.horizonBars), RFC3339.format(s.expiresAt), d(s.confidence.raw),
+            d(s.confidence.quality), d(s.confidence.calibrated), String(s.confidence.calibrationVersion),
+            d(s.consensusStrength), d(s.positionSize), s.reason, indicatorsJSON(s.indicators),
+            layersJSON(s.layers), String(passed), barJSON(s.bar), isDemo ? "t" : "f",
+        ]
     }
 
     /// The newest bar time generation has scanned in a series, or nil.
