@@ -3,9 +3,10 @@ import HTTPServer
 
 /// Entity tags for GET responses: `ETag` from the body, `304 Not Modified` when `If-None-Match` matches.
 enum ConditionalGET {
+    /// - Parameter etag: the body's entity tag when already known (a cached page keeps its own).
     static func respond(_ request: Request, body: [UInt8], contentType: String, demo: Bool,
-                        headers extra: HTTPHeaders = .init()) -> Response {
-        let etag = "\"" + MarketDataRoutes.fnv1a(body) + "\""
+                        headers extra: HTTPHeaders = .init(), etag known: String? = nil) -> Response {
+        let etag = known ?? tag(body)
         var headers = extra
         headers.set("ETag", etag)
         headers.set("Cache-Control", "no-cache")
@@ -14,6 +15,9 @@ enum ConditionalGET {
         headers.set("Content-Type", contentType)
         return Response(status: .ok, headers: headers, body: .bytes(body))
     }
+
+    /// The strong entity tag of a body.
+    static func tag(_ body: [UInt8]) -> String { "\"" + MarketDataRoutes.fnv1a(body) + "\"" }
 
     /// Whether the request's `If-None-Match` names `etag` (weakly) or `*`.
     static func matches(_ request: Request, _ etag: String) -> Bool {

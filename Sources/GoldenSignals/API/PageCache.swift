@@ -6,6 +6,7 @@ import HTTPServer
 final class PageCache: @unchecked Sendable {
     struct Entry {
         let body: [UInt8]
+        let etag: String
         let demo: Bool
         let version: Int64
         let madeAt: UInt64
@@ -35,7 +36,7 @@ final class PageCache: @unchecked Sendable {
         let key = Self.key(request)
         let now = DispatchTime.now().uptimeNanoseconds
         guard let e = lock.withLock({ entries[key] }), e.version == current, now &- e.madeAt < ttlNanoseconds else { return nil }
-        return ConditionalGET.respond(request, body: e.body, contentType: "application/json", demo: e.demo)
+        return ConditionalGET.respond(request, body: e.body, contentType: "application/json", demo: e.demo, etag: e.etag)
     }
 
     /// The version to stamp on a page about to be computed (read before the data is).
@@ -44,7 +45,8 @@ final class PageCache: @unchecked Sendable {
     /// Keeps a page computed under `version`.
     func store(_ request: Request, body: [UInt8], demo: Bool, version: Int64?) {
         guard let version else { return }
-        let entry = Entry(body: body, demo: demo, version: version, madeAt: DispatchTime.now().uptimeNanoseconds)
+        let entry = Entry(body: body, etag: ConditionalGET.tag(body), demo: demo, version: version,
+                          madeAt: DispatchTime.now().uptimeNanoseconds)
         lock.withLock {
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[Self.key(request)] = entry
