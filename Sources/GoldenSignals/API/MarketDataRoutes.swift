@@ -26,14 +26,22 @@ struct MarketDataRoutes {
 
     /// Looks up the path's symbol (case-insensitive) or answers 404.
     static func symbol(_ request: Request, app: Application) throws -> SymbolRecord {
+        let ticker = try ticker(request)
+        guard let record = try app.symbols.find(ticker) else { throw unknownSymbol(ticker) }
+        return record
+    }
+
+    /// The path's ticker, upper-cased, or 400.
+    static func ticker(_ request: Request) throws -> String {
         let raw = (request.pathParameters["symbol"] ?? "").uppercased()
         guard NewSymbol.isValidTicker(raw) else {
             throw HTTPError(.badRequest, detail: "'\(raw.prefix(40))' is not a ticker", errors: [FieldError(field: "symbol", message: "is not a valid ticker")])
         }
-        guard let record = try app.symbols.find(raw) else {
-            throw HTTPError(.notFound, detail: "unknown symbol \(raw); create it with POST /api/v1/symbols")
-        }
-        return record
+        return raw
+    }
+
+    static func unknownSymbol(_ ticker: String) -> HTTPError {
+        HTTPError(.notFound, detail: "unknown symbol \(ticker); create it with POST /api/v1/symbols")
     }
 
     static func get(_ request: Request, app: Application) throws -> Response {
@@ -46,23 +54,14 @@ struct MarketDataRoutes {
         let cursor = q.cursor()
         if let from, let to, from > to { q.fail("from", "must not be after to") }
         try q.validate()
-        let symbol = try symbol(request, app: app)
-        var page = try app.bars.page(symbolID: symbol.id, timeframe: timeframe, from: from, to: to, after: cursor,
-                                     descending: order == "desc", limit: limit)
-        // A timeframe with no stored bars is built from the series' 1-minute bars, when it has some.
-        var aggregatedFrom: Timeframe?
-        if page.bars.isEmpty, timeframe != .m1, try !app.bars.hasSeries(symbolID: symbol.id, timeframe: timeframe),
-           try app.bars.hasSeries(symbolID: symbol.id, timeframe: .m1) {
-            page = try aggregatedPage(symbol, timeframe: timeframe, from: from, to: to, after: cursor,
-                                      descending: order == "desc", limit: limit, app: app)
-            aggregatedFrom = .m1
+        let ticker = try Self.ticker(request)
+        guard let page = try app.marketData.page(MarketDataQuery(symbol: ticker, timeframe: timeframe, from: from, to: to,
+                                                                 after: cursor, descending: order == "desc", limit: limit)) else {
+            throw Self.unknownSymbol(ticker)
         }
+        let symbol = page.symbol
         let next = page.more ? page.bars.last.map { Cursor.make($0.bar.timestamp) } : nil
-
-        // Sources in order of first appearance; "demo" data is labelled wherever it appears.
-        var sources: [String] = []
-        for b in page.bars where !sources.contains(b.source) { sources.append(b.source) }
-        let sourceLabel = sources.isEmpty ? nil : sources.joined(separator: ",")
+        let sourceLabel = page.sourceLabel
 
         let wantsCSV = (request.headers["Accept"] ?? "").lowercased().contains("text/csv")
         let body: [UInt8]
@@ -76,8 +75,8 @@ struct MarketDataRoutes {
             w.key("symbol"); w.string(symbol.symbol)
             w.key("timeframe"); w.string(timeframe.rawValue)
             w.key("source"); if let sourceLabel { w.string(sourceLabel) } else { w.null() }
-            if symbol.isDemo || sources.contains("demo") { w.key("demo"); w.bool(true) }
-            if let aggregatedFrom { w.key("aggregated_from"); w.string(aggregatedFrom.rawValue) }
+            if page.isDemo { w.key("demo"); w.bool(true) }
+            if let aggregatedFrom = page.aggregatedFrom { w.key("aggregated_from"); w.string(aggregatedFrom.rawValue) }
             w.key("bars"); w.beginArray()
             var ts: [UInt8] = []
             ts.reserveCapacity(24)
@@ -118,8 +117,8 @@ struct MarketDataRoutes {
             let age = max(0, Int64(Date().timeIntervalSince1970) - (newest + timeframe.seconds))
             headers.set("X-Data-Age", String(age))
         }
-        if symbol.isDemo || sources.contains("demo") { headers.set("X-Demo-Data", "true") }
-        if let aggregatedFrom { headers.set("X-Aggregated-From", aggregatedFrom.rawValue) }
+        if page.isDemo { headers.set("X-Demo-Data", "true") }
+        if let aggregatedFrom = page.aggregatedFrom { headers.set("X-Aggregated-From", aggregatedFrom.rawValue) }
         if let inm = request.headers["If-None-Match"], inm.split(separator: ",").contains(where: {
             let t = $0.trimmingCharacters(in: .whitespaces)
             return t == etag || t == "W/" + etag || t == "*"
@@ -128,33 +127,6 @@ struct MarketDataRoutes {
         }
         headers.set("Content-Type", contentType)
         return Response(status: .ok, headers: headers, body: .bytes(body))
-    }
-
-    /// The most 1-minute bars one aggregated page reads.
-    static let maxMinuteBars = 400_000
-
-    /// A page of `timeframe` bars aggregated from stored 1-minute bars (session-aware for equities, UTC
-    /// for crypto). Paging works as for stored bars: the cursor is the last bar's start.
-    static func aggregatedPage(_ symbol: SymbolRecord, timeframe: Timeframe, from: Int64?, to: Int64?, after: Int64?,
-                               descending: Bool, limit: Int, app: Application) throws -> (bars: [StoredBar], more: Bool) {
-        let perBar = Int(timeframe.seconds / 60)
-        let cap = min(maxMinuteBars, (limit + 2) * perBar)
-        // Descending pages start below the cursor's bucket; ascending ones at the cursor (its own partial bucket is dropped below).
-        let minutes = try app.bars.page(symbolID: symbol.id, timeframe: .m1, from: from, to: to, after: after,
-                                        descending: descending, limit: cap)
-        var source: [String] = []
-        for b in minutes.bars where !source.contains(b.source) { source.append(b.source) }
-        let label = source.joined(separator: ",")
-        let chronological = descending ? minutes.bars.reversed().map(\.bar) : minutes.bars.map(\.bar)
-        let calendar: (any TradingCalendar)? = symbol.assetClass == .crypto || symbol.assetClass == .fx
-            ? nil : Calendars.calendar(for: symbol.assetClass, exchange: symbol.exchange)
-        var bars = BarAggregator.aggregate(chronological, to: timeframe, calendar: calendar)
-        if let after { bars.removeAll { descending ? $0.timestamp >= after : $0.timestamp <= after } }
-        // Where the read stopped at its cap, the bucket at the cut may be incomplete: leave it to the next page.
-        if minutes.more, !bars.isEmpty { if descending { bars.removeFirst() } else { bars.removeLast() } }
-        if descending { bars.reverse() }
-        let more = minutes.more || bars.count > limit
-        return (bars.prefix(limit).map { StoredBar(bar: $0, source: label) }, more)
     }
 
     static func csv(_ bars: [StoredBar]) -> [UInt8] {

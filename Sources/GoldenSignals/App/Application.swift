@@ -24,6 +24,7 @@ public final class Application: @unchecked Sendable {
     public let checkpoints: PostgresCheckpointStore
     public let quality: QualityService
     public let imports: ImportService
+    public let marketData: MarketDataService
 
     /// When the process started (Unix seconds).
     public let startedAt = Int64(Date().timeIntervalSince1970)
@@ -83,6 +84,7 @@ public final class Application: @unchecked Sendable {
         checkpoints = PostgresCheckpointStore(pool: pool)
         quality = QualityService(bars: bars, reports: qualityReports, logger: logger)
         imports = ImportService(symbols: symbols, bars: bars, quality: quality)
+        marketData = MarketDataService(pool: pool, symbols: symbols, bars: bars)
         let calls = providerCalls
         let metrics = self.metrics
         let log = logger
