@@ -5,7 +5,10 @@ import Primitives
 
 /// `GET /api/v1/market-data/{symbol}` and `POST /api/v1/market-data/{symbol}/bars`.
 struct MarketDataRoutes {
-    let app: Application
+    let symbols: SymbolStore
+    let marketData: MarketDataService
+    let imports: ImportService
+    let metrics: MetricsRegistry
 
     /// Keys of the bar objects, encoded once.
     enum Keys {
@@ -17,17 +20,17 @@ struct MarketDataRoutes {
     static let maxLimit = 10_000
 
     func register(on router: Router) {
-        let app = self.app
-        router.get("/api/v1/market-data/{symbol}") { request in try Self.get(request, app: app) }
+        let routes = self
+        router.get("/api/v1/market-data/{symbol}") { request in try routes.get(request) }
         router.post("/api/v1/market-data/{symbol}/bars", options: RouteOptions(maxBodyBytes: 32 << 20)) { request in
-            try Self.upload(request, app: app)
+            try routes.upload(request)
         }
     }
 
     /// Looks up the path's symbol (case-insensitive) or answers 404.
-    static func symbol(_ request: Request, app: Application) throws -> SymbolRecord {
+    static func symbol(_ request: Request, in symbols: SymbolStore) throws -> SymbolRecord {
         let ticker = try ticker(request)
-        guard let record = try app.symbols.find(ticker) else { throw unknownSymbol(ticker) }
+        guard let record = try symbols.find(ticker) else { throw unknownSymbol(ticker) }
         return record
     }
 
@@ -44,18 +47,18 @@ struct MarketDataRoutes {
         HTTPError(.notFound, detail: "unknown symbol \(ticker); create it with POST /api/v1/symbols")
     }
 
-    static func get(_ request: Request, app: Application) throws -> Response {
+    func get(_ request: Request) throws -> Response {
         var q = QueryReader(request)
         let timeframe = q.timeframe()
         let from = q.time("from")
         let to = q.time("to")
-        let limit = q.int("limit", default: 1_000, range: 1...maxLimit)
+        let limit = q.int("limit", default: 1_000, range: 1...Self.maxLimit)
         let order = q.choice("order", ["asc", "desc"], default: "asc")
         let cursor = q.cursor()
         if let from, let to, from > to { q.fail("from", "must not be after to") }
         try q.validate()
         let ticker = try Self.ticker(request)
-        guard let page = try app.marketData.page(MarketDataQuery(symbol: ticker, timeframe: timeframe, from: from, to: to,
+        guard let page = try marketData.page(MarketDataQuery(symbol: ticker, timeframe: timeframe, from: from, to: to,
                                                                  after: cursor, descending: order == "desc", limit: limit)) else {
             throw Self.unknownSymbol(ticker)
         }
@@ -67,7 +70,7 @@ struct MarketDataRoutes {
         let body: [UInt8]
         let contentType: String
         if wantsCSV {
-            body = csv(page.bars)
+            body = Self.csv(page.bars)
             contentType = "text/csv; charset=utf-8"
         } else {
             var w = JSONWriter(capacity: 96 * page.bars.count + 256)
@@ -107,7 +110,7 @@ struct MarketDataRoutes {
             contentType = "application/json"
         }
 
-        let etag = "\"" + fnv1a(body) + "\""
+        let etag = "\"" + Self.fnv1a(body) + "\""
         var headers = HTTPHeaders()
         headers.set("ETag", etag)
         headers.set("Cache-Control", "no-cache")
@@ -154,12 +157,12 @@ struct MarketDataRoutes {
 
     // MARK: - Upload
 
-    static func upload(_ request: Request, app: Application) throws -> Response {
+    func upload(_ request: Request) throws -> Response {
         var q = QueryReader(request)
         let timeframe = q.timeframe()
         let zone = q.choice("tz", LocalTimeZone.names, default: "utc")
         try q.validate()
-        let symbol = try symbol(request, app: app)
+        let symbol = try Self.symbol(request, in: symbols)
         let contentType = (request.headers["Content-Type"] ?? "").lowercased()
         var bars: [Bar] = []
         var rejected: [(row: Int, reason: String)] = []
@@ -185,7 +188,7 @@ struct MarketDataRoutes {
             }
             received = items.count
             for (i, item) in items.enumerated() {
-                switch parseBar(item) {
+                switch Self.parseBar(item) {
                 case .success(let bar): bars.append(bar)
                 case .failure(let reason): rejected.append((i + 1, reason.message))
                 }
@@ -194,8 +197,8 @@ struct MarketDataRoutes {
         if received == 0 {
             throw HTTPError(.badRequest, detail: "no bars were sent", errors: [FieldError(field: "bars", message: "is empty")])
         }
-        let counts = try app.imports.store(bars, for: symbol, timeframe: timeframe, source: "upload", trigger: "upload")
-        app.metrics.increment("gs_bars_written_total", labels: [("source", "upload")], by: Double(counts.inserted + counts.updated))
+        let counts = try imports.store(bars, for: symbol, timeframe: timeframe, source: "upload", trigger: "upload")
+        metrics.increment("gs_bars_written_total", labels: [("source", "upload")], by: Double(counts.inserted + counts.updated))
         var w = JSONWriter(capacity: 128 + rejected.count * 64)
         w.beginObject()
         w.key("symbol"); w.string(symbol.symbol)

@@ -117,10 +117,12 @@ public final class Application: @unchecked Sendable {
             metrics.observe("gs_http_request_duration_seconds", labels: [("route", route)], seconds)
         }))
         router.use(AccessLogMiddleware(logger: logger))
-        HealthRoutes(app: self).register(on: router)
-        SymbolRoutes(app: self).register(on: router)
-        MarketDataRoutes(app: self).register(on: router)
-        QualityRoutes(app: self).register(on: router)
+        HealthRoutes(pool: pool, migrator: migrator, metrics: metrics, providers: providers, chain: chain,
+                     openAPIPath: configuration.openAPIPath, databaseMode: embedded == nil ? "external" : "embedded",
+                     startedAt: startedAt).register(on: router)
+        SymbolRoutes(symbols: symbols).register(on: router)
+        MarketDataRoutes(symbols: symbols, marketData: marketData, imports: imports, metrics: metrics).register(on: router)
+        QualityRoutes(symbols: symbols, bars: bars, reports: qualityReports, quality: quality).register(on: router)
         return router
     }
 
@@ -137,7 +139,8 @@ public final class Application: @unchecked Sendable {
         }
         let server = HTTPServer(configuration: serverConfig, router: makeRouter(), logger: logger)
         try server.start()
-        let scheduler = IngestScheduler(app: self)
+        let scheduler = IngestScheduler(pool: pool, symbols: symbols, ingest: ingest, providers: providers,
+                                        interval: configuration.ingestInterval, logger: logger)
         lock.withLock {
             self.server = server
             self.scheduler = scheduler
@@ -173,8 +176,20 @@ public final class Application: @unchecked Sendable {
 
     /// Migration state: (applied, pending), read from the database.
     public func migrationCounts() throws -> (applied: Int, pending: Int) {
+        try migrator.counts(in: pool)
+    }
+
+    /// Backfills from the provider chain into the stores.
+    public var ingest: IngestService {
+        IngestService(chain: chain, checkpoints: checkpoints, bars: bars, quality: quality, metrics: metrics)
+    }
+}
+
+extension Migrator {
+    /// Migration state: (applied, pending), read from the database.
+    func counts(in pool: PostgresPool) throws -> (applied: Int, pending: Int) {
         try pool.withConnection { conn in
-            let status = try migrator.status(on: conn)
+            let status = try self.status(on: conn)
             let pending = status.filter { if case .pending = $0.state { true } else { false } }.count
             return (status.count - pending, pending)
         }
