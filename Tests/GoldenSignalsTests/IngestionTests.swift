@@ -141,4 +141,21 @@ final class YahooStub: @unchecked Sendable {
         let aapl = try #require(try s.app.symbols.find("AAPL"))
         #expect(!(try s.app.bars.all(symbolID: aapl.id, timeframe: .d1)).isEmpty)
     }
+
+    @Test func importAndQualityNeverBuildTheProviderChain() throws {
+        let s = try TestService(label: "nochain")
+        // A service that serves builds it at start (health and the scheduler use it) ...
+        #expect(s.app.providersBuilt)
+        // ... but the application `import` and `quality` build does not.
+        var config = s.app.configuration
+        config.environment = [:]
+        let app = try Application(configuration: config, logger: s.app.logger)
+        defer { app.close() }
+        let summary = try app.imports.importFile(path: Paths.data("bluefin_TSLA.csv"), symbol: NewSymbol(symbol: "TSLA", assetClass: .equity),
+                                                 timeframe: .d1, timeZone: .utc)
+        #expect(summary.inserted > 0)
+        let record = try #require(try app.symbols.find("TSLA"))
+        _ = try app.quality.refresh(record, timeframe: .d1, trigger: "cli")
+        #expect(!app.providersBuilt)
+    }
 }

@@ -14,8 +14,6 @@ public final class Application: @unchecked Sendable {
     public let migrator: Migrator
     public let metrics = MetricsRegistry()
     public let embedded: EmbeddedPostgres?
-    public let providers: ProviderConfiguration
-    public let chain: ProviderChain
 
     public let symbols: SymbolStore
     public let bars: BarStore
@@ -76,7 +74,6 @@ public final class Application: @unchecked Sendable {
             throw error
         }
 
-        providers = ProviderConfiguration.fromEnvironment(configuration.environment)
         symbols = SymbolStore(pool: pool)
         bars = BarStore(pool: pool)
         qualityReports = QualityStore(pool: pool)
@@ -85,14 +82,35 @@ public final class Application: @unchecked Sendable {
         quality = QualityService(bars: bars, reports: qualityReports, logger: logger)
         imports = ImportService(symbols: symbols, bars: bars, quality: quality)
         marketData = MarketDataService(pool: pool, symbols: symbols, bars: bars)
-        let calls = providerCalls
-        let metrics = self.metrics
-        let log = logger
-        chain = ProviderChain(configuration: providers, transport: HTTPClient(), record: { call in
-            metrics.increment("gs_provider_calls_total", labels: [("provider", call.provider), ("outcome", call.error == nil ? "ok" : "error")])
-            do { try calls.record(call) } catch { log.warning("could not record a provider call", metadata: ["error": "\(error)"]) }
-        })
         describeMetrics()
+    }
+
+    // MARK: Providers, built on first use
+
+    private var builtProviders: (configuration: ProviderConfiguration, chain: ProviderChain)?
+
+    /// Which providers are configured, and in what failover order (from the environment, on first use).
+    public var providers: ProviderConfiguration { providerParts().configuration }
+
+    /// The provider chain over libcurl, built on first use: only `serve` and `ingest` touch it, so
+    /// `import`, `migrate` and `quality` never start it.
+    public var chain: ProviderChain { providerParts().chain }
+
+    /// Whether the provider configuration and chain have been built (for tests).
+    var providersBuilt: Bool { lock.withLock { builtProviders != nil } }
+
+    private func providerParts() -> (configuration: ProviderConfiguration, chain: ProviderChain) {
+        lock.withLock {
+            if let built = builtProviders { return built }
+            let configuration = ProviderConfiguration.fromEnvironment(self.configuration.environment)
+            let (calls, metrics, log) = (providerCalls, self.metrics, logger)
+            let chain = ProviderChain(configuration: configuration, transport: HTTPClient(), record: { call in
+                metrics.increment("gs_provider_calls_total", labels: [("provider", call.provider), ("outcome", call.error == nil ? "ok" : "error")])
+                do { try calls.record(call) } catch { log.warning("could not record a provider call", metadata: ["error": "\(error)"]) }
+            })
+            builtProviders = (configuration, chain)
+            return (configuration, chain)
+        }
     }
 
     private func describeMetrics() {
