@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-quality clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-import-process bench-quality clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -54,7 +54,7 @@ test-openapi:
 fuzz:
 	Fuzz/run.sh 30
 
-bench: bench-http bench-import bench-quality
+bench: bench-http bench-import bench-import-process bench-quality
 
 bench-http:
 	@scripts/install-deps.sh bench
@@ -63,6 +63,11 @@ bench-http:
 bench-import:
 	@scripts/test-postgres.sh start >/dev/null
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) run -c release --package-path Benchmarks ImportBench
+
+bench-import-process:
+	@scripts/test-postgres.sh start >/dev/null
+	$(SWIFT) build -c release --product goldensignals
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) Benchmarks/import-process/run.sh
 
 bench-quality:
 	$(SWIFT) run -c release --package-path Benchmarks QualityBench
