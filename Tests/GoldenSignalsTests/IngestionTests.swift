@@ -157,5 +157,6 @@ final class YahooStub: @unchecked Sendable {
         let record = try #require(try app.symbols.find("TSLA"))
         _ = try app.quality.refresh(record, timeframe: .d1, trigger: "cli")
         #expect(!app.providersBuilt)
+        withExtendedLifetime(s) {}   // its database must outlive `app`
     }
 }
