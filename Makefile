@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-quality bench-indicators clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -55,7 +55,7 @@ test-openapi:
 fuzz:
 	Fuzz/run.sh 30
 
-bench: bench-http bench-import bench-quality bench-indicators
+bench: bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals
 
 bench-http:
 	@scripts/install-deps.sh bench
@@ -65,6 +65,11 @@ bench-import:
 	@scripts/test-postgres.sh start >/dev/null
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) run -c release --package-path Benchmarks ImportBench
 
+bench-import-process:
+	@scripts/test-postgres.sh start >/dev/null
+	$(SWIFT) build -c release --product goldensignals
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) Benchmarks/import-process/run.sh
+
 bench-quality:
 	$(SWIFT) run -c release --package-path Benchmarks QualityBench
 
@@ -72,6 +77,15 @@ bench-quality:
 bench-indicators:
 	@scripts/python-deps.sh
 	$(SWIFT) run -c release --package-path Benchmarks IndicatorBench
+
+bench-generation:
+	@scripts/test-postgres.sh start >/dev/null
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) run -c release --package-path Benchmarks GenerationBench
+
+bench-signals:
+	@scripts/install-deps.sh bench
+	@scripts/test-postgres.sh start >/dev/null
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) Benchmarks/signals/run.sh
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -43,75 +43,73 @@ extension QualityChecker {
         return d + " " + clock(t) + (s % 60 != 0 ? ":" + two(s % 60) : "") + " UTC"
     }
 
-    static func message(_ r: Raw, input: QualityInput) -> String {
-        let at = when(r.timestamp, input)
+    /// The sentence for a finding at `t`: what is wrong and what it likely means.
+    static func message(_ finding: Finding, at t: Int64, input: QualityInput) -> String {
+        let at = when(t, input)
         let cal = input.calendar.identifier
-        switch r.check {
-        case .highBelowLow:
-            return "High \(num(r.a)) is below Low \(num(r.b)) on \(at): the bar is internally inconsistent (high and low swapped or one of them wrong), so its range cannot be trusted."
-        case .nonPositivePrice:
-            let close = Double(bitPattern: UInt64(bitPattern: r.n))
+        switch finding {
+        case let .highBelowLow(high, low):
+            return "High \(num(high)) is below Low \(num(low)) on \(at): the bar is internally inconsistent (high and low swapped or one of them wrong), so its range cannot be trusted."
+        case let .nonPositivePrice(open, high, low, close):
             var bad: [String] = []
-            if r.a < 0 { bad.append("Open \(num(r.a))") }
-            if r.b <= 0 { bad.append("High \(num(r.b))") }
-            if r.c <= 0 { bad.append("Low \(num(r.c))") }
+            if open < 0 { bad.append("Open \(num(open))") }
+            if high <= 0 { bad.append("High \(num(high))") }
+            if low <= 0 { bad.append("Low \(num(low))") }
             if close <= 0 { bad.append("Close \(num(close))") }
             return "\(bad.joined(separator: ", ")) on \(at): a price of zero or below is not a real price, so the bar is unusable (a missing value encoded as 0, or a sign error)."
-        case .negativeVolume:
-            return "Volume is \(num(r.a)) on \(at): volume cannot be negative; this is a sign or parsing error in the source."
-        case .futureTimestamp:
-            return "The bar at \(at) is later than now (\(when(r.n, input))): a future timestamp means a clock, time-zone or date-format error."
-        case .openOutsideRange:
-            let side = r.a < r.b ? "below Low \(num(r.b))" : "above High \(num(r.c))"
-            return "Open \(num(r.a)) is \(side) on \(at): the open lies outside the bar's own range, likely a vendor error in the open or in the high/low."
-        case .closeOutsideRange:
-            let side = r.a < r.b ? "below Low \(num(r.b))" : "above High \(num(r.c))"
-            return "Close \(num(r.a)) is \(side) on \(at): the close lies outside the bar's own range, likely a vendor error in the close or in the high/low."
-        case .duplicateTimestamp:
-            let vol = r.c != Double(r.m) ? " (volumes \(num(r.c)) and \(r.m))" : ""
+        case let .negativeVolume(volume):
+            return "Volume is \(num(volume)) on \(at): volume cannot be negative; this is a sign or parsing error in the source."
+        case let .futureTimestamp(now):
+            return "The bar at \(at) is later than now (\(when(now, input))): a future timestamp means a clock, time-zone or date-format error."
+        case let .openOutsideRange(open, low, high):
+            let side = open < low ? "below Low \(num(low))" : "above High \(num(high))"
+            return "Open \(num(open)) is \(side) on \(at): the open lies outside the bar's own range, likely a vendor error in the open or in the high/low."
+        case let .closeOutsideRange(close, low, high):
+            let side = close < low ? "below Low \(num(low))" : "above High \(num(high))"
+            return "Close \(num(close)) is \(side) on \(at): the close lies outside the bar's own range, likely a vendor error in the close or in the high/low."
+        case let .duplicateTimestamp(previousVolume, volume):
+            // The second volume is shown (and compared) without its fraction.
+            let whole = volume.rounded(.towardZero)
+            let vol = previousVolume != whole ? " (volumes \(num(previousVolume)) and \(num(whole)))" : ""
             return "Two bars share the timestamp \(at)\(vol): a duplicated row, typically a live last bar downloaded twice; keep only the latest."
-        case .outOfOrder:
-            return "The bar at \(at) comes after a later bar (\(when(r.n, input))): the series is not sorted by time; it was sorted before the other checks."
+        case let .outOfOrder(previous):
+            return "The bar at \(at) comes after a later bar (\(when(previous, input))): the series is not sorted by time; it was sorted before the other checks."
         case .missingSession:
-            return "No bar for \(CivilDate(unixSeconds: r.timestamp)), which is a \(cal) trading session: the bar is missing from the data (a gap a strategy would silently skip)."
-        case .missingOpen:
-            return "Open is 0 while Low is \(num(r.a)) on \(at): the open price is missing (encoded as 0), not a real price."
-        case .missingBars:
-            let minutes = r.n == 1 ? "1 bar is" : "\(r.n) bars are"
-            return "\(minutes) missing (\(input.timeframe.rawValue)) from \(when(r.timestamp, input)) up to \(clock(r.m)) UTC inside the trading session: the feed dropped them, or nothing traded."
-        case .outsideSession:
-            if !input.timeframe.isIntraday {
-                let why = r.note ?? (CivilDate(unixSeconds: r.timestamp).weekday >= 6 ? "weekend" : "no session")
-                return "Bar on \(at), when \(cal) is closed (\(why)): the market did not trade that day, so the bar is spurious or misdated."
-            }
-            if let note = r.note {
-                return "Bar at \(at) falls on a day \(cal) is closed (\(note)): the bar is spurious, or its timestamps are in the wrong time zone."
-            }
-            return "Bar at \(at) is outside the \(cal) session (\(clock(r.n))–\(clock(r.m)) UTC): an extended-hours or closing-auction print, or timestamps in the wrong time zone."
-        case .misalignedTimestamp:
+            return "No bar for \(CivilDate(unixSeconds: t)), which is a \(cal) trading session: the bar is missing from the data (a gap a strategy would silently skip)."
+        case let .missingOpen(low):
+            return "Open is 0 while Low is \(num(low)) on \(at): the open price is missing (encoded as 0), not a real price."
+        case let .missingBars(count, until):
+            let bars = count == 1 ? "1 bar is" : "\(count) bars are"
+            return "\(bars) missing (\(input.timeframe.rawValue)) from \(at) up to \(clock(until)) UTC inside the trading session: the feed dropped them, or nothing traded."
+        case let .outsideDailySession(closure):
+            let why = closure ?? (CivilDate(unixSeconds: t).weekday >= 6 ? "weekend" : "no session")
+            return "Bar on \(at), when \(cal) is closed (\(why)): the market did not trade that day, so the bar is spurious or misdated."
+        case let .onClosedDay(closure):
+            return "Bar at \(at) falls on a day \(cal) is closed (\(closure)): the bar is spurious, or its timestamps are in the wrong time zone."
+        case let .outsideSession(open, close):
+            return "Bar at \(at) is outside the \(cal) session (\(clock(open))–\(clock(close)) UTC): an extended-hours or closing-auction print, or timestamps in the wrong time zone."
+        case let .misalignedTimestamp(offset):
             if !input.timeframe.isIntraday {
                 return "Timestamp \(at) is not midnight UTC: daily bars are stamped at midnight of their trading date, so this bar is probably stamped in a local time zone."
             }
-            return "Timestamp \(at) is not on a \(input.timeframe.rawValue) boundary (\(r.n) s past it): bars should start on the interval grid; the series may be resampled wrongly or stamped irregularly."
-        case .staleData:
-            if r.n == 0 {
-                return "The last bar is at \(at) but the \(cal) session has been open since without new bars (now \(when(r.m, input))): the feed has stopped updating."
-            }
-            return "The last bar is at \(at) but \(r.n) \(cal) session(s) have closed since (latest \(CivilDate(daysSinceEpoch: r.m))): the data is stale, likely a feed that stopped updating."
+            return "Timestamp \(at) is not on a \(input.timeframe.rawValue) boundary (\(offset) s past it): bars should start on the interval grid; the series may be resampled wrongly or stamped irregularly."
+        case let .staleData(missed, latestDay):
+            return "The last bar is at \(at) but \(missed) \(cal) session(s) have closed since (latest \(CivilDate(daysSinceEpoch: latestDay))): the data is stale, likely a feed that stopped updating."
+        case let .stalledSession(now):
+            return "The last bar is at \(at) but the \(cal) session has been open since without new bars (now \(when(now, input))): the feed has stopped updating."
         case .zeroVolume:
             return "Volume is 0 on \(at) during a regular session: no trades were reported, likely a missing volume figure (or a trading halt)."
-        case .outlierReturn:
-            let tail = r.n == 1 ? " It largely reverses on the next bar: typical of a bad print, though violent real moves (1987, 2008) do this too." : " Check it against another source: it may be a real market move or a bad price."
-            return "Return of \(pct(exp(r.a) - 1)) on \(at) is \(fixed(r.b, 1)) robust standard deviations from the median (MAD-based σ \(fixed(r.c * 100, 2))%).\(tail)"
-        case .flatRun:
-            return "\(r.n) consecutive bars from \(at) to \(when(r.m, input)) have Open = High = Low = Close (\(num(r.a))): the price did not move, likely a stale or carried-forward quote."
-        case .volumeNotReported:
-            return "Volume is 0 on \(r.n) of \(r.m) bars: this series does not report volume (usual for an index), so volume-based signals cannot be used."
-        case .corporateAction:
-            let f = r.c
-            let split = f >= 1 ? (f == 1.5 ? "3-for-2 split" : "\(num(f))-for-1 split") : "1-for-\(num(1 / f)) reverse split"
-            let vol = Double(r.m) / 1_000
-            return "Price went from \(num(r.a)) to \(num(r.b)) on \(at) (ratio \(fixed(r.a / r.b, 2))) with volume at \(fixed(vol, 2))× its recent median: probably a \(split) not adjusted in this series, not a market move."
+        case let .outlierReturn(logReturn, deviations, sigma, reverts):
+            let tail = reverts ? " It largely reverses on the next bar: typical of a bad print, though violent real moves (1987, 2008) do this too." : " Check it against another source: it may be a real market move or a bad price."
+            return "Return of \(pct(exp(logReturn) - 1)) on \(at) is \(fixed(deviations, 1)) robust standard deviations from the median (MAD-based σ \(fixed(sigma * 100, 2))%).\(tail)"
+        case let .flatRun(length, close, until):
+            return "\(length) consecutive bars from \(at) to \(when(until, input)) have Open = High = Low = Close (\(num(close))): the price did not move, likely a stale or carried-forward quote."
+        case let .volumeNotReported(zeroBars, bars):
+            return "Volume is 0 on \(zeroBars) of \(bars) bars: this series does not report volume (usual for an index), so volume-based signals cannot be used."
+        case let .corporateAction(previousClose, price, factor, volumeRatio):
+            let split = factor >= 1 ? (factor == 1.5 ? "3-for-2 split" : "\(num(factor))-for-1 split") : "1-for-\(num(1 / factor)) reverse split"
+            let volume = (volumeRatio * 1_000).rounded(.towardZero) / 1_000   // shown from its thousandths
+            return "Price went from \(num(previousClose)) to \(num(price)) on \(at) (ratio \(fixed(previousClose / price, 2))) with volume at \(fixed(volume, 2))× its recent median: probably a \(split) not adjusted in this series, not a market move."
         }
     }
 }

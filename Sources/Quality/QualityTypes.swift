@@ -1,19 +1,47 @@
 public import Market
 
+/// A check's verdict over a series.
+public enum QualityStatus: String, Sendable, Codable, Hashable, CaseIterable {
+    /// No findings.
+    case pass
+    /// Findings below the fail threshold, or informational findings.
+    case warn
+    /// Weighted findings on at least 1% of the bars (see `QualityChecker`).
+    case fail
+}
+
+/// How serious a finding is, from `critical` (the bar is unusable) to `info` (worth knowing).
+public enum QualitySeverity: String, Sendable, Codable, Hashable, CaseIterable, Comparable {
+    case critical, high, medium, low, info
+
+    /// `critical` < `high` < … < `info`: the order issues are listed in.
+    public static func < (a: QualitySeverity, b: QualitySeverity) -> Bool { a.rank < b.rank }
+
+    var rank: Int {
+        switch self {
+        case .critical: 0
+        case .high: 1
+        case .medium: 2
+        case .low: 3
+        case .info: 4
+        }
+    }
+}
+
 /// The outcome of one check over a series.
 public struct QualityCheckResult: Sendable, Codable, Hashable {
     /// The check's stable name, e.g. `high_below_low` (see `QualityChecker.weights`).
     public var name: String
     /// `pass` (no findings), `warn` (findings below the fail threshold, or informational findings)
     /// or `fail` (weighted findings on at least 1% of the bars, see `QualityChecker`).
-    public var status: String
+    public var status: QualityStatus
     /// How many issues the check found (always complete, even when the issue list is capped).
     public var count: Int
     /// The check's weight in the score.
     public var weight: Double
 
     /// A result for check `name`.
-    public init(name: String, status: String, count: Int, weight: Double) {
+    public init(name: String, status: QualityStatus, count: Int, weight: Double) {
         self.name = name
         self.status = status
         self.count = count
@@ -28,12 +56,12 @@ public struct QualityIssue: Sendable, Codable, Hashable {
     /// The name of the check that found it.
     public var check: String
     /// `critical`, `high`, `medium`, `low` or `info`.
-    public var severity: String
+    public var severity: QualitySeverity
     /// A sentence saying what is wrong and what it likely means.
     public var message: String
 
     /// An issue found by `check` at `timestamp`.
-    public init(timestamp: Int64, check: String, severity: String, message: String) {
+    public init(timestamp: Int64, check: String, severity: QualitySeverity, message: String) {
         self.timestamp = timestamp
         self.check = check
         self.severity = severity

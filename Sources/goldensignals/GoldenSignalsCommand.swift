@@ -68,7 +68,7 @@ struct Serve: ParsableCommand {
         do { app = try Application(configuration: config, logger: logger, migrate: !noMigrate) } catch { throw fail(error) }
         if config.demo {
             do {
-                let seeded = try DemoUniverse.seedIfEmpty(app)
+                let seeded = try DemoUniverse.seedIfEmpty(symbols: app.symbols, imports: app.imports)
                 if seeded > 0 { logger.notice("demo universe seeded", metadata: ["bars": "\(seeded)"]) }
             } catch {
                 app.close()
@@ -185,7 +185,7 @@ struct Ingest: ParsableCommand {
             guard let record = try app.symbols.find(symbol.uppercased()) else {
                 throw ValidationError("unknown symbol \(symbol.uppercased()); import or create it first")
             }
-            let service = IngestService(app: app)
+            let service = app.ingest
             let now = Int64(Date().timeIntervalSince1970)
             let start = try fromTs ?? service.start(for: record, timeframe: tf, now: now)
             let result = try service.backfill(record, timeframe: tf, from: start, to: toTs ?? now)

@@ -64,6 +64,7 @@ import Testing
     @Test func readinessFailsWhenAMigrationIsPending() throws {
         // Apply the real migrations, then point a service at a directory with one more file.
         let url = try TestDatabase.fresh("pending")
+        defer { TestDatabase.drop(url) }
         _ = try TestService(label: "pending", databaseURL: url)
         let dir = try Self.copyOfMigrations()
         try "CREATE TABLE later_table (id int);".write(toFile: dir + "/9999_later.sql", atomically: true, encoding: .utf8)
@@ -85,6 +86,7 @@ import Testing
 
     @Test func aChangedMigrationStopsStartWithTheFileNamed() throws {
         let url = try TestDatabase.fresh("drift")
+        defer { TestDatabase.drop(url) }
         _ = try TestService(label: "drift", databaseURL: url)
         let dir = try Self.copyOfMigrations()
         let edited = dir + "/0002_market_data.sql"

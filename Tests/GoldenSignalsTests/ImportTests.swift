@@ -81,4 +81,32 @@ import Testing
         let none = try s.get("/api/v1/quality/MSFT?timeframe=1m")
         #expect(none.status == 404)
     }
+
+    @Test func anUnchangedImportLeavesTheQualityReportAlone() throws {
+        let s = try TestService(label: "unchanged")
+        let file = Paths.data("bluefin_MSFT.csv")
+        let template = NewSymbol(symbol: "MSFT", assetClass: .equity)
+        func reports() throws -> Int {
+            try s.app.pool.withConnection { conn in
+                try conn.query("SELECT count(*) FROM quality_reports r JOIN symbols s ON s.id = r.symbol_id WHERE s.symbol = 'MSFT'")
+                    .first?.decode(0, as: Int.self) ?? -1
+            }
+        }
+        let first = try s.app.imports.importFile(path: file, symbol: template, timeframe: .d1, timeZone: .utc)
+        #expect(first.inserted > 0)
+        #expect(try reports() == 1)
+        for _ in 0..<3 {
+            let again = try s.app.imports.importFile(path: file, symbol: template, timeframe: .d1, timeZone: .utc)
+            #expect(again.inserted == 0 && again.updated == 0 && again.unchanged == first.inserted)
+        }
+        #expect(try reports() == 1, "an import that changed nothing must not recompute the report")
+
+        // A revised bar is a change: the report follows it.
+        let record = try #require(try s.app.symbols.find("MSFT"))
+        var last = try #require(try s.app.bars.all(symbolID: record.id, timeframe: .d1).last)
+        last.close += 1
+        last.high = max(last.high, last.close)
+        _ = try s.app.imports.store([last], for: record, timeframe: .d1, source: "file", trigger: "import")
+        #expect(try reports() == 2)
+    }
 }

@@ -64,7 +64,7 @@ final class YahooStub: @unchecked Sendable {
         #expect(try s.postJSON("/api/v1/symbols", #"{"symbol":"AAPL","asset_class":"equity","exchange":"NASDAQ"}"#).status == 201)
         let record = try #require(try s.app.symbols.find("AAPL"))
 
-        let result = try IngestService(app: s.app).backfill(record, timeframe: .d1, from: Self.from, to: Self.to)
+        let result = try s.app.ingest.backfill(record, timeframe: .d1, from: Self.from, to: Self.to)
         #expect(result.bars >= 120)
         #expect(stub.requests.count >= 1)
 
@@ -90,7 +90,7 @@ final class YahooStub: @unchecked Sendable {
 
         // Ingesting the same range again changes nothing.
         let before = try s.app.bars.all(symbolID: record.id, timeframe: .d1)
-        _ = try IngestService(app: s.app).backfill(record, timeframe: .d1, from: Self.from, to: Self.to)
+        _ = try s.app.ingest.backfill(record, timeframe: .d1, from: Self.from, to: Self.to)
         #expect(try s.app.bars.all(symbolID: record.id, timeframe: .d1) == before)
     }
 
@@ -100,7 +100,7 @@ final class YahooStub: @unchecked Sendable {
         _ = try s.app.symbols.create(NewSymbol(symbol: "FAIL", assetClass: .equity))
         let record = try #require(try s.app.symbols.find("FAIL"))
         #expect(throws: (any Error).self) {
-            _ = try IngestService(app: s.app).backfill(record, timeframe: .d1, from: Self.from, to: Self.to)
+            _ = try s.app.ingest.backfill(record, timeframe: .d1, from: Self.from, to: Self.to)
         }
         #expect(try s.app.bars.all(symbolID: record.id, timeframe: .d1).isEmpty)
         #expect(try s.app.checkpoints.checkpoint(symbol: "FAIL", timeframe: .d1) == nil)
@@ -119,7 +119,8 @@ final class YahooStub: @unchecked Sendable {
         _ = try s.app.symbols.create(NewSymbol(symbol: "DEMO.DEMO", assetClass: .equity, isDemo: true))
         // Start the backfill where the recorded response has bars (it was recorded in 2025).
         try s.app.checkpoints.saveCheckpoint(symbol: "AAPL", timeframe: .d1, through: Self.from - 1)
-        let scheduler = IngestScheduler(app: s.app)
+        let scheduler = IngestScheduler(pool: s.app.pool, symbols: s.app.symbols, ingest: s.app.ingest, providers: s.app.providers,
+                                        interval: 0, logger: s.app.logger)
 
         // Another replica holds the ingestion lock: this one does nothing.
         let other = try PostgresConnection.connect(s.app.configuration.databaseURL!)
@@ -139,5 +140,23 @@ final class YahooStub: @unchecked Sendable {
         #expect(try s.app.bars.all(symbolID: demo.id, timeframe: .d1).isEmpty)
         let aapl = try #require(try s.app.symbols.find("AAPL"))
         #expect(!(try s.app.bars.all(symbolID: aapl.id, timeframe: .d1)).isEmpty)
+    }
+
+    @Test func importAndQualityNeverBuildTheProviderChain() throws {
+        let s = try TestService(label: "nochain")
+        // A service that serves builds it at start (health and the scheduler use it) ...
+        #expect(s.app.providersBuilt)
+        // ... but the application `import` and `quality` build does not.
+        var config = s.app.configuration
+        config.environment = [:]
+        let app = try Application(configuration: config, logger: s.app.logger)
+        defer { app.close() }
+        let summary = try app.imports.importFile(path: Paths.data("bluefin_TSLA.csv"), symbol: NewSymbol(symbol: "TSLA", assetClass: .equity),
+                                                 timeframe: .d1, timeZone: .utc)
+        #expect(summary.inserted > 0)
+        let record = try #require(try app.symbols.find("TSLA"))
+        _ = try app.quality.refresh(record, timeframe: .d1, trigger: "cli")
+        #expect(!app.providersBuilt)
+        withExtendedLifetime(s) {}   // its database must outlive `app`
     }
 }

@@ -14,7 +14,7 @@ enum Paths {
     static func data(_ file: String) -> String { sharedData + "/" + file }
 }
 
-/// The test PostgreSQL server (started by `make test`), and a fresh database per caller.
+/// The test PostgreSQL server (started by `make test`), and a fresh database per caller, dropped when done.
 enum TestDatabase {
     static let serverURL = ProcessInfo.processInfo.environment["GS_TEST_DATABASE_URL"]
         ?? "postgresql://goldensignals@127.0.0.1:55432/goldensignals_test"
@@ -28,6 +28,20 @@ enum TestDatabase {
         guard let slash = serverURL.lastIndex(of: "/") else { return serverURL }
         return String(serverURL[..<slash]) + "/" + name
     }
+
+    /// Drops a database `fresh` made (its URL), closing any connection still open to it. Never the server's own.
+    static func drop(_ url: String) {
+        guard url != serverURL, let slash = url.lastIndex(of: "/") else { return }
+        let name = url[url.index(after: slash)...]
+        guard name.hasPrefix("gs_"), name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return }
+        do {
+            let admin = try PostgresConnection.connect(serverURL)
+            defer { admin.close() }
+            try admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        } catch {
+            FileHandle.standardError.write(Data("warning: could not drop test database \(name): \(error)\n".utf8))
+        }
+    }
 }
 
 /// A running service on an ephemeral port against its own database.
@@ -35,11 +49,16 @@ final class TestService: @unchecked Sendable {
     let app: Application
     let port: Int
     let client = HTTPClient()
+    /// The database this service made for itself, dropped when it goes away.
+    private let ownDatabase: String?
 
     init(label: String = "app", databaseURL: String? = nil, environment: [String: String] = [:], logger: Logger? = nil) throws {
         var config = AppConfiguration()
         config.environment = environment
-        config.databaseURL = try databaseURL ?? TestDatabase.fresh(label)
+        let url = try databaseURL ?? TestDatabase.fresh(label)
+        let own = databaseURL == nil ? url : nil
+        ownDatabase = own
+        config.databaseURL = url
         config.migrationsDirectory = Paths.migrations
         config.openAPIPath = Paths.openAPI
         config.ingestInterval = 0
@@ -47,11 +66,25 @@ final class TestService: @unchecked Sendable {
         config.poolAcquireTimeout = 1
         var quiet = Logger(label: "test")
         quiet.logLevel = .warning
-        app = try Application(configuration: config, logger: logger ?? quiet)
-        port = try app.start(host: "127.0.0.1", port: 0)
+        do {
+            app = try Application(configuration: config, logger: logger ?? quiet)
+        } catch {
+            if let own { TestDatabase.drop(own) }
+            throw error
+        }
+        do {
+            port = try app.start(host: "127.0.0.1", port: 0)
+        } catch {
+            app.close()
+            if let own { TestDatabase.drop(own) }
+            throw error
+        }
     }
 
-    deinit { app.close() }
+    deinit {
+        app.close()
+        if let ownDatabase { TestDatabase.drop(ownDatabase) }
+    }
 
     /// Sends a request to the live server.
     func request(_ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []) throws -> HTTPClientResponse {

@@ -9,7 +9,7 @@ import Testing
         let r = try QualityData.report("bluefin_AAPL.csv")
         #expect(r.count("missing_session") == 1)
         #expect(r.issues("missing_session").map { date($0.timestamp) } == [CivilDate(year: 1981, month: 8, day: 10)])
-        #expect(r.issues("missing_session").first?.severity == "high")
+        #expect(r.issues("missing_session").first?.severity == .high)
         #expect(r.count("outside_session") == 0)
     }
 
@@ -17,7 +17,7 @@ import Testing
         let r = try QualityData.report("bluefin_PG.csv")
         #expect(r.issues("high_below_low").map { date($0.timestamp).description }
                 == ["1965-03-17", "1967-09-27", "1968-07-19", "1969-03-19"])
-        #expect(r.issues("high_below_low").allSatisfy { $0.severity == "critical" })
+        #expect(r.issues("high_below_low").allSatisfy { $0.severity == .critical })
         #expect(r.count("missing_open") == 1_987)
         let opens = r.issues("missing_open")
         #expect(date(opens.first!.timestamp).description == "1962-01-02")
@@ -26,7 +26,7 @@ import Testing
         #expect(r.count("open_outside_range") == 0)       // zero opens are reported as missing, not as out of range
         #expect(r.count("missing_session") == 0)          // 1962–2020 matches the NYSE calendar
         #expect(r.count("outside_session") == 0)
-        #expect(r.checks.first { $0.name == "missing_open" }?.status == "fail")
+        #expect(r.checks.first { $0.name == "missing_open" }?.status == .fail)
         #expect(r.score < 0.8)
     }
 
@@ -44,8 +44,7 @@ import Testing
         #expect(r.count("missing_open") == 959)
         #expect(r.issuesTotal == r.checks.reduce(0) { $0 + $1.count })
         #expect(r.issuesTotal > 959)
-        let ranks = ["critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4]
-        let keys = r.issues.map { (ranks[$0.severity]!, $0.timestamp) }
+        let keys = r.issues.map { ($0.severity, $0.timestamp) }
         #expect(zip(keys, keys.dropFirst()).allSatisfy { $0 <= $1 })
     }
 

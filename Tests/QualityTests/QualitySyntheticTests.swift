@@ -39,7 +39,7 @@ private func flip(_ b: inout Bar) { let h = b.high; b.high = b.low; b.low = h }
         let r = report(series(500))
         #expect(r.score == 1)
         #expect(r.issuesTotal == 0)
-        #expect(r.checks.allSatisfy { $0.status == "pass" })
+        #expect(r.checks.allSatisfy { $0.status == .pass })
         #expect(Set(r.checks.map(\.name)) == Set(QualityChecker.weights.keys))
     }
 
@@ -54,7 +54,7 @@ private func flip(_ b: inout Bar) { let h = b.high; b.high = b.low; b.low = h }
         let many = report(bad)
         #expect(many.count("high_below_low") == 100)
         #expect(many.score <= 0.5)
-        #expect(many.checks.first { $0.name == "high_below_low" }?.status == "fail")
+        #expect(many.checks.first { $0.name == "high_below_low" }?.status == .fail)
     }
 
     @Test func duplicatesAndOrder() {

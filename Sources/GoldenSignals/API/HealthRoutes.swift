@@ -1,43 +1,54 @@
 import Foundation
 import HTTPServer
+import MarketProviders
 import Postgres
 
 /// `/health`, `/health/live`, `/health/ready`, `/metrics`, `/openapi.yaml`.
 struct HealthRoutes {
-    let app: Application
+    let pool: PostgresPool
+    let migrator: Migrator
+    let metrics: MetricsRegistry
+    let providers: ProviderConfiguration
+    let chain: ProviderChain
+    let openAPIPath: String
+    /// `embedded` or `external`.
+    let databaseMode: String
+    /// When the process started (Unix seconds).
+    let startedAt: Int64
 
     func register(on router: Router) {
-        let app = self.app
+        let health = self
+        let (pool, metrics, openAPIPath) = (self.pool, self.metrics, self.openAPIPath)
         router.get("/health/live", options: RouteOptions(runsOnLoop: true)) { _ in
             Self.json(status: .ok) { w in w.key("status"); w.string("ok") }
         }
         router.get("/health/ready") { _ in
-            let (ok, reason) = Self.readiness(app)
+            let (ok, reason) = health.readiness()
             return Self.json(status: ok ? .ok : .serviceUnavailable) { w in
                 w.key("status"); w.string(ok ? "ready" : "not_ready")
                 if let reason { w.key("reason"); w.string(reason) }
             }
         }
-        router.get("/health") { _ in Self.health(app) }
+        router.get("/health") { _ in health.health() }
         router.get("/metrics", options: RouteOptions(runsOnLoop: true)) { _ in
-            let s = app.pool.statistics
-            app.metrics.set("gs_db_pool_connections", labels: [("state", "idle")], Double(s.idle))
-            app.metrics.set("gs_db_pool_connections", labels: [("state", "in_use")], Double(s.inUse))
-            app.metrics.set("gs_db_pool_connections", labels: [("state", "waiting")], Double(s.waiting))
-            return .text(app.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            let s = pool.statistics
+            metrics.set("gs_db_pool_connections", labels: [("state", "idle")], Double(s.idle))
+            metrics.set("gs_db_pool_connections", labels: [("state", "in_use")], Double(s.inUse))
+            metrics.set("gs_db_pool_connections", labels: [("state", "waiting")], Double(s.waiting))
+            return .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
-        let spec = FileManager.default.contents(atPath: app.configuration.openAPIPath).map { [UInt8]($0) }
+        let spec = FileManager.default.contents(atPath: openAPIPath).map { [UInt8]($0) }
         router.get("/openapi.yaml", options: RouteOptions(runsOnLoop: true)) { _ in
-            guard let spec else { throw HTTPError(.serviceUnavailable, detail: "openapi.yaml was not found at \(app.configuration.openAPIPath)") }
+            guard let spec else { throw HTTPError(.serviceUnavailable, detail: "openapi.yaml was not found at \(openAPIPath)") }
             return .bytes(spec, contentType: "application/yaml")
         }
     }
 
     /// Ready when the database answers within a second and no migration is pending.
-    static func readiness(_ app: Application) -> (Bool, String?) {
-        guard app.pool.ping(timeout: 1) else { return (false, "database unreachable") }
+    func readiness() -> (Bool, String?) {
+        guard pool.ping(timeout: 1) else { return (false, "database unreachable") }
         do {
-            let counts = try app.migrationCounts()
+            let counts = try migrator.counts(in: pool)
             if counts.pending > 0 { return (false, "\(counts.pending) migration(s) pending") }
         } catch {
             return (false, "migration state unknown")
@@ -45,21 +56,21 @@ struct HealthRoutes {
         return (true, nil)
     }
 
-    static func health(_ app: Application) -> Response {
+    func health() -> Response {
         let started = DispatchTime.now()
-        let dbUp = app.pool.ping(timeout: 1)
+        let dbUp = pool.ping(timeout: 1)
         let latencyMs = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-        let migrations = dbUp ? try? app.migrationCounts() : nil
-        let stats = app.pool.statistics
+        let migrations = dbUp ? try? migrator.counts(in: pool) : nil
+        let stats = pool.statistics
         let status: String
         if !dbUp { status = "down" } else if migrations == nil || migrations!.pending > 0 { status = "degraded" } else { status = "ok" }
-        return json(status: status == "down" ? .serviceUnavailable : .ok) { w in
+        return Self.json(status: status == "down" ? .serviceUnavailable : .ok) { w in
             w.key("status"); w.string(status)
-            w.key("uptime_seconds"); w.number(Int64(Date().timeIntervalSince1970) - app.startedAt)
+            w.key("uptime_seconds"); w.number(Int64(Date().timeIntervalSince1970) - startedAt)
             w.key("checks"); w.beginObject()
             w.key("database"); w.beginObject()
             w.key("status"); w.string(dbUp ? "up" : "down")
-            w.key("mode"); w.string(app.embedded == nil ? "external" : "embedded")
+            w.key("mode"); w.string(databaseMode)
             w.key("latency_ms"); w.number((latencyMs * 100).rounded() / 100)
             w.key("pool"); w.beginObject()
             w.key("open"); w.number(Int64(stats.open)); w.key("idle"); w.number(Int64(stats.idle))
@@ -75,12 +86,12 @@ struct HealthRoutes {
             }
             w.endObject()
             w.key("providers"); w.beginObject()
-            let configured = app.providers.settings.keys.sorted()
+            let configured = providers.settings.keys.sorted()
             w.key("status"); w.string(configured.isEmpty ? "none_configured" : "up")
             w.key("configured"); w.beginArray(); for p in configured { w.string(p) }; w.endArray()
-            w.key("unconfigured"); w.beginArray(); for p in app.providers.unconfigured.sorted() { w.string(p) }; w.endArray()
+            w.key("unconfigured"); w.beginArray(); for p in providers.unconfigured.sorted() { w.string(p) }; w.endArray()
             w.key("circuits"); w.beginObject()
-            for (p, state) in app.chain.circuitStates().sorted(by: { $0.key < $1.key }) { w.key(p); w.string(state) }
+            for (p, state) in chain.circuitStates().sorted(by: { $0.key < $1.key }) { w.key(p); w.string(state) }
             w.endObject()
             w.endObject()
             w.endObject()

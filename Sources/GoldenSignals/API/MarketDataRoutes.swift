@@ -5,7 +5,10 @@ import Primitives
 
 /// `GET /api/v1/market-data/{symbol}` and `POST /api/v1/market-data/{symbol}/bars`.
 struct MarketDataRoutes {
-    let app: Application
+    let symbols: SymbolStore
+    let marketData: MarketDataService
+    let imports: ImportService
+    let metrics: MetricsRegistry
 
     /// Keys of the bar objects, encoded once.
     enum Keys {
@@ -17,58 +20,57 @@ struct MarketDataRoutes {
     static let maxLimit = 10_000
 
     func register(on router: Router) {
-        let app = self.app
-        router.get("/api/v1/market-data/{symbol}") { request in try Self.get(request, app: app) }
+        let routes = self
+        router.get("/api/v1/market-data/{symbol}") { request in try routes.get(request) }
         router.post("/api/v1/market-data/{symbol}/bars", options: RouteOptions(maxBodyBytes: 32 << 20)) { request in
-            try Self.upload(request, app: app)
+            try routes.upload(request)
         }
     }
 
     /// Looks up the path's symbol (case-insensitive) or answers 404.
-    static func symbol(_ request: Request, app: Application) throws -> SymbolRecord {
+    static func symbol(_ request: Request, in symbols: SymbolStore) throws -> SymbolRecord {
+        let ticker = try ticker(request)
+        guard let record = try symbols.find(ticker) else { throw unknownSymbol(ticker) }
+        return record
+    }
+
+    /// The path's ticker, upper-cased, or 400.
+    static func ticker(_ request: Request) throws -> String {
         let raw = (request.pathParameters["symbol"] ?? "").uppercased()
         guard NewSymbol.isValidTicker(raw) else {
             throw HTTPError(.badRequest, detail: "'\(raw.prefix(40))' is not a ticker", errors: [FieldError(field: "symbol", message: "is not a valid ticker")])
         }
-        guard let record = try app.symbols.find(raw) else {
-            throw HTTPError(.notFound, detail: "unknown symbol \(raw); create it with POST /api/v1/symbols")
-        }
-        return record
+        return raw
     }
 
-    static func get(_ request: Request, app: Application) throws -> Response {
+    static func unknownSymbol(_ ticker: String) -> HTTPError {
+        HTTPError(.notFound, detail: "unknown symbol \(ticker); create it with POST /api/v1/symbols")
+    }
+
+    func get(_ request: Request) throws -> Response {
         var q = QueryReader(request)
         let timeframe = q.timeframe()
         let from = q.time("from")
         let to = q.time("to")
-        let limit = q.int("limit", default: 1_000, range: 1...maxLimit)
+        let limit = q.int("limit", default: 1_000, range: 1...Self.maxLimit)
         let order = q.choice("order", ["asc", "desc"], default: "asc")
         let cursor = q.cursor()
         if let from, let to, from > to { q.fail("from", "must not be after to") }
         try q.validate()
-        let symbol = try symbol(request, app: app)
-        var page = try app.bars.page(symbolID: symbol.id, timeframe: timeframe, from: from, to: to, after: cursor,
-                                     descending: order == "desc", limit: limit)
-        // A timeframe with no stored bars is built from the series' 1-minute bars, when it has some.
-        var aggregatedFrom: Timeframe?
-        if page.bars.isEmpty, timeframe != .m1, try !app.bars.hasSeries(symbolID: symbol.id, timeframe: timeframe),
-           try app.bars.hasSeries(symbolID: symbol.id, timeframe: .m1) {
-            page = try aggregatedPage(symbol, timeframe: timeframe, from: from, to: to, after: cursor,
-                                      descending: order == "desc", limit: limit, app: app)
-            aggregatedFrom = .m1
+        let ticker = try Self.ticker(request)
+        guard let page = try marketData.page(MarketDataQuery(symbol: ticker, timeframe: timeframe, from: from, to: to,
+                                                                 after: cursor, descending: order == "desc", limit: limit)) else {
+            throw Self.unknownSymbol(ticker)
         }
+        let symbol = page.symbol
         let next = page.more ? page.bars.last.map { Cursor.make($0.bar.timestamp) } : nil
-
-        // Sources in order of first appearance; "demo" data is labelled wherever it appears.
-        var sources: [String] = []
-        for b in page.bars where !sources.contains(b.source) { sources.append(b.source) }
-        let sourceLabel = sources.isEmpty ? nil : sources.joined(separator: ",")
+        let sourceLabel = page.sourceLabel
 
         let wantsCSV = (request.headers["Accept"] ?? "").lowercased().contains("text/csv")
         let body: [UInt8]
         let contentType: String
         if wantsCSV {
-            body = csv(page.bars)
+            body = Self.csv(page.bars)
             contentType = "text/csv; charset=utf-8"
         } else {
             var w = JSONWriter(capacity: 96 * page.bars.count + 256)
@@ -76,8 +78,8 @@ struct MarketDataRoutes {
             w.key("symbol"); w.string(symbol.symbol)
             w.key("timeframe"); w.string(timeframe.rawValue)
             w.key("source"); if let sourceLabel { w.string(sourceLabel) } else { w.null() }
-            if symbol.isDemo || sources.contains("demo") { w.key("demo"); w.bool(true) }
-            if let aggregatedFrom { w.key("aggregated_from"); w.string(aggregatedFrom.rawValue) }
+            if page.isDemo { w.key("demo"); w.bool(true) }
+            if let aggregatedFrom = page.aggregatedFrom { w.key("aggregated_from"); w.string(aggregatedFrom.rawValue) }
             w.key("bars"); w.beginArray()
             var ts: [UInt8] = []
             ts.reserveCapacity(24)
@@ -108,7 +110,7 @@ struct MarketDataRoutes {
             contentType = "application/json"
         }
 
-        let etag = "\"" + fnv1a(body) + "\""
+        let etag = "\"" + Self.fnv1a(body) + "\""
         var headers = HTTPHeaders()
         headers.set("ETag", etag)
         headers.set("Cache-Control", "no-cache")
@@ -118,8 +120,8 @@ struct MarketDataRoutes {
             let age = max(0, Int64(Date().timeIntervalSince1970) - (newest + timeframe.seconds))
             headers.set("X-Data-Age", String(age))
         }
-        if symbol.isDemo || sources.contains("demo") { headers.set("X-Demo-Data", "true") }
-        if let aggregatedFrom { headers.set("X-Aggregated-From", aggregatedFrom.rawValue) }
+        if page.isDemo { headers.set("X-Demo-Data", "true") }
+        if let aggregatedFrom = page.aggregatedFrom { headers.set("X-Aggregated-From", aggregatedFrom.rawValue) }
         if let inm = request.headers["If-None-Match"], inm.split(separator: ",").contains(where: {
             let t = $0.trimmingCharacters(in: .whitespaces)
             return t == etag || t == "W/" + etag || t == "*"
@@ -128,33 +130,6 @@ struct MarketDataRoutes {
         }
         headers.set("Content-Type", contentType)
         return Response(status: .ok, headers: headers, body: .bytes(body))
-    }
-
-    /// The most 1-minute bars one aggregated page reads.
-    static let maxMinuteBars = 400_000
-
-    /// A page of `timeframe` bars aggregated from stored 1-minute bars (session-aware for equities, UTC
-    /// for crypto). Paging works as for stored bars: the cursor is the last bar's start.
-    static func aggregatedPage(_ symbol: SymbolRecord, timeframe: Timeframe, from: Int64?, to: Int64?, after: Int64?,
-                               descending: Bool, limit: Int, app: Application) throws -> (bars: [StoredBar], more: Bool) {
-        let perBar = Int(timeframe.seconds / 60)
-        let cap = min(maxMinuteBars, (limit + 2) * perBar)
-        // Descending pages start below the cursor's bucket; ascending ones at the cursor (its own partial bucket is dropped below).
-        let minutes = try app.bars.page(symbolID: symbol.id, timeframe: .m1, from: from, to: to, after: after,
-                                        descending: descending, limit: cap)
-        var source: [String] = []
-        for b in minutes.bars where !source.contains(b.source) { source.append(b.source) }
-        let label = source.joined(separator: ",")
-        let chronological = descending ? minutes.bars.reversed().map(\.bar) : minutes.bars.map(\.bar)
-        let calendar: (any TradingCalendar)? = symbol.assetClass == .crypto || symbol.assetClass == .fx
-            ? nil : Calendars.calendar(for: symbol.assetClass, exchange: symbol.exchange)
-        var bars = BarAggregator.aggregate(chronological, to: timeframe, calendar: calendar)
-        if let after { bars.removeAll { descending ? $0.timestamp >= after : $0.timestamp <= after } }
-        // Where the read stopped at its cap, the bucket at the cut may be incomplete: leave it to the next page.
-        if minutes.more, !bars.isEmpty { if descending { bars.removeFirst() } else { bars.removeLast() } }
-        if descending { bars.reverse() }
-        let more = minutes.more || bars.count > limit
-        return (bars.prefix(limit).map { StoredBar(bar: $0, source: label) }, more)
     }
 
     static func csv(_ bars: [StoredBar]) -> [UInt8] {
@@ -182,12 +157,12 @@ struct MarketDataRoutes {
 
     // MARK: - Upload
 
-    static func upload(_ request: Request, app: Application) throws -> Response {
+    func upload(_ request: Request) throws -> Response {
         var q = QueryReader(request)
         let timeframe = q.timeframe()
         let zone = q.choice("tz", LocalTimeZone.names, default: "utc")
         try q.validate()
-        let symbol = try symbol(request, app: app)
+        let symbol = try Self.symbol(request, in: symbols)
         let contentType = (request.headers["Content-Type"] ?? "").lowercased()
         var bars: [Bar] = []
         var rejected: [(row: Int, reason: String)] = []
@@ -213,7 +188,7 @@ struct MarketDataRoutes {
             }
             received = items.count
             for (i, item) in items.enumerated() {
-                switch parseBar(item) {
+                switch Self.parseBar(item) {
                 case .success(let bar): bars.append(bar)
                 case .failure(let reason): rejected.append((i + 1, reason.message))
                 }
@@ -222,8 +197,8 @@ struct MarketDataRoutes {
         if received == 0 {
             throw HTTPError(.badRequest, detail: "no bars were sent", errors: [FieldError(field: "bars", message: "is empty")])
         }
-        let counts = try app.imports.store(bars, for: symbol, timeframe: timeframe, source: "upload", trigger: "upload")
-        app.metrics.increment("gs_bars_written_total", labels: [("source", "upload")], by: Double(counts.inserted + counts.updated))
+        let counts = try imports.store(bars, for: symbol, timeframe: timeframe, source: "upload", trigger: "upload")
+        metrics.increment("gs_bars_written_total", labels: [("source", "upload")], by: Double(counts.inserted + counts.updated))
         var w = JSONWriter(capacity: 128 + rejected.count * 64)
         w.beginObject()
         w.key("symbol"); w.string(symbol.symbol)

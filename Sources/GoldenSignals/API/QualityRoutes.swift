@@ -3,23 +3,26 @@ import Market
 
 /// `GET /api/v1/quality/{symbol}` and `GET /api/v1/quality`.
 struct QualityRoutes {
-    let app: Application
+    let symbols: SymbolStore
+    let bars: BarStore
+    let reports: QualityStore
+    let quality: QualityService
 
     func register(on router: Router) {
-        let app = self.app
+        let (symbols, bars, reports, quality) = (self.symbols, self.bars, self.reports, self.quality)
         router.get("/api/v1/quality/{symbol}") { request in
             var q = QueryReader(request)
             let timeframe = q.timeframe()
             try q.validate()
-            let symbol = try MarketDataRoutes.symbol(request, app: app)
-            var stored = try app.qualityReports.latest(symbolID: symbol.id, timeframe: timeframe)
+            let symbol = try MarketDataRoutes.symbol(request, in: symbols)
+            var stored = try reports.latest(symbolID: symbol.id, timeframe: timeframe)
             if stored == nil {
                 // No report yet (bars written before reports existed): compute one now, if there is anything to check.
-                guard try app.bars.latestTimestamp(symbolID: symbol.id, timeframe: timeframe) != nil else {
+                guard try bars.latestTimestamp(symbolID: symbol.id, timeframe: timeframe) != nil else {
                     throw HTTPError(.notFound, detail: "no \(timeframe.rawValue) bars are stored for \(symbol.symbol), so there is nothing to check")
                 }
-                try app.quality.refresh(symbol, timeframe: timeframe, trigger: "on_demand")
-                stored = try app.qualityReports.latest(symbolID: symbol.id, timeframe: timeframe)
+                try quality.refresh(symbol, timeframe: timeframe, trigger: "on_demand")
+                stored = try reports.latest(symbolID: symbol.id, timeframe: timeframe)
             }
             guard let report = stored else { throw HTTPError(.internalServerError) }
             var w = JSONWriter(capacity: report.checksJSON.utf8.count + report.issuesJSON.utf8.count + 256)
@@ -44,7 +47,7 @@ struct QualityRoutes {
             let limit = q.int("limit", default: 100, range: 1...1_000)
             let offset = Int(q.cursor() ?? 0)
             try q.validate()
-            let page = try app.qualityReports.summary(timeframe: timeframe, limit: limit, offset: offset)
+            let page = try reports.summary(timeframe: timeframe, limit: limit, offset: offset)
             var w = JSONWriter(capacity: 200 * page.rows.count + 64)
             w.beginObject()
             w.key("timeframe"); w.string(timeframe.rawValue)

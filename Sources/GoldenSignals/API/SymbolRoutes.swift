@@ -4,13 +4,13 @@ import Market
 
 /// `GET /api/v1/symbols`, `POST /api/v1/symbols`.
 struct SymbolRoutes {
-    let app: Application
+    let symbols: SymbolStore
 
     /// The route of one symbol (also the `Location` of a created one).
     static let itemPattern = "/api/v1/symbols/{symbol}"
 
     func register(on router: Router) {
-        let app = self.app
+        let symbols = self.symbols
         router.get("/api/v1/symbols") { request in
             var q = QueryReader(request)
             let limit = q.int("limit", default: 100, range: 1...1_000)
@@ -20,7 +20,7 @@ struct SymbolRoutes {
                 if let s = Cursor.decode("s1", after) { afterSymbol = s } else { q.fail("cursor", "is not a cursor this service issued; pass next_cursor back unchanged") }
             }
             try q.validate()
-            let rows = try app.symbols.list(limit: limit + 1, after: afterSymbol)
+            let rows = try symbols.list(limit: limit + 1, after: afterSymbol)
             let page = rows.prefix(limit)
             var w = JSONWriter(capacity: 160 * page.count + 64)
             w.beginObject()
@@ -34,7 +34,7 @@ struct SymbolRoutes {
         }
 
         router.get(Self.itemPattern) { request in
-            let symbol = try MarketDataRoutes.symbol(request, app: app)
+            let symbol = try MarketDataRoutes.symbol(request, in: symbols)
             var w = JSONWriter(capacity: 256)
             Self.write(symbol, to: &w)
             return .bytes(w.bytes, contentType: "application/json")
@@ -73,7 +73,7 @@ struct SymbolRoutes {
             guard errors.isEmpty, let symbol, let assetClass else {
                 throw HTTPError(.unprocessableEntity, detail: "the symbol cannot be created as sent", errors: errors)
             }
-            guard let created = try app.symbols.create(NewSymbol(symbol: symbol, name: name, assetClass: assetClass,
+            guard let created = try symbols.create(NewSymbol(symbol: symbol, name: name, assetClass: assetClass,
                                                                  exchange: exchange, currency: currency)) else {
                 throw HTTPError(.conflict, detail: "symbol \(symbol) already exists", errors: [FieldError(field: "symbol", message: "already exists")])
             }

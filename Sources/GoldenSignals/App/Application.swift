@@ -15,8 +15,6 @@ public final class Application: @unchecked Sendable {
     public let migrator: Migrator
     public let metrics = MetricsRegistry()
     public let embedded: EmbeddedPostgres?
-    public let providers: ProviderConfiguration
-    public let chain: ProviderChain
 
     public let symbols: SymbolStore
     public let bars: BarStore
@@ -30,6 +28,7 @@ public final class Application: @unchecked Sendable {
     public let signalStream: SignalStreamHub
     /// How to reach the database (for connections outside the pool: LISTEN).
     let conninfo: String
+    public let marketData: MarketDataService
 
     /// When the process started (Unix seconds).
     public let startedAt = Int64(Date().timeIntervalSince1970)
@@ -81,7 +80,6 @@ public final class Application: @unchecked Sendable {
             throw error
         }
 
-        providers = ProviderConfiguration.fromEnvironment(configuration.environment)
         symbols = SymbolStore(pool: pool)
         bars = BarStore(pool: pool)
         qualityReports = QualityStore(pool: pool)
@@ -98,14 +96,36 @@ public final class Application: @unchecked Sendable {
         self.conninfo = conninfo
         imports = ImportService(symbols: symbols, bars: bars, quality: quality,
                                 signals: configuration.generateOnArrival ? signalService : nil)
-        let calls = providerCalls
-        let metrics = self.metrics
-        let log = logger
-        chain = ProviderChain(configuration: providers, transport: HTTPClient(), record: { call in
-            metrics.increment("gs_provider_calls_total", labels: [("provider", call.provider), ("outcome", call.error == nil ? "ok" : "error")])
-            do { try calls.record(call) } catch { log.warning("could not record a provider call", metadata: ["error": "\(error)"]) }
-        })
+        marketData = MarketDataService(pool: pool, symbols: symbols, bars: bars)
         describeMetrics()
+    }
+
+    // MARK: Providers, built on first use
+
+    private var builtProviders: (configuration: ProviderConfiguration, chain: ProviderChain)?
+
+    /// Which providers are configured, and in what failover order (from the environment, on first use).
+    public var providers: ProviderConfiguration { providerParts().configuration }
+
+    /// The provider chain over libcurl, built on first use: only `serve` and `ingest` touch it, so
+    /// `import`, `migrate` and `quality` never start it.
+    public var chain: ProviderChain { providerParts().chain }
+
+    /// Whether the provider configuration and chain have been built (for tests).
+    var providersBuilt: Bool { lock.withLock { builtProviders != nil } }
+
+    private func providerParts() -> (configuration: ProviderConfiguration, chain: ProviderChain) {
+        lock.withLock {
+            if let built = builtProviders { return built }
+            let configuration = ProviderConfiguration.fromEnvironment(self.configuration.environment)
+            let (calls, metrics, log) = (providerCalls, self.metrics, logger)
+            let chain = ProviderChain(configuration: configuration, transport: HTTPClient(), record: { call in
+                metrics.increment("gs_provider_calls_total", labels: [("provider", call.provider), ("outcome", call.error == nil ? "ok" : "error")])
+                do { try calls.record(call) } catch { log.warning("could not record a provider call", metadata: ["error": "\(error)"]) }
+            })
+            builtProviders = (configuration, chain)
+            return (configuration, chain)
+        }
     }
 
     private func describeMetrics() {
@@ -130,10 +150,12 @@ public final class Application: @unchecked Sendable {
             metrics.observe("gs_http_request_duration_seconds", labels: [("route", route)], seconds)
         }))
         router.use(AccessLogMiddleware(logger: logger))
-        HealthRoutes(app: self).register(on: router)
-        SymbolRoutes(app: self).register(on: router)
-        MarketDataRoutes(app: self).register(on: router)
-        QualityRoutes(app: self).register(on: router)
+        HealthRoutes(pool: pool, migrator: migrator, metrics: metrics, providers: providers, chain: chain,
+                     openAPIPath: configuration.openAPIPath, databaseMode: embedded == nil ? "external" : "embedded",
+                     startedAt: startedAt).register(on: router)
+        SymbolRoutes(symbols: symbols).register(on: router)
+        MarketDataRoutes(symbols: symbols, marketData: marketData, imports: imports, metrics: metrics).register(on: router)
+        QualityRoutes(symbols: symbols, bars: bars, reports: qualityReports, quality: quality).register(on: router)
         let stream = signalStream
         SignalRoutes(symbols: symbols, signals: signals, service: signalService, hub: stream,
                      pages: PageCache(ttl: 1, version: { stream.version })).register(on: router)
@@ -155,7 +177,8 @@ public final class Application: @unchecked Sendable {
         }
         let server = HTTPServer(configuration: serverConfig, router: makeRouter(), logger: logger)
         try server.start()
-        let scheduler = IngestScheduler(app: self)
+        let scheduler = IngestScheduler(pool: pool, symbols: symbols, ingest: ingest, providers: providers,
+                                        interval: configuration.ingestInterval, logger: logger)
         lock.withLock {
             self.server = server
             self.scheduler = scheduler
@@ -193,8 +216,21 @@ public final class Application: @unchecked Sendable {
 
     /// Migration state: (applied, pending), read from the database.
     public func migrationCounts() throws -> (applied: Int, pending: Int) {
+        try migrator.counts(in: pool)
+    }
+
+    /// Backfills from the provider chain into the stores.
+    public var ingest: IngestService {
+        IngestService(chain: chain, checkpoints: checkpoints, bars: bars, quality: quality, metrics: metrics,
+                      signals: configuration.generateOnArrival ? signalService : nil)
+    }
+}
+
+extension Migrator {
+    /// Migration state: (applied, pending), read from the database.
+    func counts(in pool: PostgresPool) throws -> (applied: Int, pending: Int) {
         try pool.withConnection { conn in
-            let status = try migrator.status(on: conn)
+            let status = try self.status(on: conn)
             let pending = status.filter { if case .pending = $0.state { true } else { false } }.count
             return (status.count - pending, pending)
         }

@@ -43,19 +43,20 @@ public enum DemoUniverse {
 
     /// Seeds the universe when the database has no symbols at all.
     /// - Returns: the number of bars written (0 when the database was not empty).
-    public static func seedIfEmpty(_ app: Application, now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> Int {
-        guard try app.symbols.count() == 0 else { return 0 }
+    public static func seedIfEmpty(symbols: SymbolStore, imports: ImportService,
+                                   now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> Int {
+        guard try symbols.count() == 0 else { return 0 }
         var total = 0
         for spec in specs {
-            let (record, _) = try app.symbols.ensure(NewSymbol(symbol: spec.ticker, name: spec.name, assetClass: spec.assetClass,
+            let (record, _) = try symbols.ensure(NewSymbol(symbol: spec.ticker, name: spec.name, assetClass: spec.assetClass,
                                                                exchange: spec.assetClass == .crypto ? "DEMO-CRYPTO" : "NYSE",
                                                                currency: "USD", isDemo: true))
             let calendar = Calendars.calendar(for: spec.assetClass, exchange: record.exchange)
             let daily = dailyBars(spec, calendar: calendar, now: now)
-            total += try app.imports.store(daily, for: record, timeframe: .d1, source: "demo", trigger: "demo").inserted
+            total += try imports.store(daily, for: record, timeframe: .d1, source: "demo", trigger: "demo").inserted
             if spec.minuteBars {
                 let minutes = minuteBars(spec, calendar: calendar, now: now, lastClose: daily.last?.close ?? spec.price)
-                total += try app.imports.store(minutes, for: record, timeframe: .m1, source: "demo", trigger: "demo").inserted
+                total += try imports.store(minutes, for: record, timeframe: .m1, source: "demo", trigger: "demo").inserted
             }
         }
         return total

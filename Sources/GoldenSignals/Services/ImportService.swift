@@ -15,7 +15,8 @@ public struct ImportSummary: Sendable {
     public var symbolCreated: Bool
 }
 
-/// Takes bars in from files and uploads: parse, store through COPY + one upsert, then refresh the quality report.
+/// Takes bars in from files and uploads: parse, store through COPY + one upsert, then refresh the
+/// quality report if any bar was inserted or updated.
 public struct ImportService: Sendable {
     let symbols: SymbolStore
     let bars: BarStore
@@ -32,8 +33,7 @@ public struct ImportService: Sendable {
         let parsed = try OHLCVCSVReader.parse([UInt8](data), options: CSVImportOptions(timeframe: timeframe, localTimeZone: timeZone))
         let (record, created) = try symbols.ensure(template)
         let counts = try bars.upsert(symbolID: record.id, timeframe: timeframe, bars: parsed.bars, source: "file")
-        quality.refreshLogged(record, timeframe: timeframe, trigger: "import", series: counts.seriesWasEmpty ? parsed.bars : nil)
-        if counts.inserted + counts.updated > 0 { signals?.generateLogged(record, timeframe: timeframe) }
+        refreshIfChanged(record, timeframe: timeframe, counts: counts, trigger: "import", series: parsed.bars)
         return ImportSummary(symbol: record.symbol, timeframe: timeframe, dataRows: parsed.dataRows, inserted: counts.inserted,
                              updated: counts.updated, unchanged: counts.unchanged, duplicatesReplaced: parsed.duplicatesReplaced,
                              rejected: parsed.rejected, format: parsed.format, symbolCreated: created)
@@ -44,11 +44,18 @@ public struct ImportService: Sendable {
                       trigger: String) throws -> UpsertCounts {
         let series = Bar.sortedLastWins(newBars).bars   // as stored; upsert finds it already in order
         let counts = try bars.upsert(symbolID: symbol.id, timeframe: timeframe, bars: series, source: source)
-        if counts.inserted + counts.updated > 0 {
-            quality.refreshLogged(symbol, timeframe: timeframe, trigger: trigger, series: counts.seriesWasEmpty ? series : nil)
-            signals?.generateLogged(symbol, timeframe: timeframe)
-        }
+        refreshIfChanged(symbol, timeframe: timeframe, counts: counts, trigger: trigger, series: series)
         return counts
+    }
+
+    /// Refreshes the series' report and scans the new bars for signals when the bars changed; a first load hands its bars (sorted, as
+    /// stored) to the check instead of reading them back. Unchanged bars leave the report as it is,
+    /// so importing an unchanged file costs no read of the whole series.
+    private func refreshIfChanged(_ symbol: SymbolRecord, timeframe: Timeframe, counts: UpsertCounts, trigger: String,
+                                  series: [Bar]) {
+        guard counts.inserted + counts.updated > 0 else { return }
+        quality.refreshLogged(symbol, timeframe: timeframe, trigger: trigger, series: counts.seriesWasEmpty ? series : nil)
+        signals?.generateLogged(symbol, timeframe: timeframe)
     }
 }
 

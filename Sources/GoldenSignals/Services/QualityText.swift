@@ -11,14 +11,14 @@ public enum QualityText {
         }
         out += "\n\ncheck                      status  count  weight\n"
         for c in r.checks {
-            out += c.name.padding(toLength: 27, withPad: " ", startingAt: 0) + c.status.padding(toLength: 8, withPad: " ", startingAt: 0)
+            out += c.name.padding(toLength: 27, withPad: " ", startingAt: 0) + c.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
                 + String(c.count).padding(toLength: 7, withPad: " ", startingAt: 0) + String(format: "%.2f", c.weight) + "\n"
         }
         out += "\n\(r.issuesTotal) issue(s)"
         if r.issuesTotal > 0 { out += ", the first \(min(maxIssues, r.issues.count)) by severity:" }
         out += "\n"
         for i in r.issues.prefix(maxIssues) {
-            out += "  \(RFC3339.format(i.timestamp))  \(i.severity.padding(toLength: 8, withPad: " ", startingAt: 0)) \(i.check): \(i.message)\n"
+            out += "  \(RFC3339.format(i.timestamp))  \(i.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(i.check): \(i.message)\n"
         }
         return out
     }

@@ -104,6 +104,15 @@ public struct BarStore: Sendable {
     /// - Returns: up to `limit` bars and whether more follow.
     public func page(symbolID: Int64, timeframe: Timeframe, from: Int64?, to: Int64?, after: Int64?, descending: Bool,
                      limit: Int) throws -> (bars: [StoredBar], more: Bool) {
+        try pool.withConnection { conn in
+            try page(symbolID: symbolID, timeframe: timeframe, from: from, to: to, after: after, descending: descending,
+                     limit: limit, on: conn)
+        }
+    }
+
+    /// The same, on the caller's connection.
+    func page(symbolID: Int64, timeframe: Timeframe, from: Int64?, to: Int64?, after: Int64?, descending: Bool,
+              limit: Int, on conn: PostgresConnection) throws -> (bars: [StoredBar], more: Bool) {
         let sql = descending
             ? """
               SELECT ts, open, high, low, close, volume, source FROM bars
@@ -122,13 +131,11 @@ public struct BarStore: Sendable {
         var out: [StoredBar] = []
         out.reserveCapacity(min(limit, 10_000))
         var more = false
-        _ = try pool.withConnection { conn in
-            try conn.queryBinary(PostgresQuery(sql, binds: [symbolID, timeframe.rawValue, from, to, after, limit + 1])) { row in
-                guard out.count < limit else { more = true; return }
-                out.append(StoredBar(bar: Bar(timestamp: try row.unixSeconds(0), open: try row.double(1), high: try row.double(2),
-                                              low: try row.double(3), close: try row.double(4), volume: try row.double(5)),
-                                     source: try row.string(6)))
-            }
+        _ = try conn.queryBinary(PostgresQuery(sql, binds: [symbolID, timeframe.rawValue, from, to, after, limit + 1])) { row in
+            guard out.count < limit else { more = true; return }
+            out.append(StoredBar(bar: Bar(timestamp: try row.unixSeconds(0), open: try row.double(1), high: try row.double(2),
+                                          low: try row.double(3), close: try row.double(4), volume: try row.double(5)),
+                                 source: try row.string(6)))
         }
         return (out, more)
     }
@@ -152,11 +159,9 @@ public struct BarStore: Sendable {
     }
 
     /// Whether a series has any bar.
-    public func hasSeries(symbolID: Int64, timeframe: Timeframe) throws -> Bool {
-        try pool.withConnection { conn in
-            try conn.query("SELECT EXISTS (SELECT 1 FROM bars WHERE symbol_id = $1 AND timeframe = $2)",
-                           [symbolID, timeframe.rawValue]).first?.decode(0, as: Bool.self) ?? false
-        }
+    func hasSeries(symbolID: Int64, timeframe: Timeframe, on conn: PostgresConnection) throws -> Bool {
+        try conn.query("SELECT EXISTS (SELECT 1 FROM bars WHERE symbol_id = $1 AND timeframe = $2)",
+                       [symbolID, timeframe.rawValue]).first?.decode(0, as: Bool.self) ?? false
     }
 
     /// The newest bar time of a series, or nil when it has none.

@@ -114,11 +114,11 @@ enum QualityJSON {
     }
 
     static func checks(_ checks: [QualityCheckResult]) -> String {
-        encode(checks.map { Check(name: $0.name, status: $0.status, count: Int64($0.count), weight: $0.weight) })
+        encode(checks.map { Check(name: $0.name, status: $0.status.rawValue, count: Int64($0.count), weight: $0.weight) })
     }
 
     static func issues(_ issues: [QualityIssue]) -> String {
-        encode(issues.map { Issue(timestamp: RFC3339.format($0.timestamp), check: $0.check, severity: $0.severity, message: $0.message) })
+        encode(issues.map { Issue(timestamp: RFC3339.format($0.timestamp), check: $0.check, severity: $0.severity.rawValue, message: $0.message) })
     }
 
     private static func encode(_ value: some Encodable) -> String {

@@ -255,30 +255,57 @@ public enum OHLCVCSVReader {
         return nil
     }
 
-    // MARK: - Body
+    // MARK: - Parse, by stage
 
     static func parse(buffer p: UnsafeBufferPointer<UInt8>, options: CSVImportOptions) throws -> CSVParseResult {
+        let header = try readHeader(p)
+        var layout = try layout(names: header.names, headerText: header.names.joined(separator: String(UnicodeScalar(header.delimiter))))
+        adoptUntitledTimeColumn(p, from: header.bodyStart, delimiter: header.delimiter, &layout)
+        var format = dialect(names: header.names, layout: layout, delimiter: header.delimiter)
+        let body = readBody(p, from: header.bodyStart, lineNumber: header.lineNumber, layout: layout,
+                            delimiter: header.delimiter, options: options)
+        if let dateStyle = body.dateStyle { format.append(dateStyle) }
+        if header.sawCRLF || body.sawCRLF { format.append("CRLF") }
+        // Sort (stable: file order breaks ties) and resolve duplicates: the last row wins.
+        let (bars, duplicates) = Bar.sortedLastWins(body.bars)
+        return CSVParseResult(bars: bars, rejected: body.rejected, duplicatesReplaced: duplicates, dataRows: body.dataRows,
+                              format: format.joined(separator: ", "))
+    }
+
+    /// The end of the line starting at `start` (without its CR/LF) and the start of the next line.
+    @inline(__always)
+    static func lineBounds(_ p: UnsafeBufferPointer<UInt8>, _ start: Int) -> (end: Int, next: Int) {
+        var i = start
+        while i < p.count, p[i] != 0x0A { i += 1 }
+        let next = i < p.count ? i + 1 : p.count
+        var e = i
+        if e > start, p[e - 1] == 0x0D { e -= 1 }
+        return (e, next)
+    }
+
+    // MARK: Header
+
+    struct Header {
+        var names: [String]
+        var delimiter: UInt8
+        /// Where the first line after the header starts.
+        var bodyStart: Int
+        /// The header's line number (1-based, counting blank lines before it).
+        var lineNumber: Int
+        var sawCRLF: Bool
+    }
+
+    /// The first non-blank line (after a UTF-8 byte order mark): its column names and delimiter
+    /// (`,` `;` or tab, whichever it has most of).
+    static func readHeader(_ p: UnsafeBufferPointer<UInt8>) throws -> Header {
         let count = p.count
         var pos = 0
         if count >= 3, p[0] == 0xEF, p[1] == 0xBB, p[2] == 0xBF { pos = 3 }
         var lineNumber = 0
-
-        /// Finds the end of the line starting at `pos` (exclusive of CR/LF) and the next line start.
-        @inline(__always)
-        func lineBounds(_ start: Int) -> (end: Int, next: Int) {
-            var i = start
-            while i < count, p[i] != 0x0A { i += 1 }
-            let next = i < count ? i + 1 : count
-            var e = i
-            if e > start, p[e - 1] == 0x0D { e -= 1 }
-            return (e, next)
-        }
-
-        // Header: the first non-blank line.
         var headerStart = pos, headerEnd = pos
         var sawCRLF = false
         while pos < count {
-            let (e, next) = lineBounds(pos)
+            let (e, next) = lineBounds(p, pos)
             lineNumber += 1
             if next > 0, next - 1 < count, p[next - 1] == 0x0A, next >= 2, p[next - 2] == 0x0D { sawCRLF = true }
             if e > pos { headerStart = pos; headerEnd = e; pos = next; break }
@@ -290,14 +317,17 @@ public enum OHLCVCSVReader {
             switch p[i] { case 0x2C: commas += 1; case 0x3B: semis += 1; case 0x09: tabs += 1; default: break }
         }
         let delim: UInt8 = commas >= semis && commas >= tabs ? 0x2C : (semis >= tabs ? 0x3B : 0x09)
-        let names = headerNames(p, headerStart, headerEnd, delim)
-        let headerText = names.joined(separator: String(UnicodeScalar(delim)))
-        var l = try layout(names: names, headerText: headerText)
+        return Header(names: headerNames(p, headerStart, headerEnd, delim), delimiter: delim, bodyStart: pos,
+                      lineNumber: lineNumber, sawCRLF: sawCRLF)
+    }
 
-        // Peek at the first data row for a header that lacks the Time name (backtrader).
-        var peek = pos
-        while peek < count {
-            let (e, next) = lineBounds(peek)
+    /// A header that lacks the Time name while the first data row has one more field, with a time
+    /// of day after the date (backtrader's 1-minute files), is read as `Date,Time,…`.
+    static func adoptUntitledTimeColumn(_ p: UnsafeBufferPointer<UInt8>, from start: Int, delimiter delim: UInt8,
+                                        _ l: inout Layout) {
+        var peek = start
+        while peek < p.count {
+            let (e, next) = lineBounds(p, peek)
             if e > peek {
                 var fields = 1
                 for i in peek..<e where p[i] == delim { fields += 1 }
@@ -317,12 +347,14 @@ public enum OHLCVCSVReader {
                         l.notes.append("header lacks the Time column that every row has (read as Date,Time,…)")
                     }
                 }
-                break
+                return
             }
             peek = next
         }
+    }
 
-        // Describe the dialect.
+    /// What the file looks like, for the import summary (the date style and CRLF are added after the rows).
+    static func dialect(names: [String], layout l: Layout, delimiter delim: UInt8) -> [String] {
         var parts: [String] = []
         if names.contains("adj close") || names.contains("adj_close") {
             parts.append("Yahoo Finance CSV (Close used, Adj Close ignored)")
@@ -341,20 +373,33 @@ public enum OHLCVCSVReader {
         }
         if l.volume < 0 { parts.append("no volume column (volume 0)") }
         if delim == 0x3B { parts.append("semicolon-delimited") } else if delim == 0x09 { parts.append("tab-delimited") }
+        return parts
+    }
 
-        let daily = !options.timeframe.isIntraday
-        let zone = options.localTimeZone
+    // MARK: Rows
+
+    struct Body {
         var bars: [Bar] = []
-        bars.reserveCapacity(count / 48)
         var rejected: [CSVRejectedRow] = []
         var dataRows = 0
+        /// How the first readable row wrote its date, for the import summary.
         var dateStyle: String? = nil
-        let nf = l.fieldCount
-        let (cDate, cTime, cOpen, cHigh, cLow, cClose, cVol) = (l.date, l.time, l.open, l.high, l.low, l.close, l.volume)
-        let fieldNames = ["open", "high", "low", "close", "volume"]
+        var sawCRLF = false
+    }
 
+    /// Field `f` of a row spans `bounds[2f] ..< bounds[2f + 1]`.
+    typealias FieldBounds = UnsafeMutableBufferPointer<Int>
+
+    /// Reads every line after the header: splits it into fields, then reads a bar or rejects the row with a reason.
+    static func readBody(_ p: UnsafeBufferPointer<UInt8>, from start: Int, lineNumber firstLine: Int, layout: Layout,
+                         delimiter delim: UInt8, options: CSVImportOptions) -> Body {
+        let count = p.count
+        let nf = layout.fieldCount
+        var body = Body()
+        body.bars.reserveCapacity(count / 48)
+        var lineNumber = firstLine
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * nf + 2) { bounds in
-            var rowPos = pos
+            var rowPos = start
             while rowPos < count {
                 let lineStart = rowPos
                 var i = lineStart
@@ -372,90 +417,98 @@ public enum OHLCVCSVReader {
                 rowPos = i < count ? i + 1 : count
                 lineNumber += 1
                 var lineEnd = i
-                if lineEnd > lineStart, p[lineEnd - 1] == 0x0D { lineEnd -= 1; sawCRLF = true }
+                if lineEnd > lineStart, p[lineEnd - 1] == 0x0D { lineEnd -= 1; body.sawCRLF = true }
                 if lineEnd == lineStart { continue }   // blank line
                 fields += 1
-                dataRows += 1
+                body.dataRows += 1
                 if fields != nf {
-                    rejected.append(CSVRejectedRow(line: lineNumber,
-                                                   reason: "expected \(nf) fields, found \(fields)"))
+                    body.rejected.append(CSVRejectedRow(line: lineNumber, reason: "expected \(nf) fields, found \(fields)"))
                     continue
                 }
                 bounds[2 * nf - 1] = lineEnd
-                @inline(__always) func s(_ f: Int) -> Int { bounds[2 * f] }
-                @inline(__always) func e(_ f: Int) -> Int { bounds[2 * f + 1] }
-
-                // Prices and volume.
-                var failure: String? = nil
-                @inline(__always) func value(_ col: Int, _ k: Int) -> Double {
-                    if col < 0 || failure != nil { return 0 }
-                    switch number(p, s(col), e(col)) {
-                    case .value(let x):
-                        if !x.isFinite { failure = "\(fieldNames[k]) is not finite ('\(text(p, s(col), e(col)))')" }
-                        else if x < 0 { failure = "\(fieldNames[k]) is negative (\(text(p, s(col), e(col))))" }
-                        return x
-                    case .empty: failure = "\(fieldNames[k]) is empty"
-                    case .null: failure = "\(fieldNames[k]) is null ('\(text(p, s(col), e(col)))')"
-                    case .invalid: failure = "\(fieldNames[k]) is not a number ('\(text(p, s(col), e(col)))')"
-                    }
-                    return 0
+                switch readRow(p, bounds, layout: layout, options: options, dateStyle: &body.dateStyle) {
+                case .bar(let bar): body.bars.append(bar)
+                case .rejected(let reason): body.rejected.append(CSVRejectedRow(line: lineNumber, reason: reason))
                 }
-                let values = (value(cOpen, 0), value(cHigh, 1), value(cLow, 2), value(cClose, 3), value(cVol, 4))
-                if let failure {
-                    rejected.append(CSVRejectedRow(line: lineNumber, reason: failure))
-                    continue
-                }
-
-                // Timestamp.
-                guard var dt = dateTime(p, s(cDate), e(cDate)) else {
-                    rejected.append(CSVRejectedRow(line: lineNumber,
-                                                   reason: "date is not a date ('\(text(p, s(cDate), e(cDate)))')"))
-                    continue
-                }
-                if cTime >= 0 {
-                    var j = s(cTime), te = e(cTime)
-                    while j < te, p[j] == 0x20 || p[j] == 0x22 { j += 1 }
-                    while te > j, p[te - 1] == 0x20 || p[te - 1] == 0x22 { te -= 1 }
-                    guard let secs = timeOfDay(p, &j, te), j == te else {
-                        rejected.append(CSVRejectedRow(line: lineNumber,
-                                                       reason: "time is not a time of day ('\(text(p, s(cTime), e(cTime)))')"))
-                        continue
-                    }
-                    dt.seconds = secs
-                }
-                if dateStyle == nil {
-                    let raw = text(p, s(cDate), e(cDate))
-                    if dt.unix != nil { dateStyle = "unix timestamps" }
-                    else if dt.offset != nil { dateStyle = "ISO-8601 timestamps with offset" }
-                    else if raw.contains("/") && !raw.hasPrefix(String(dt.date.year)) {
-                        dateStyle = dt.seconds != nil ? "M/D/YYYY H:MM dates" : "M/D/YYYY dates"
-                    } else { dateStyle = dt.seconds != nil && cTime < 0 ? "date-time stamps" : "ISO dates" }
-                }
-                let ts: Int64
-                if daily {
-                    ts = dt.date.unixSeconds
-                } else if let u = dt.unix {
-                    ts = u
-                } else if let off = dt.offset {
-                    ts = dt.date.unixSeconds + Int64(dt.seconds ?? 0) - Int64(off)
-                } else {
-                    let secs = dt.seconds ?? 0
-                    switch zone {
-                    case .utc: ts = dt.date.unixSeconds + Int64(secs)
-                    case .newYork: ts = ExchangeTime.newYorkLocalToUTC(date: dt.date, secondsOfDay: secs)
-                    case .centralEurope: ts = ExchangeTime.centralEuropeLocalToUTC(date: dt.date, secondsOfDay: secs)
-                    }
-                }
-                bars.append(Bar(timestamp: ts, open: values.0, high: values.1, low: values.2, close: values.3,
-                                volume: values.4))
             }
         }
-        if let dateStyle { parts.append(dateStyle) }
-        if sawCRLF { parts.append("CRLF") }
+        return body
+    }
 
-        // Sort (stable: file order breaks ties) and resolve duplicates: the last row wins.
-        let (out, duplicates) = Bar.sortedLastWins(bars)
-        return CSVParseResult(bars: out, rejected: rejected, duplicatesReplaced: duplicates, dataRows: dataRows,
-                              format: parts.joined(separator: ", "))
+    enum Row {
+        case bar(Bar)
+        case rejected(String)
+    }
+
+    static let fieldNames = ["open", "high", "low", "close", "volume"]
+
+    /// One row's bar: its prices and volume, then its timestamp.
+    @inline(__always)
+    static func readRow(_ p: UnsafeBufferPointer<UInt8>, _ bounds: FieldBounds, layout l: Layout, options: CSVImportOptions,
+                        dateStyle: inout String?) -> Row {
+        @inline(__always) func s(_ f: Int) -> Int { bounds[2 * f] }
+        @inline(__always) func e(_ f: Int) -> Int { bounds[2 * f + 1] }
+
+        // Prices and volume (a file without volume gets 0).
+        var failure: String? = nil
+        @inline(__always) func value(_ col: Int, _ k: Int) -> Double {
+            if col < 0 || failure != nil { return 0 }
+            switch number(p, s(col), e(col)) {
+            case .value(let x):
+                if !x.isFinite { failure = "\(fieldNames[k]) is not finite ('\(text(p, s(col), e(col)))')" }
+                else if x < 0 { failure = "\(fieldNames[k]) is negative (\(text(p, s(col), e(col))))" }
+                return x
+            case .empty: failure = "\(fieldNames[k]) is empty"
+            case .null: failure = "\(fieldNames[k]) is null ('\(text(p, s(col), e(col)))')"
+            case .invalid: failure = "\(fieldNames[k]) is not a number ('\(text(p, s(col), e(col)))')"
+            }
+            return 0
+        }
+        let values = (value(l.open, 0), value(l.high, 1), value(l.low, 2), value(l.close, 3), value(l.volume, 4))
+        if let failure { return .rejected(failure) }
+
+        // The date, and the time from its own column if there is one.
+        guard var dt = dateTime(p, s(l.date), e(l.date)) else {
+            return .rejected("date is not a date ('\(text(p, s(l.date), e(l.date)))')")
+        }
+        if l.time >= 0 {
+            var j = s(l.time), te = e(l.time)
+            while j < te, p[j] == 0x20 || p[j] == 0x22 { j += 1 }
+            while te > j, p[te - 1] == 0x20 || p[te - 1] == 0x22 { te -= 1 }
+            guard let secs = timeOfDay(p, &j, te), j == te else {
+                return .rejected("time is not a time of day ('\(text(p, s(l.time), e(l.time)))')")
+            }
+            dt.seconds = secs
+        }
+        if dateStyle == nil {
+            dateStyle = style(of: dt, raw: text(p, s(l.date), e(l.date)), separateTime: l.time >= 0)
+        }
+        return .bar(Bar(timestamp: timestamp(dt, options: options), open: values.0, high: values.1, low: values.2,
+                        close: values.3, volume: values.4))
+    }
+
+    /// How a date was written, for the import summary.
+    static func style(of dt: DateTime, raw: String, separateTime: Bool) -> String {
+        if dt.unix != nil { return "unix timestamps" }
+        if dt.offset != nil { return "ISO-8601 timestamps with offset" }
+        if raw.contains("/") && !raw.hasPrefix(String(dt.date.year)) {
+            return dt.seconds != nil ? "M/D/YYYY H:MM dates" : "M/D/YYYY dates"
+        }
+        return dt.seconds != nil && !separateTime ? "date-time stamps" : "ISO dates"
+    }
+
+    /// The bar's Unix time: midnight UTC of the date for daily and weekly bars; otherwise the
+    /// instant, reading a time without an offset in the options' local zone.
+    @inline(__always)
+    static func timestamp(_ dt: DateTime, options: CSVImportOptions) -> Int64 {
+        if !options.timeframe.isIntraday { return dt.date.unixSeconds }
+        if let u = dt.unix { return u }
+        if let off = dt.offset { return dt.date.unixSeconds + Int64(dt.seconds ?? 0) - Int64(off) }
+        let secs = dt.seconds ?? 0
+        switch options.localTimeZone {
+        case .utc: return dt.date.unixSeconds + Int64(secs)
+        case .newYork: return ExchangeTime.newYorkLocalToUTC(date: dt.date, secondsOfDay: secs)
+        case .centralEurope: return ExchangeTime.centralEuropeLocalToUTC(date: dt.date, secondsOfDay: secs)
+        }
     }
 }
