@@ -55,7 +55,9 @@ import Testing
         #expect((first["layers"] as? [[String: Any]])?.count == 8)
         let breakdown = try #require(first["confidence_breakdown"] as? [String: Any])
         #expect(breakdown["calibration_version"] as? Int == 0)
-        #expect(first["outcome"] is NSNull)
+        // Scored after the import: the automatic outcome, with no client report.
+        let outcome = try #require(first["outcome"] as? [String: Any])
+        #expect(outcome["provisional"] is Bool && (outcome["client_reports"] as? [Any])?.isEmpty == true)
 
         // The id is the MD5 of the signal's identity, as PostgreSQL's md5()::uuid computes it.
         let identity = "\(try #require(try s.app.symbols.find("MSFT")).id)|1d|\(newest.bar.timestamp)|\(newest.strategy)|\(newest.parameters)"

@@ -36,15 +36,18 @@ final class TestService: @unchecked Sendable {
     let port: Int
     let client = HTTPClient()
 
-    init(label: String = "app", databaseURL: String? = nil, environment: [String: String] = [:], logger: Logger? = nil) throws {
+    init(label: String = "app", databaseURL: String? = nil, environment: [String: String] = [:], logger: Logger? = nil,
+         configure: (inout AppConfiguration) -> Void = { _ in }) throws {
         var config = AppConfiguration()
         config.environment = environment
         config.databaseURL = try databaseURL ?? TestDatabase.fresh(label)
         config.migrationsDirectory = Paths.migrations
         config.openAPIPath = Paths.openAPI
         config.ingestInterval = 0
+        config.evaluateInterval = 0
         config.poolSize = 6
         config.poolAcquireTimeout = 1
+        configure(&config)
         var quiet = Logger(label: "test")
         quiet.logLevel = .warning
         app = try Application(configuration: config, logger: logger ?? quiet)
