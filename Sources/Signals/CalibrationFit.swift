@@ -138,14 +138,14 @@ public enum Metrics {
         return s / Double(pts.count)
     }
 
-    /// The bin of a confidence among `bins` equal-width bins of [0, 1] (1.0 goes to the last), exactly as
+    /// The bin of a confidence among `bins` equal-width bins of [0, 1], exactly as scikit-learn's
     /// `calibration_curve(strategy="uniform")` assigns it: edges `i × (1 / bins)` as `np.linspace` makes
-    /// them, `searchsorted(edges[1:-1], p, side="right")`.
+    /// them and `np.searchsorted(edges[1:-1], p)` (a value on an inner edge goes to the lower bin).
     public static func bin(_ p: Double, bins: Int) -> Int {
         let step = 1.0 / Double(bins)
         var b = min(bins - 1, max(0, Int((p * Double(bins)).rounded(.down))))
-        while b > 0 && p < Double(b) * step { b -= 1 }
-        while b < bins - 1 && p >= Double(b + 1) * step { b += 1 }
+        while b > 0 && p <= Double(b) * step { b -= 1 }
+        while b < bins - 1 && p > Double(b + 1) * step { b += 1 }
         return b
     }
 

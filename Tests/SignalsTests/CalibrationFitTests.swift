@@ -53,6 +53,9 @@ struct CalibrationFitTests {
     @Test func wilsonAndMetricsOnKnownValues() {
         let w = Metrics.wilson(hits: 8, n: 10)
         #expect(abs(w.low - 0.4902) < 1e-3 && abs(w.high - 0.9433) < 1e-3)
+        // Bins as scikit-learn assigns them: a value on an inner edge goes to the lower bin.
+        #expect(Metrics.bin(0.5, bins: 10) == 4 && Metrics.bin(0.3, bins: 10) == 2 && Metrics.bin(0.30001, bins: 10) == 3)
+        #expect(Metrics.bin(0, bins: 10) == 0 && Metrics.bin(1, bins: 10) == 9 && Metrics.bin(0.05, bins: 10) == 0)
         let pts = [ScoredPoint(p: 0.9, hit: true), ScoredPoint(p: 0.2, hit: false), ScoredPoint(p: 0.6, hit: false)]
         #expect(abs(Metrics.brier(pts) - (0.01 + 0.04 + 0.36) / 3) < 1e-12)
         #expect(abs(Metrics.ece(pts) - (0.1 + 0.2 + 0.6) / 3) < 1e-12)
