@@ -72,7 +72,7 @@ struct SignalRoutes {
         if page.count == 0 && f.before == nil {
             w.key("reason")
             w.string(f.status == "active"
-                     ? "no active signals match; signals whose horizon has passed are listed with status=expired, filtered candidates with status=filtered"
+                     ? "no active signals match; signals whose horizon has passed are listed with status=expired (status=closed once their final outcome is a win or a loss), filtered candidates with status=filtered"
                      : "no signals match these filters")
         }
         w.endObject()
