@@ -234,6 +234,36 @@ import Testing
         #expect(again.versionsFitted == 0 && again.rescored == 0 && again.finalized == 0)
     }
 
+    @Test func calibrationDriftIsRecordedAndTriggersARefit() throws {
+        let s = try SignalAPITests.service("outcome_drift")
+        let latest = try #require(try s.app.outcomes.calibrationSet().latest)
+        // 200 outcomes of the calibration sample turn out, finalized together long after the newest version, to be misses
+        // (a market that changed): the newest version's error on them is far above its error at fit time.
+        _ = try s.app.pool.withConnection { conn in
+            try conn.execute("""
+                UPDATE signal_outcomes SET hit = false, finalized_at = (SELECT max(finalized_at) FROM signal_outcomes) + interval '10 years'
+                WHERE signal_id IN (SELECT signal_id FROM signal_outcomes WHERE final AND calibration_sample
+                                    ORDER BY confidence_input DESC LIMIT 200)
+                """)
+        }
+        let run = try s.app.outcomeService.evaluate()
+        #expect(run.driftRecorded && run.latestVersion > latest.version)
+        let drift = try s.app.pool.withConnection {
+            try $0.query("SELECT version, n, ece_fit, ece_recent, threshold, refit_version FROM calibration_drift", [])
+        }
+        #expect(drift.count == 1)
+        let row = try #require(drift.first)
+        #expect(try row.decode(1, as: Int64.self) == 200)
+        #expect(try row.decode(3, as: Double.self) - row.decode(2, as: Double.self) > OutcomeService.driftThreshold)
+        #expect(try row.decode(5, as: Int64.self) == Int64(run.latestVersion))
+        let reason = try s.app.pool.withConnection {
+            try $0.query("SELECT DISTINCT reason FROM calibrations WHERE version = $1", [run.latestVersion]).first?.decode(0, as: String.self)
+        }
+        #expect(reason == "drift")
+        // The refit covered them: the next run records no drift.
+        #expect(try s.app.outcomeService.evaluate().driftRecorded == false)
+    }
+
     @Test func onlyOneReplicaEvaluatesAtATime() throws {
         let s = try SignalAPITests.service("outcome_lock", importing: [])
         let other = try PostgresConnection.connect(s.app.configuration.databaseURL!)
