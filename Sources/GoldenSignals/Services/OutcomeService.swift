@@ -18,6 +18,8 @@ public struct EvaluationSummary: Sendable {
     public var latestVersion = 0
     public var rescored = 0
     public var driftRecorded = false
+
+    public init(ran: Bool = true) { self.ran = ran }
 }
 
 /// The newest calibration versions, shared by generation (the engine's hook) and the reports.
