@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -69,6 +69,11 @@ bench-import-process:
 	@scripts/test-postgres.sh start >/dev/null
 	$(SWIFT) build -c release --product goldensignals
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) Benchmarks/import-process/run.sh
+
+# Outcome scoring and walk-forward calibration of every daily file against generating its signals (ratio ≤ 1).
+bench-evaluation:
+	@scripts/test-postgres.sh start >/dev/null
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) run -c release --package-path Benchmarks EvaluationBench
 
 bench-quality:
 	$(SWIFT) run -c release --package-path Benchmarks QualityBench

@@ -29,6 +29,11 @@ let package = Package(
                                          .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Signals", package: "GoldenSignals"),
                                          .product(name: "Postgres", package: "GoldenSignals")]),
+        // Evaluation (outcome scoring, walk-forward calibration, rescoring) of every daily file against generating it.
+        .executableTarget(name: "EvaluationBench",
+                          dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),
+                                         .product(name: "Market", package: "GoldenSignals"),
+                                         .product(name: "Postgres", package: "GoldenSignals")]),
         // Import of every daily file against psql \copy of the same rows.
         .executableTarget(name: "ImportBench",
                           dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),

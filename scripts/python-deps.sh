@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ensures .build/pyenv, the Python the indicator tests and benchmark use, can import talib, numpy and pandas.
+# Ensures .build/pyenv, the Python the indicator tests and benchmark use, can import talib, numpy, pandas and scikit-learn.
 # PyPI's TA-Lib wheels (0.6.5 and later) bundle the TA-Lib C library, so no Debian package is needed.
 # The same venv holds openapi-spec-validator (installed by `make test-openapi`).
 set -euo pipefail
@@ -9,4 +9,9 @@ venv=.build/pyenv
 if ! "$venv/bin/python3" -c 'import talib, numpy, pandas' >/dev/null 2>&1; then
   echo "installing TA-Lib numpy pandas into $venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check TA-Lib numpy pandas
+fi
+# scikit-learn: the reference for calibration metrics (OutcomeAPITests checks ECE, Brier and reliability against it).
+if ! "$venv/bin/python3" -c 'import sklearn' >/dev/null 2>&1; then
+  echo "installing scikit-learn into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check scikit-learn
 fi

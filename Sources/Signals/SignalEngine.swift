@@ -58,10 +58,16 @@ public struct ConfidenceBreakdown: Sendable, Hashable {
 public struct Calibration: Sendable {
     public var version: Int
     public var apply: @Sendable (_ strategy: String, _ timeframe: Timeframe, _ p: Double) -> Double
+    /// Walk-forward: the calibration in force for a signal on a bar at this time (Unix seconds); nil
+    /// applies this one to every bar. History is thus only calibrated by versions fitted on outcomes
+    /// finalized before each signal's bar (`CalibrationSet.engineCalibration`).
+    public var asOf: (@Sendable (_ barTime: Int64) -> Calibration)?
 
-    public init(version: Int, apply: @escaping @Sendable (String, Timeframe, Double) -> Double) {
+    public init(version: Int, apply: @escaping @Sendable (String, Timeframe, Double) -> Double,
+                asOf: (@Sendable (Int64) -> Calibration)? = nil) {
         self.version = version
         self.apply = apply
+        self.asOf = asOf
     }
 
     /// Version 0: the identity.
@@ -115,6 +121,7 @@ public struct SignalEngine: Sendable {
             let q = Layers.dataQuality(i, quality, cfg)
             let liquidity = Layers.liquidity(i, lines, info, cfg)
             let hours = Layers.marketHours(i, series, info)
+            let calibration = self.calibration.asOf?(series.time[i]) ?? self.calibration
             for (_, k, c) in onBar {
                 let s = strategies[k]
                 let trend = Layers.trend(i, c, lines, cfg)

@@ -9,7 +9,7 @@ struct GoldenSignalsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "goldensignals",
         abstract: "GoldenSignals: market data in, trading signals people can trust out.",
-        subcommands: [Serve.self, Migrate.self, Import.self, Ingest.self, QualityCommand.self, Generate.self]
+        subcommands: [Serve.self, Migrate.self, Import.self, Ingest.self, QualityCommand.self, Generate.self, Evaluate.self]
     )
 }
 
@@ -242,6 +242,37 @@ struct Generate: ParsableCommand {
             }
             progress.clear()
             print("\(total.series) series, \(total.barsScanned) new bars scanned: \(total.generated) signals published, \(total.rejected) candidates filtered")
+        } catch let e as ValidationError { throw e } catch { throw fail(error) }
+    }
+}
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score what every signal did, fit walk-forward calibrations, rescore open signals; print the figures.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let config = try common.configuration()
+        do {
+            let app = try Application(configuration: config, logger: Logger(label: "goldensignals.evaluate"))
+            defer { app.close() }
+            let s = try app.outcomeService.evaluate(wait: true)
+            print("\(s.series) series scored: \(s.finalized) outcomes finalized, \(s.provisional) provisional; "
+                  + "\(s.versionsFitted) calibration versions fitted (newest v\(s.latestVersion)), \(s.rescored) open signals rescored"
+                  + (s.driftRecorded ? ", calibration drift recorded and refitted" : ""))
+            let q = try app.outcomeService.overall()
+            if let o = q["overall"] as? [String: Any] {
+                func f(_ k: String) -> String { String(format: "%.4f", (o[k] as? Double) ?? 0) }
+                print("published signals with a final outcome: \(o["n"] ?? 0), hit rate \(f("hit_rate"))")
+                print("  Brier raw \(f("brier_raw")) → calibrated \(f("brier_calibrated")); ECE raw \(f("ece_raw")) → calibrated \(f("ece_calibrated")); log loss \(f("log_loss_calibrated"))")
+                print("  average return after costs \(f("avg_return")), average R \(f("avg_r"))")
+            }
+            for g in q["by_strategy"] as? [[String: Any]] ?? [] {
+                print("  \(g["strategy"] ?? "") \(g["timeframe"] ?? ""): "
+                      + String(format: "n %d, hit rate %.3f, ECE %.4f → %.4f", (g["n"] as? Int) ?? 0, (g["hit_rate"] as? Double) ?? 0,
+                               (g["ece_raw"] as? Double) ?? 0, (g["ece_calibrated"] as? Double) ?? 0))
+            }
         } catch let e as ValidationError { throw e } catch { throw fail(error) }
     }
 }

@@ -52,7 +52,8 @@ final class TestService: @unchecked Sendable {
     /// The database this service made for itself, dropped when it goes away.
     private let ownDatabase: String?
 
-    init(label: String = "app", databaseURL: String? = nil, environment: [String: String] = [:], logger: Logger? = nil) throws {
+    init(label: String = "app", databaseURL: String? = nil, environment: [String: String] = [:], logger: Logger? = nil,
+         configure: (inout AppConfiguration) -> Void = { _ in }) throws {
         var config = AppConfiguration()
         config.environment = environment
         let url = try databaseURL ?? TestDatabase.fresh(label)
@@ -62,8 +63,10 @@ final class TestService: @unchecked Sendable {
         config.migrationsDirectory = Paths.migrations
         config.openAPIPath = Paths.openAPI
         config.ingestInterval = 0
+        config.evaluateInterval = 0
         config.poolSize = 6
         config.poolAcquireTimeout = 1
+        configure(&config)
         var quiet = Logger(label: "test")
         quiet.logLevel = .warning
         do {

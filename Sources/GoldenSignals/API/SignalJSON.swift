@@ -44,9 +44,40 @@ enum SignalJSON {
         w.key("indicators"); w.raw(Array((try row.decode(21, as: String.self)).utf8))
         w.key("layers"); w.raw(Array((try row.decode(22, as: String.self)).utf8))
         w.key("bar"); w.raw(Array((try row.decode(30, as: String.self)).utf8))
-        w.key("outcome"); w.null()
+        w.key("outcome"); try writeOutcome(row, into: &w)
         if try row.decode(28, as: Bool.self) { w.key("demo"); w.bool(true) }
         try extra?(&w)
+        w.endObject()
+    }
+
+    /// The automatic outcome (`provisional` while the horizon is not covered by stored bars) and the
+    /// clients' reports; null when there is neither. Columns 31… of `SignalStore.columns`.
+    static func writeOutcome(_ row: PostgresRow, into w: inout JSONWriter) throws {
+        let reports: String? = row.isNull(44) ? nil : try row.decode(44)
+        guard !row.isNull(31) || reports != nil else { w.null(); return }
+        func opt(_ i: Int) throws -> Double? { row.isNull(i) ? nil : try row.decode(i, as: Double.self) }
+        func num(_ v: Double?) { if let v { w.number(v) } else { w.null() } }
+        w.beginObject()
+        if row.isNull(31) {
+            w.key("result"); w.null()
+            w.key("provisional"); w.bool(true)
+        } else {
+            let final = try row.decode(32, as: Bool.self)
+            w.key("result"); w.string(try row.decode(31))
+            w.key("provisional"); w.bool(!final)
+            w.key("hit"); if final { w.bool(try row.decode(43, as: Bool.self)) } else { w.null() }
+            w.key("exit_price"); num(try opt(33))
+            w.key("return"); num(try opt(35))
+            w.key("return_gross"); num(try opt(34))
+            w.key("mfe"); num(try opt(36))
+            w.key("mae"); num(try opt(37))
+            w.key("bars_held"); w.number(try row.decode(38, as: Int64.self))
+            w.key("r_multiple"); num(try opt(39))
+            w.key("same_bar_ambiguous"); w.bool(try row.decode(40, as: Bool.self))
+            w.key("gap_fill"); w.bool(try row.decode(41, as: Bool.self))
+            w.key("finalized_at"); if row.isNull(42) { w.null() } else { w.string(RFC3339.format(try row.decode(42))) }
+        }
+        w.key("client_reports"); if let reports { w.raw(Array(reports.utf8)) } else { w.beginArray(); w.endArray() }
         w.endObject()
     }
 }

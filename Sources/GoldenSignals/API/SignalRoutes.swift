@@ -4,11 +4,13 @@ import Market
 import Signals
 
 /// `GET /api/v1/signals` (and `…/symbol/{symbol}`), `GET /api/v1/signals/{id}`, `POST /api/v1/signals/generate`,
-/// `GET /api/v1/signals/funnel`, `GET /api/v1/signals/stream`.
+/// `GET /api/v1/signals/funnel`, `GET /api/v1/signals/stream`, `GET /api/v1/signals/quality`,
+/// `POST /api/v1/signals/{id}/outcome`.
 struct SignalRoutes {
     let symbols: SymbolStore
     let signals: SignalStore
     let service: SignalService
+    let outcomes: OutcomeService
     let hub: SignalStreamHub
     /// Rendered list pages, valid for a second while no signal was stored anywhere.
     let pages: PageCache
@@ -25,6 +27,8 @@ struct SignalRoutes {
         }
         router.get("/api/v1/signals/funnel") { request in try routes.funnel(request) }
         router.get("/api/v1/signals/stream") { request in try routes.stream(request) }
+        router.get("/api/v1/signals/quality") { request in try routes.quality(request) }
+        router.post("/api/v1/signals/{id}/outcome", options: RouteOptions(maxBodyBytes: 64 << 10)) { request in try routes.report(request) }
         router.get("/api/v1/signals/{id}") { request in try routes.detail(request) }
         router.post("/api/v1/signals/generate", options: RouteOptions(maxBodyBytes: 1 << 20)) { request in try routes.generate(request) }
     }
@@ -68,7 +72,7 @@ struct SignalRoutes {
         if page.count == 0 && f.before == nil {
             w.key("reason")
             w.string(f.status == "active"
-                     ? "no active signals match; signals whose horizon has passed are listed with status=expired, filtered candidates with status=filtered"
+                     ? "no active signals match; signals whose horizon has passed are listed with status=expired (status=closed once their final outcome is a win or a loss), filtered candidates with status=filtered"
                      : "no signals match these filters")
         }
         w.endObject()
@@ -150,6 +154,84 @@ struct SignalRoutes {
         if summary.publishedSeqs.count > shown.count { w.key("signals_truncated"); w.bool(true) }
         w.endObject()
         return .bytes(w.bytes, contentType: "application/json")
+    }
+
+    // MARK: - Outcomes
+
+    func quality(_ request: Request) throws -> Response {
+        var q = QueryReader(request)
+        let timeframe: Timeframe? = request.query["timeframe"].map { $0.isEmpty } == false ? q.timeframe() : nil
+        var strategy: String?
+        if let s = request.query["strategy"], !s.isEmpty {
+            if Strategies.names.contains(s) { strategy = s } else { q.fail("strategy", "must be one of \(Strategies.names.joined(separator: ", "))") }
+        }
+        let from = q.time("from"), to = q.time("to")
+        if let from, let to, from > to { q.fail("to", "must not be before from") }
+        try q.validate()
+        var w = JSONWriter(capacity: 16_384)
+        try outcomes.quality(timeframe: timeframe, strategy: strategy, from: from, to: to, into: &w)
+        return .bytes(w.bytes, contentType: "application/json")
+    }
+
+    /// A client's outcome of a signal: idempotent by (signal, `Idempotency-Key`).
+    func report(_ request: Request) throws -> Response {
+        let id = (request.pathParameters["id"] ?? "").lowercased()
+        var errors: [FieldError] = []
+        if !UUIDText.isValid(id) { errors.append(FieldError(field: "id", message: "must be a UUID")) }
+        let key = request.headers["Idempotency-Key"] ?? ""
+        if key.isEmpty || key.count > 255 || key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value > 0x7e }) {
+            errors.append(FieldError(field: "Idempotency-Key", message: "a header of 1 to 255 printable ASCII characters is required"))
+        }
+        let body = try JSONBody.object(request)
+        var result: String?
+        switch body["result"] {
+        case let s as String where ["win", "loss", "breakeven"].contains(s): result = s
+        default: errors.append(FieldError(field: "result", message: "is required: win, loss or breakeven"))
+        }
+        var exitPrice: Double?
+        if let raw = body["exit_price"], !(raw is NSNull) {
+            if let v = JSONBody.number(raw), v.isFinite, v > 0 {
+                exitPrice = v
+            } else { errors.append(FieldError(field: "exit_price", message: "must be a positive number")) }
+        }
+        var closedAt: Int64?
+        if let raw = body["closed_at"], !(raw is NSNull) {
+            if let s = raw as? String, let t = RFC3339.parse(s) { closedAt = t } else {
+                errors.append(FieldError(field: "closed_at", message: "must be an RFC 3339 time"))
+            }
+        }
+        var notes: String?
+        if let raw = body["notes"], !(raw is NSNull) {
+            if let s = raw as? String, s.count <= 2_000 { notes = s } else { errors.append(FieldError(field: "notes", message: "must be text of at most 2000 characters")) }
+        }
+        for k in body.keys.sorted() where !["result", "exit_price", "closed_at", "notes"].contains(k) {
+            errors.append(FieldError(field: k, message: "is not a field of an outcome report (result, exit_price, closed_at, notes)"))
+        }
+        guard errors.isEmpty, let result else {
+            throw HTTPError(.badRequest, detail: "invalid field: \(errors.map(\.field).joined(separator: ", "))", errors: errors)
+        }
+        let hash = "\(result)|\(exitPrice.map { "\($0)" } ?? "")|\(closedAt.map { "\($0)" } ?? "")|\(notes ?? "")"
+        guard let (stored, created) = try outcomes.store.report(signalID: id, source: key, result: result, exitPrice: exitPrice,
+                                                                closedAt: closedAt, notes: notes, bodyHash: hash) else {
+            throw HTTPError(.notFound, detail: "no signal has the id \(id)")
+        }
+        guard stored.bodyHash == hash else {
+            throw HTTPError(.unprocessableEntity, detail: "this Idempotency-Key was already used for this signal with a different body",
+                            errors: [FieldError(field: "Idempotency-Key", message: "already used with a different body")])
+        }
+        var w = JSONWriter(capacity: 512)
+        w.beginObject()
+        w.key("id"); w.number(stored.id)
+        w.key("signal_id"); w.string(id)
+        w.key("result"); w.string(stored.result)
+        w.key("exit_price"); if let e = stored.exitPrice { w.number(e) } else { w.null() }
+        w.key("closed_at"); if let c = stored.closedAt { w.string(RFC3339.format(c)) } else { w.null() }
+        w.key("notes"); if let n = stored.notes { w.string(n) } else { w.null() }
+        w.key("reported_at"); w.string(RFC3339.format(stored.reportedAt))
+        w.endObject()
+        var response = Response.bytes(w.bytes, contentType: "application/json", status: .created)
+        if !created { response.headers.set("Idempotent-Replayed", "true") }
+        return response
     }
 
     // MARK: - Funnel

@@ -26,6 +26,8 @@ public final class Application: @unchecked Sendable {
     public let signals: SignalStore
     public let signalService: SignalService
     public let signalStream: SignalStreamHub
+    public let outcomes: OutcomeStore
+    public let outcomeService: OutcomeService
     /// How to reach the database (for connections outside the pool: LISTEN).
     let conninfo: String
     public let marketData: MarketDataService
@@ -36,6 +38,7 @@ public final class Application: @unchecked Sendable {
     private let lock = NSLock()
     private var server: HTTPServer?
     private var scheduler: IngestScheduler?
+    private var evaluateScheduler: EvaluateScheduler?
     private var closed = false
 
     /// Starts (or finds) the database, opens the pool and, unless told not to, applies pending migrations.
@@ -87,11 +90,19 @@ public final class Application: @unchecked Sendable {
         checkpoints = PostgresCheckpointStore(pool: pool)
         quality = QualityService(bars: bars, reports: qualityReports, logger: logger)
         signals = SignalStore(pool: pool)
-        let stream = SignalStreamHub(store: signals, conninfo: conninfo, logger: logger)
+        let outcomes = OutcomeStore(pool: pool)
+        self.outcomes = outcomes
+        let stream = SignalStreamHub(store: signals, outcomes: outcomes, conninfo: conninfo, logger: logger)
         signalStream = stream
+        let outcomeService = OutcomeService(pool: pool, bars: bars, store: outcomes, cache: CalibrationCache(),
+                                            period: configuration.calibrationPeriod, logger: logger,
+                                            changed: { stream.noteLocalChange() })
+        self.outcomeService = outcomeService
         let signalService = SignalService(pool: pool, symbols: symbols, bars: bars, signals: signals,
                                           engine: SignalEngine(strategies: configuration.strategies, configuration: configuration.layers),
-                                          logger: logger, stored: { stream.noteLocalChange() })
+                                          logger: logger, stored: { stream.noteLocalChange() },
+                                          calibration: { conn in try outcomeService.engineCalibration(on: conn) },
+                                          afterGenerate: { symbol, tf in outcomeService.evaluateLogged(symbol, timeframe: tf) })
         self.signalService = signalService
         self.conninfo = conninfo
         imports = ImportService(symbols: symbols, bars: bars, quality: quality,
@@ -157,7 +168,7 @@ public final class Application: @unchecked Sendable {
         MarketDataRoutes(symbols: symbols, marketData: marketData, imports: imports, metrics: metrics).register(on: router)
         QualityRoutes(symbols: symbols, bars: bars, reports: qualityReports, quality: quality).register(on: router)
         let stream = signalStream
-        SignalRoutes(symbols: symbols, signals: signals, service: signalService, hub: stream,
+        SignalRoutes(symbols: symbols, signals: signals, service: signalService, outcomes: outcomeService, hub: stream,
                      pages: PageCache(ttl: 1, version: { stream.version })).register(on: router)
         IndicatorRoutes(symbols: symbols, bars: bars).register(on: router)
         HistoricalRoutes(symbols: symbols, bars: bars).register(on: router)
@@ -179,11 +190,14 @@ public final class Application: @unchecked Sendable {
         try server.start()
         let scheduler = IngestScheduler(pool: pool, symbols: symbols, ingest: ingest, providers: providers,
                                         interval: configuration.ingestInterval, logger: logger)
+        let evaluator = EvaluateScheduler(service: outcomeService, interval: configuration.evaluateInterval, logger: logger)
         lock.withLock {
             self.server = server
             self.scheduler = scheduler
+            self.evaluateScheduler = evaluator
         }
         scheduler.start()
+        evaluator.start()
         signalStream.start()
         logger.notice("GoldenSignals listening", metadata: ["address": "http://\(host):\(server.localPort)",
                                                              "database": "\(embedded == nil ? "DATABASE_URL" : "embedded")"])
@@ -202,13 +216,14 @@ public final class Application: @unchecked Sendable {
 
     /// Stops background work, closes the pool and stops the embedded database. Idempotent.
     public func close() {
-        let (scheduler, server) = lock.withLock { () -> (IngestScheduler?, HTTPServer?) in
-            if closed { return (nil, nil) }
+        let (scheduler, server, evaluator) = lock.withLock { () -> (IngestScheduler?, HTTPServer?, EvaluateScheduler?) in
+            if closed { return (nil, nil, nil) }
             closed = true
-            return (self.scheduler, self.server)
+            return (self.scheduler, self.server, self.evaluateScheduler)
         }
         server?.shutdown()
         scheduler?.stop()
+        evaluator?.stop()
         signalStream.stop()
         pool.shutdown()
         embedded?.stop()

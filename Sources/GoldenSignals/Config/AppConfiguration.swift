@@ -32,6 +32,11 @@ public struct AppConfiguration: Sendable {
     /// Whether new bars (imports, uploads, ingestion, the demo seeding) are scanned for signals at once
     /// (on by default; benchmarks that time imports alone turn it off).
     public var generateOnArrival = true
+    /// Whether `serve` scores outcomes and refits calibrations on a schedule, and how often (seconds;
+    /// `GS_EVALUATE_INTERVAL`, 0 = off). New bars are scored on arrival regardless.
+    public var evaluateInterval: Double = 3_600
+    /// Walk-forward refit cadence in bar time (seconds; `GS_CALIBRATION_PERIOD`, 90 days).
+    public var calibrationPeriod: Int64 = 90 * 86_400
     /// Origins whose browsers may call the API (`GS_CORS_ORIGINS`, comma-separated; `*` for any).
     public var corsOrigins: [String] = ["http://localhost:3000", "http://localhost:5173"]
     /// The whole environment, for provider settings.
@@ -73,6 +78,14 @@ public struct AppConfiguration: Sendable {
         if let v = env["GS_INGEST_INTERVAL"], !v.isEmpty {
             guard let s = Double(v), s >= 0 else { throw ConfigurationError(variable: "GS_INGEST_INTERVAL", message: "must be seconds ≥ 0 (0 turns scheduled ingestion off)") }
             c.ingestInterval = s
+        }
+        if let v = env["GS_EVALUATE_INTERVAL"], !v.isEmpty {
+            guard let s = Double(v), s >= 0 else { throw ConfigurationError(variable: "GS_EVALUATE_INTERVAL", message: "must be seconds ≥ 0 (0 turns scheduled evaluation off)") }
+            c.evaluateInterval = s
+        }
+        if let v = env["GS_CALIBRATION_PERIOD"], !v.isEmpty {
+            guard let s = Int64(v), s >= 3_600 else { throw ConfigurationError(variable: "GS_CALIBRATION_PERIOD", message: "must be seconds ≥ 3600") }
+            c.calibrationPeriod = s
         }
         if let v = env["GS_STRATEGIES"], !v.isEmpty {
             do { c.strategies = try Strategies.parse(v) } catch { throw ConfigurationError(variable: "GS_STRATEGIES", message: "\(error)") }

@@ -28,10 +28,18 @@ public struct SignalService: Sendable {
     /// Called after signals were committed by this process (caches of this replica drop at once; other
     /// replicas hear of it through NOTIFY).
     let stored: @Sendable () -> Void
+    /// The calibration new signals get (the newest versions, walk-forward over history); nil: the engine's own.
+    let calibration: (@Sendable (PostgresConnection) throws -> Calibration)?
+    /// Runs after `generateLogged` stored signals of a series (outcome scoring).
+    let afterGenerate: (@Sendable (SymbolRecord, Timeframe) -> Void)?
 
     public init(pool: PostgresPool, symbols: SymbolStore, bars: BarStore, signals: SignalStore, engine: SignalEngine, logger: Logger,
-                stored: @escaping @Sendable () -> Void = {}) {
+                stored: @escaping @Sendable () -> Void = {},
+                calibration: (@Sendable (PostgresConnection) throws -> Calibration)? = nil,
+                afterGenerate: (@Sendable (SymbolRecord, Timeframe) -> Void)? = nil) {
         self.stored = stored
+        self.calibration = calibration
+        self.afterGenerate = afterGenerate
         self.pool = pool
         self.symbols = symbols
         self.bars = bars
@@ -97,6 +105,8 @@ public struct SignalService: Sendable {
             guard start < all.count else { return GenerationSummary(series: 1) }
             let info = SeriesInfo(symbol: symbol.symbol, timeframe: timeframe, assetClass: symbol.assetClass,
                                   calendar: Calendars.calendar(for: symbol.assetClass, exchange: symbol.exchange))
+            var engine = self.engine
+            if let calibration { engine.calibration = try calibration(conn) }
             let made = engine.run(PriceSeries(all), info: info, from: start)
             let inserted = try signals.insert(made, symbol: symbol, timeframe: timeframe, isDemo: symbol.isDemo, on: conn)
             try signals.setScanned(symbolID: symbol.id, timeframe: timeframe, through: last.timestamp, on: conn)
@@ -114,6 +124,7 @@ public struct SignalService: Sendable {
                 logger.info("signals generated", metadata: ["symbol": "\(symbol.symbol)", "timeframe": "\(timeframe.rawValue)",
                                                             "published": "\(s.generated)", "filtered": "\(s.rejected)"])
             }
+            afterGenerate?(symbol, timeframe)
         } catch {
             logger.warning("signal generation failed", metadata: ["symbol": "\(symbol.symbol)", "timeframe": "\(timeframe.rawValue)",
                                                                   "error": "\(error)"])

@@ -24,6 +24,9 @@ public final class SignalStreamHub: @unchecked Sendable {
     }
 
     private let store: SignalStore
+    private let outcomes: OutcomeStore?
+    /// The newest rescoring row already sent (`signal_confidence_history.seq`).
+    private var lastRescored: Int64 = 0
     private let conninfo: String
     private let logger: Logger
     private let heartbeat: Double
@@ -40,8 +43,9 @@ public final class SignalStreamHub: @unchecked Sendable {
     private var changeVersion: Int64 = -1
 
     /// - Parameter heartbeat: seconds between keep-alive comments.
-    public init(store: SignalStore, conninfo: String, logger: Logger, heartbeat: Double = 15) {
+    public init(store: SignalStore, outcomes: OutcomeStore? = nil, conninfo: String, logger: Logger, heartbeat: Double = 15) {
         self.store = store
+        self.outcomes = outcomes
         self.conninfo = conninfo
         self.logger = logger
         self.heartbeat = heartbeat
@@ -121,12 +125,15 @@ public final class SignalStreamHub: @unchecked Sendable {
             do {
                 conn = try PostgresConnection.connect(conninfo)
                 try conn.listen(SignalStore.channel)
+                if outcomes != nil { try conn.listen(OutcomeStore.rescoredChannel) }
                 // What was stored while not listening is fetched now (none is lost across a reconnect).
                 if primed {
                     try fanOut()
+                    try fanOutRescored()
                 } else {
                     let top = try store.latestSeq()
-                    lock.withLock { lastSeen = top }
+                    let rescoredTop = try outcomes?.latestRescoreSeq() ?? 0
+                    lock.withLock { lastSeen = top; lastRescored = rescoredTop }
                     primed = true
                 }
             } catch {
@@ -141,7 +148,8 @@ public final class SignalStreamHub: @unchecked Sendable {
                     let notes = try conn.waitForNotifications(timeout: 0.5)
                     if !notes.isEmpty {
                         bumpVersion(listening: true)
-                        try fanOut()
+                        if notes.contains(where: { $0.channel == SignalStore.channel }) { try fanOut() }
+                        if notes.contains(where: { $0.channel == OutcomeStore.rescoredChannel }) { try fanOutRescored() }
                     }
                 } catch {
                     logger.warning("signal stream lost its connection; reconnecting", metadata: ["error": "\(error)"])
@@ -174,6 +182,25 @@ public final class SignalStreamHub: @unchecked Sendable {
             if recent.count > 1_000 { recent.removeFirst(recent.count - 1_000) }
         }
         if rows.count == 1_000 { try fanOut() }
+    }
+
+    /// Sends rescoring rows after the last one sent as `signal.rescored` events (no event id: resuming
+    /// with Last-Event-ID replays signals, and a rescored signal's current confidence is in its detail).
+    private func fanOutRescored() throws {
+        guard let outcomes else { return }
+        let after = lock.withLock { lastRescored }
+        let rows = try outcomes.rescored(after: after)
+        guard let top = rows.last?.seq else { return }
+        lock.withLock {
+            for r in rows {
+                let bytes = ServerSentEvent.format(data: String(decoding: r.json, as: UTF8.self), event: "signal.rescored")
+                for (id, sub) in subscribers where (sub.symbol == nil || sub.symbol == r.symbol) && (sub.timeframe == nil || sub.timeframe == r.timeframe) {
+                    if !sub.writer.write(bytes) { subscribers[id] = nil }
+                }
+            }
+            lastRescored = top
+        }
+        if rows.count == 1_000 { try fanOutRescored() }
     }
 
     private func broadcast(_ bytes: [UInt8]) {

@@ -5,7 +5,7 @@ import Signals
 
 /// Which signals a list asks for. Status is computed as of `asOf` (now when nil): `filtered` (stopped
 /// by a layer), `active` (published, horizon not over), `expired` (published, horizon over), `closed`
-/// (an outcome was scored: none until outcome scoring exists), `all`.
+/// (a final win or loss), `expired` also for a final outcome that expired, `all`.
 public struct SignalFilter: Sendable {
     public var symbolID: Int64?
     public var timeframe: Timeframe?
@@ -34,18 +34,26 @@ public struct SignalStore: Sendable {
     /// Columns of a signal as the API renders it (`SignalJSON` reads them by position). `$T` is the as-of time.
     static let columns = """
         g.id::text, s.symbol, g.timeframe, g.strategy, g.params, g.direction,
-        CASE WHEN NOT g.published THEN 'filtered' WHEN g.expires_at <= $T THEN 'expired' ELSE 'active' END,
+        CASE WHEN NOT g.published THEN 'filtered' WHEN o.final AND o.result IN ('win', 'loss') THEN 'closed'
+             WHEN o.final OR g.expires_at <= $T THEN 'expired' ELSE 'active' END,
         extract(epoch FROM g.ts)::int8, extract(epoch FROM g.created_at)::int8, g.entry_price, g.stop_loss, g.take_profit,
         g.risk_level, g.horizon_bars, extract(epoch FROM g.expires_at)::int8,
         coalesce(h.new_confidence, g.confidence), g.confidence_raw, g.quality, g.confidence,
         coalesce(h.calibration_version, g.calibration_version), g.reason, g.indicators::text, g.layers::text,
-        g.consensus_strength, g.position_size, g.reward_risk, g.strength, g.rejected_by, (g.is_demo OR s.is_demo), g.seq, g.bar::text
+        g.consensus_strength, g.position_size, g.reward_risk, g.strength, g.rejected_by, (g.is_demo OR s.is_demo), g.seq, g.bar::text,
+        o.result, o.final, o.exit_price, o.gross_return, o.net_return, o.mfe, o.mae, o.bars_held::int8, o.r_multiple,
+        o.same_bar_ambiguous, o.gap_fill, extract(epoch FROM o.finalized_at)::int8, o.hit,
+        (SELECT json_agg(json_build_object('id', r.id, 'result', r.result, 'exit_price', r.exit_price,
+                'closed_at', to_char(r.closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'notes', r.notes,
+                'reported_at', to_char(r.reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) ORDER BY r.id)::text
+         FROM signal_outcome_reports r WHERE r.signal_id = g.id AND r.reported_at <= $T)
         """
 
     static let from = """
         FROM signals g JOIN symbols s ON s.id = g.symbol_id
         LEFT JOIN LATERAL (SELECT new_confidence, calibration_version FROM signal_confidence_history
                            WHERE signal_id = g.id AND at <= $T ORDER BY at DESC LIMIT 1) h ON true
+        LEFT JOIN signal_outcomes o ON o.signal_id = g.id AND o.scored_at <= $T
         """
 
     static func sql(_ text: String, asOf index: Int) -> String {
@@ -159,8 +167,10 @@ public struct SignalStore: Sendable {
               AND ($6::int8 IS NULL OR g.ts >= to_timestamp($6))
               AND g.created_at <= $T
               AND CASE $8::text WHEN 'all' THEN true WHEN 'filtered' THEN NOT g.published
-                   WHEN 'active' THEN g.published AND g.expires_at > $T
-                   WHEN 'expired' THEN g.published AND g.expires_at <= $T ELSE false END
+                   WHEN 'active' THEN g.published AND g.expires_at > $T AND o.final IS NOT TRUE
+                   WHEN 'closed' THEN g.published AND o.final AND o.result IN ('win', 'loss')
+                   WHEN 'expired' THEN g.published AND ((g.expires_at <= $T AND o.final IS NOT TRUE) OR (o.final AND o.result = 'expired'))
+                   ELSE false END
               AND ($9::int8 IS NULL OR (g.ts, g.id) < (to_timestamp($9), $10::uuid))
             ORDER BY g.ts DESC, g.id DESC LIMIT $11
             """, asOf: 7)
