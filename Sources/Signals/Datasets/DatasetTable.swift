@@ -194,7 +194,7 @@ public struct DatasetBuffer: ~Copyable {
     }
     private static let null: [UInt8] = Array("null".utf8)
 
-    private static let pow10: [Double] = (0...22).map { var x = 1.0; for _ in 0..<$0 { x *= 10 }; return x }
+    private static let pow10: [Double] = (0...30).map { var x = 1.0; for _ in 0..<$0 { x *= 10 }; return x }
 
     /// A number with at most 10 significant digits, never in exponent form, nothing for NaN (an empty CSV field).
     /// Whole numbers below 10^15 are written as integers.
