@@ -93,10 +93,24 @@ import Testing
             #expect(!p.contains("e"))
         }
         #expect(parts[4] == "123.456" && parts[0] == "0" && parts[14] == "0.3")
+        // Random magnitudes from 1e-15 to 1e15 read back within the 10th significant digit.
+        var rng = SystemRandomNumberGenerator()
+        var many = DatasetBuffer()
+        var drawn: [Double] = []
+        for _ in 0..<20_000 {
+            let v = Double.random(in: 1...10, using: &rng) * pow10(Int.random(in: -15...14, using: &rng)) * (Bool.random() ? 1 : -1)
+            drawn.append(v); many.number(v); many.byte(0x2C)
+        }
+        for (p, v) in zip(String(decoding: many.bytes, as: UTF8.self).split(separator: ","), drawn) {
+            let back = Double(p) ?? .nan
+            if !(abs(back - v) <= abs(v) * 6e-10) || p.contains("e") { Issue.record("\(v) written as \(p)"); break }
+        }
         var t = DatasetBuffer()
         t.timestamp(1_704_067_200 + 3661)
         #expect(String(decoding: t.bytes, as: UTF8.self) == "2024-01-01T01:01:01Z")
     }
+
+    func pow10(_ k: Int) -> Double { var x = 1.0; for _ in 0..<abs(k) { x *= 10 }; return k < 0 ? 1 / x : x }
 
     @Test func specsParseAndRefuse() throws {
         #expect(try DatasetLabel.parse("forward_return:5,triple_barrier:10:2:1").flatMap(\.columns)

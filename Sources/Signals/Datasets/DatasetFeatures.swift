@@ -175,19 +175,30 @@ public enum DatasetFeatureEngine {
         return out
     }
 
-    /// Sample standard deviation over the `w` values ending at t (null if any is null), summed directly per window.
+    /// Sample standard deviation over the `w` values ending at t (null if any is null). Running sums of the
+    /// values and their squares, re-summed exactly every `w` bars, so the value at t is a function of the window and t.
     static func rollingSampleStd(_ x: [Double], _ w: Int) -> [Double] {
-        var out = [Double](repeating: .nan, count: x.count)
-        guard x.count >= w, w >= 2 else { return out }
+        let n = x.count
+        var out = [Double](repeating: .nan, count: n)
+        guard n >= w, w >= 2 else { return out }
+        let dw = Double(w)
         x.withUnsafeBufferPointer { p in
-            for i in (w - 1)..<x.count {
-                var sum = 0.0, ok = true
-                for j in (i - w + 1)...i { let y = p[j]; if y.isNaN { ok = false; break }; sum += y }
-                guard ok else { continue }
-                let m = sum / Double(w)
-                var ss = 0.0
-                for j in (i - w + 1)...i { let d = p[j] - m; ss += d * d }
-                out[i] = (ss / Double(w - 1)).squareRoot()
+            var nans = 0
+            var sum = 0.0, sq = 0.0
+            for i in 0..<n {
+                let y = p[i]
+                if y.isNaN { nans += 1 } else { sum += y; sq += y * y }
+                if i >= w {
+                    let old = p[i - w]
+                    if old.isNaN { nans -= 1 } else { sum -= old; sq -= old * old }
+                }
+                guard i >= w - 1, nans == 0 else { continue }
+                if i % w == 0 {
+                    sum = 0; sq = 0
+                    for j in (i - w + 1)...i { sum += p[j]; sq += p[j] * p[j] }
+                }
+                let m = sum / dw
+                out[i] = (max(0, sq - dw * m * m) / (dw - 1)).squareRoot()
             }
         }
         return out
@@ -231,12 +242,18 @@ public enum DatasetFeatureEngine {
         let intraday = info.timeframe.isIntraday
         for i in 0..<s.count {
             let t = s.time[i]
+            if !intraday {
+                // Daily and weekly bars: the UTC date is the session's date; weekday straight from the day number.
+                if !minutes {
+                    let days = t >= 0 ? t / 86_400 : -((-t + 86_399) / 86_400)
+                    out[i] = Double(((days + 3) % 7 + 7) % 7)   // 1970-01-01 was a Thursday (3)
+                }
+                continue
+            }
             let day = CivilDate(unixSeconds: t)
             var session: TradingSession?
-            if intraday {
-                for d in [day.adding(days: -1), day] {
-                    if let x = info.calendar.session(on: d), t >= x.open, t < x.close { session = x }
-                }
+            for d in [day.adding(days: -1), day] {
+                if let x = info.calendar.session(on: d), t >= x.open, t < x.close { session = x }
             }
             if minutes {
                 out[i] = session.map { Double(t - $0.open) / 60 } ?? .nan

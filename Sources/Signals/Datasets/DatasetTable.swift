@@ -83,19 +83,37 @@ public struct DatasetTable: Sendable {
     @discardableResult
     public func write(_ r: DatasetRequest, into out: inout DatasetBuffer, range: Range<Int>? = nil,
                       flushAt: Int = 64 * 1024, flush: (inout DatasetBuffer) -> Bool) -> Bool {
+        Self.withPointers(features + labels) { columns in
+            writeRows(r, columns, into: &out, range: range ?? rows, flushAt: flushAt, flush: flush)
+        }
+    }
+
+    /// Runs `body` with a pointer to every column's storage (nested `withUnsafeBufferPointer`s).
+    static func withPointers<R>(_ columns: [[Double]], _ k: Int = 0, _ pointers: [UnsafePointer<Double>] = [],
+                                _ body: ([UnsafePointer<Double>]) -> R) -> R {
+        if k == columns.count { return body(pointers) }
+        return columns[k].withUnsafeBufferPointer { p in
+            withPointers(columns, k + 1, pointers + [p.baseAddress ?? UnsafePointer(bitPattern: 8)!], body)
+        }
+    }
+
+    private func writeRows(_ r: DatasetRequest, _ columns: [UnsafePointer<Double>], into out: inout DatasetBuffer, range: Range<Int>,
+                           flushAt: Int, flush: (inout DatasetBuffer) -> Bool) -> Bool {
         let csv = r.format == .csv
         let names: [[UInt8]] = r.columns.map { Array("\"\($0)\":".utf8) }
         let symbolBytes = Array(symbol.utf8)
         let nf = features.count, nl = labels.count
-        for i in range ?? rows {
+        let featureColumns = Array(columns[0..<nf]), labelColumns = Array(columns[nf...])
+        return featureColumns.withUnsafeBufferPointer { fp in labelColumns.withUnsafeBufferPointer { lp in
+        for i in range {
             out.reserve(64 + (nf + nl) * 40 + symbolBytes.count)
             var k = 0
             if csv {
                 out.append(symbolBytes); out.byte(0x2C); out.timestamp(time[i])
                 k = 2
-                for f in 0..<nf { out.byte(0x2C); out.number(features[f][i]) }
+                for f in 0..<nf { out.commaNumber(fp[f][i]) }
                 if nl > 0 {
-                    for c in 0..<nl { out.byte(0x2C); out.number(labels[c][i]) }
+                    for c in 0..<nl { out.commaNumber(lp[c][i]) }
                     out.byte(0x2C); out.byte(pastEnd[i] ? 0x31 : 0x30)
                 }
                 if let split { out.byte(0x2C); out.append(split[i]) }
@@ -104,9 +122,9 @@ public struct DatasetTable: Sendable {
                 out.byte(0x7B); out.append(names[0]); out.byte(0x22); out.append(symbolBytes); out.byte(0x22)
                 out.byte(0x2C); out.append(names[1]); out.byte(0x22); out.timestamp(time[i]); out.byte(0x22)
                 k = 2
-                for f in 0..<nf { out.byte(0x2C); out.append(names[k]); k += 1; out.jsonNumber(features[f][i]) }
+                for f in 0..<nf { out.byte(0x2C); out.append(names[k]); k += 1; out.jsonNumber(fp[f][i]) }
                 if nl > 0 {
-                    for c in 0..<nl { out.byte(0x2C); out.append(names[k]); k += 1; out.jsonNumber(labels[c][i]) }
+                    for c in 0..<nl { out.byte(0x2C); out.append(names[k]); k += 1; out.jsonNumber(lp[c][i]) }
                     out.byte(0x2C); out.append(names[k]); k += 1; out.byte(pastEnd[i] ? 0x31 : 0x30)
                 }
                 if let split { out.byte(0x2C); out.append(names[k]); out.byte(0x22); out.append(split[i]); out.byte(0x22) }
@@ -115,6 +133,7 @@ public struct DatasetTable: Sendable {
             if out.count >= flushAt, !flush(&out) { return false }
         }
         return true
+        } }
     }
 }
 
@@ -123,13 +142,29 @@ public struct DatasetBuffer: ~Copyable {
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     public private(set) var count = 0
+    /// 10^−16 … 10^16 (33 values), kept here so that formatting never touches a lazily initialized global.
+    private let pow10: UnsafeMutablePointer<Double>
+    /// "00" … "99".
+    private let pairs: UnsafeMutablePointer<UInt8>
 
     public init(capacity: Int = 80 * 1024) {
         self.capacity = max(capacity, 256)
         base = .allocate(capacity: self.capacity)
+        pow10 = .allocate(capacity: 33)
+        for k in -16...16 {
+            var x = 1.0
+            for _ in 0..<abs(k) { x *= 10 }
+            pow10[k + 16] = k < 0 ? 1 / x : x
+        }
+        pairs = .allocate(capacity: 200)
+        for v in 0..<100 { pairs[2 * v] = UInt8(48 + v / 10); pairs[2 * v + 1] = UInt8(48 + v % 10) }
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        base.deallocate()
+        pow10.deallocate()
+        pairs.deallocate()
+    }
 
     /// The bytes written so far.
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
@@ -194,16 +229,15 @@ public struct DatasetBuffer: ~Copyable {
     }
     private static let null: [UInt8] = Array("null".utf8)
 
-    private static let pow10: [Double] = (0...30).map { var x = 1.0; for _ in 0..<$0 { x *= 10 }; return x }
-
     /// A number with at most 10 significant digits, never in exponent form, nothing for NaN (an empty CSV field).
-    /// Whole numbers below 10^15 are written as integers.
+    /// Whole numbers below 10^15 are written as integers. Ties in the 10th digit round half up.
+    @inline(__always)
     public mutating func number(_ v: Double) {
         if v.isNaN { return }
-        reserve(48)
+        reserve(64)
         var a = v
         if a < 0 { base[count] = 0x2D; count += 1; a = -a }
-        if a == a.rounded(.towardZero), a < 1e15 {
+        if a < 1e15, Double(Int64(a)) == a {
             writeInteger(UInt64(a))
             return
         }
@@ -211,41 +245,63 @@ public struct DatasetBuffer: ~Copyable {
             append(a.description)
             return
         }
-        // Decimal exponent e with 10^e <= a < 10^(e+1).
-        var e = 0
-        if a >= 1 { while e < 15, a >= Self.pow10[e + 1] { e += 1 } } else {
-            e = -1
-            while a * Self.pow10[-e] < 1 { e -= 1 }
-        }
+        // Decimal exponent e with 10^e <= a < 10^(e+1), from the binary exponent (log10 2 ≈ 78913 / 2^18), corrected once.
+        let p = pow10 + 16   // p[k] = 10^k for k in -16…16
+        var e = ((Int((a.bitPattern >> 52) & 0x7FF) - 1023) * 78_913) >> 18   // a is normal here
+        if a >= p[e + 1] { e += 1 } else if a < p[e] { e -= 1 }
         let shift = 9 - e   // m = a × 10^shift has 10 digits
-        var scaled = shift >= 0 ? a * Self.pow10[shift] : a / Self.pow10[-shift]
-        scaled.round(.toNearestOrEven)
-        var m = UInt64(scaled)
+        let scaled = shift <= 16 ? a * p[shift] : a * p[16] * p[shift - 16]
+        var m = UInt64(scaled + 0.5)
         if m >= 10_000_000_000 { m /= 10; e += 1 }
-        // Digits of m (10 of them), then place the point.
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { d in
-            var x = m
-            var k = 9
-            while k >= 0 { d[k] = UInt8(48 + x % 10); x /= 10; k -= 1 }
-            var last = 9
-            while last > 0, d[last] == 48 { last -= 1 }   // trailing zeros dropped
-            let p = base
-            var c = count
-            if e >= 0 {
-                // Integer part: digits 0...e (e ≤ 14; beyond 9 digits the rest are zeros).
-                for k in 0...e { p[c] = k <= 9 ? d[k] : 48; c += 1 }
-                if last > e {
-                    p[c] = 0x2E; c += 1
-                    for k in (e + 1)...last { p[c] = d[k]; c += 1 }
-                }
-            } else {
-                p[c] = 48; p[c + 1] = 0x2E; c += 2
-                for _ in 0..<(-e - 1) { p[c] = 48; c += 1 }
-                for k in 0...last { p[c] = d[k]; c += 1 }
-            }
-            count = c
+        // m = h (2 digits) and w (8 digits, as ASCII in one little-endian word), written in place.
+        let h = Int(m / 100_000_000)
+        let lowDigits = Self.eightDigits(UInt32(truncatingIfNeeded: m % 100_000_000))
+        let word = lowDigits | 0x3030_3030_3030_3030
+        // Significant digits once trailing zeros are dropped (h ≥ 10, so its first digit is not 0).
+        var digits = 10 - (lowDigits == 0 ? 8 : lowDigits.leadingZeroBitCount / 8)
+        if lowDigits == 0, h % 10 == 0 { digits = 1 }
+        let out = base + count
+        if e < 0 {
+            let zeros = -e - 1
+            out[0] = 48; out[1] = 0x2E
+            for z in 0..<zeros { out[2 + z] = 48 }
+            put(h, word, out + 2 + zeros)
+            count += 2 + zeros + digits
+        } else if e + 1 >= digits {
+            // Only integer digits (any fraction was rounded away below the 10th digit).
+            put(h, word, out)
+            var z = 10
+            while z <= e { out[z] = 48; z += 1 }
+            count += e + 1
+        } else {
+            // The point after e + 1 digits: write at out + 1, move the integer digits left by one.
+            put(h, word, out + 1)
+            for k in 0...e { out[k] = out[k + 1] }
+            out[e + 1] = 0x2E
+            count += digits + 1
         }
+    }
+
+    /// The 2 + 8 digits at `to` (10 bytes).
+    @inline(__always) private func put(_ h: Int, _ word: UInt64, _ to: UnsafeMutablePointer<UInt8>) {
+        to[0] = pairs[2 * h]; to[1] = pairs[2 * h + 1]
+        UnsafeMutableRawPointer(to + 2).storeBytes(of: word.littleEndian, as: UInt64.self)
+    }
+
+    /// The 8 decimal digit values of `v` (< 10^8), most significant in the lowest byte (SWAR, no loop).
+    @inline(__always) static func eightDigits(_ v: UInt32) -> UInt64 {
+        var x = UInt64(v / 10_000) | (UInt64(v % 10_000) << 32)
+        let hundreds = ((x &* 10_486) >> 20) & 0x0000_007F_0000_007F
+        x = hundreds | ((x &- hundreds &* 100) << 16)
+        let tens = ((x &* 103) >> 10) & 0x000F_000F_000F_000F
+        return tens | ((x &- tens &* 10) << 8)
+    }
+
+    /// A comma, then `number(v)`.
+    @inline(__always) public mutating func commaNumber(_ v: Double) {
+        reserve(65)
+        base[count] = 0x2C; count += 1
+        number(v)
     }
 
     @inline(__always) private mutating func writeInteger(_ v: UInt64) {
