@@ -20,9 +20,9 @@ public struct DatasetFeature: Sendable, Hashable {
 
     /// Every feature, in column order.
     public static let catalog: [DatasetFeature] = [
-        .init(name: "ret_1", warmup: 1, formula: "ln(close_t / close_t-1)"),
-        .init(name: "ret_5", warmup: 5, formula: "ln(close_t / close_t-5)"),
-        .init(name: "ret_20", warmup: 20, formula: "ln(close_t / close_t-20)"),
+        .init(name: "ret_1", warmup: 1, formula: "ln(close_t) − ln(close_t-1)"),
+        .init(name: "ret_5", warmup: 5, formula: "ln(close_t) − ln(close_t-5)"),
+        .init(name: "ret_20", warmup: 20, formula: "ln(close_t) − ln(close_t-20)"),
         .init(name: "rvol_20", warmup: 20, formula: "sample standard deviation (n−1) of ret_1 over bars t-19..t"),
         .init(name: "rvol_60", warmup: 60, formula: "sample standard deviation (n−1) of ret_1 over bars t-59..t"),
         .init(name: "atr_frac_14", warmup: 14, formula: "ATR(14)_t / close_t (TA-Lib ATR, Wilder smoothing)"),
@@ -90,7 +90,8 @@ public enum DatasetFeatureEngine {
             let x = make(); cache[key] = x; return x
         }
         let atr = { memo("atr14") { TA.atr(high: h, low: l, close: c, period: 14) } }
-        let ret1 = { memo("ret_1") { logReturn(c, 1) } }
+        let logClose = { memo("ln_close") { c.map { $0 > 0 ? log($0) : .nan } } }
+        let ret1 = { memo("ret_1") { logReturn(logClose(), 1) } }
         var stoch: StochOutput?
         var adx: ADXOutput?
         var bb: BandsOutput?
@@ -100,8 +101,8 @@ public enum DatasetFeatureEngine {
             var col: [Double]
             switch f.name {
             case "ret_1": col = ret1()
-            case "ret_5": col = logReturn(c, 5)
-            case "ret_20": col = logReturn(c, 20)
+            case "ret_5": col = logReturn(logClose(), 5)
+            case "ret_20": col = logReturn(logClose(), 20)
             case "rvol_20": col = rollingSampleStd(ret1(), 20)
             case "rvol_60": col = rollingSampleStd(ret1(), 60)
             case "atr_frac_14": col = ratio(atr(), c)
@@ -156,16 +157,18 @@ public enum DatasetFeatureEngine {
                 col = calendarColumn(s, info: info, minutes: f.name == "minutes_since_open")
             default: col = [Double](repeating: .nan, count: n)
             }
-            for i in 0..<n where !col[i].isFinite { col[i] = .nan }
+            // Infinities (a zero ATR, a zero close) become null; NaN stays (writing it would copy shared lines).
+            for i in 0..<n where col[i].isInfinite { col[i] = .nan }
             if let w = normalizeWindow, !f.isCalendar { col = rollingZ(col, w, nanWhenFlat: false) }
             out.append(col)
         }
         return out
     }
 
-    static func logReturn(_ c: [Double], _ k: Int) -> [Double] {
-        var out = [Double](repeating: .nan, count: c.count)
-        if c.count > k { for i in k..<c.count { out[i] = c[i] > 0 && c[i - k] > 0 ? log(c[i] / c[i - k]) : .nan } }
+    /// ln(close_t) − ln(close_t−k) from the log closes (null where a close is not positive).
+    static func logReturn(_ lc: [Double], _ k: Int) -> [Double] {
+        var out = [Double](repeating: .nan, count: lc.count)
+        if lc.count > k { for i in k..<lc.count { out[i] = lc[i] - lc[i - k] } }
         return out
     }
 

@@ -21,7 +21,7 @@ public enum DatasetLabel: Sendable, Hashable {
     /// The label's columns.
     public var columns: [String] {
         switch self {
-        case .forwardReturn(let h): return ["label_fwd_ret_\(h)"]
+        case .forwardReturn(let h): return ["label_fwd_ret_\(h)"]   // ln(close_t+h) − ln(close_t)
         case .tripleBarrier(let h, let tp, let sl):
             let base = "label_tb_\(h)_\(Self.text(tp))_\(Self.text(sl))"
             return [base, base + "_bars"]
@@ -82,6 +82,8 @@ public enum DatasetLabelEngine {
         let n = s.count
         var pastEnd = [Bool](repeating: false, count: n)
         var cols: [[Double]] = []
+        let logClose = labels.contains { if case .forwardReturn = $0 { true } else { false } }
+            ? s.close.map { $0 > 0 ? log($0) : .nan } : []
         let atr = labels.contains { if case .tripleBarrier = $0 { true } else { false } }
             ? TA.atr(high: s.high, low: s.low, close: s.close, period: 14) : []
         for label in labels {
@@ -89,7 +91,7 @@ public enum DatasetLabelEngine {
             case .forwardReturn(let h):
                 var col = [Double](repeating: .nan, count: n)
                 for i in 0..<n {
-                    if i + h < n { col[i] = log(s.close[i + h] / s.close[i]) } else { pastEnd[i] = true }
+                    if i + h < n { col[i] = logClose[i + h] - logClose[i] } else { pastEnd[i] = true }
                 }
                 cols.append(col)
             case .tripleBarrier(let h, let tp, let sl):

@@ -233,8 +233,14 @@ public struct DatasetBuffer: ~Copyable {
     /// Whole numbers below 10^15 are written as integers. Ties in the 10th digit round half up.
     @inline(__always)
     public mutating func number(_ v: Double) {
-        if v.isNaN { return }
         reserve(64)
+        numberInReservedSpace(v)
+    }
+
+    /// `number` when at least 30 bytes are already reserved.
+    @inline(__always)
+    mutating func numberInReservedSpace(_ v: Double) {
+        if v.isNaN { return }
         var a = v
         if a < 0 { base[count] = 0x2D; count += 1; a = -a }
         if a < 1e15, Double(Int64(a)) == a {
@@ -298,10 +304,10 @@ public struct DatasetBuffer: ~Copyable {
     }
 
     /// A comma, then `number(v)`.
-    @inline(__always) public mutating func commaNumber(_ v: Double) {
-        reserve(65)
+    /// Needs 31 bytes reserved (the row writer reserves 40 per column).
+    @inline(__always) mutating func commaNumber(_ v: Double) {
         base[count] = 0x2C; count += 1
-        number(v)
+        numberInReservedSpace(v)
     }
 
     @inline(__always) private mutating func writeInteger(_ v: UInt64) {

@@ -50,10 +50,11 @@ public struct WalkForward: Sendable, Hashable {
         // The first index at or after each boundary.
         let starts = boundaries.map { b in times.firstIndex { $0 >= b } ?? n }
         var out = [String](repeating: "train", count: n)
+        let names = ["train"] + boundaries.indices.map { "test_\($0 + 1)" }
         var block = 0
         for i in 0..<n {
             while block < boundaries.count, times[i] >= boundaries[block] { block += 1 }
-            out[i] = block == 0 ? "train" : "test_\(block)"
+            out[i] = names[block]
             guard block < boundaries.count else { continue }
             let next = starts[block]
             if i + horizon >= next { out[i] = "purged" } else if i >= next - embargoRows { out[i] = "embargoed" }
