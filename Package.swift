@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "GoldenSignalsTests",
                     dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "MarketProviders", "Quality",
                                    "Indicators", "Signals"],
+                    exclude: ["Python"],
                     swiftSettings: swiftSettings),
     ]
 )

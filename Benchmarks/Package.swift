@@ -40,6 +40,10 @@ let package = Package(
                                          .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Postgres", package: "GoldenSignals"),
                                          .product(name: "HTTPClient", package: "GoldenSignals")]),
+        // Dataset export (features, labels, splits as CSV) over every daily file against writing the raw bars.
+        .executableTarget(name: "DatasetBench",
+                          dependencies: [.product(name: "Market", package: "GoldenSignals"),
+                                         .product(name: "Signals", package: "GoldenSignals")]),
         // Every indicator over 10,000 real bars against TA-Lib's C library (via Python) in the same run.
         .executableTarget(name: "IndicatorBench",
                           dependencies: [.product(name: "Indicators", package: "GoldenSignals")]),

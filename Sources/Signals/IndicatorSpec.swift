@@ -11,7 +11,7 @@ public struct IndicatorSpec: Sendable, Hashable {
 
     /// Every known indicator with its parameter names and defaults.
     public static let catalog: [(name: String, parameters: [(String, Double, ClosedRange<Double>)])] = [
-        ("sma", [("period", 20, 1...100_000)]), ("ema", [("period", 20, 2...100_000)]), ("wma", [("period", 20, 2...100_000)]),
+        ("sma", [("period", 20, 2...100_000)]), ("ema", [("period", 20, 2...100_000)]), ("wma", [("period", 20, 2...100_000)]),
         ("rsi", [("period", 14, 2...100_000)]),
         ("macd", [("fast", 12, 2...100_000), ("slow", 26, 2...100_000), ("signal", 9, 1...100_000)]),
         ("bbands", [("period", 20, 2...100_000), ("k", 2, 0.01...100)]),

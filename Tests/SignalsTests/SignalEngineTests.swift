@@ -112,3 +112,22 @@ import Testing
         #expect(Format.price(0.088542) == "0.0885")
     }
 }
+
+/// Every indicator the API accepts computes at the edges of its parameter ranges (TA's preconditions
+/// would stop the process otherwise).
+@Suite struct IndicatorSpecTests {
+    @Test func everyAcceptedParameterComputes() throws {
+        let closes: [Double] = (0..<60).map { i in 100 + Double((i * 7) % 11) - 5 }
+        let series = PriceSeries.closes(closes)
+        for entry in IndicatorSpec.catalog {
+            let lows = entry.parameters.map { Format.number($0.2.lowerBound) }
+            let text = ([entry.name] + lows).joined(separator: ":")
+            let specs = try IndicatorSpec.parse(text == "macd:2:2:1" ? "macd:2:3:1" : text)
+            for spec in specs {
+                let lines = spec.compute(series)
+                #expect(lines.count == spec.columns.count && lines.allSatisfy { $0.count == series.count }, "\(text)")
+            }
+        }
+        #expect(throws: IndicatorSpecError.self) { try IndicatorSpec.parse("sma:1") }
+    }
+}

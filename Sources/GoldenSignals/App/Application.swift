@@ -172,6 +172,7 @@ public final class Application: @unchecked Sendable {
                      pages: PageCache(ttl: 1, version: { stream.version })).register(on: router)
         IndicatorRoutes(symbols: symbols, bars: bars).register(on: router)
         HistoricalRoutes(symbols: symbols, bars: bars).register(on: router)
+        DatasetRoutes(service: DatasetService(app: self), logger: logger).register(on: router)
         return router
     }
 

@@ -4,6 +4,15 @@ protocol StreamSink: Sendable {
     func write(_ bytes: [UInt8]) -> Bool
     /// Ends the stream.
     func finish()
+    /// Closes the connection without ending the body (the client sees an incomplete response).
+    func abort()
+    /// The connection closed (wakes a producer waiting for the client).
+    func closed()
+}
+
+extension StreamSink {
+    func closed() {}
+    func abort() { finish() }
 }
 
 /// Writes the body of a `.stream` response; thread-safe and may outlive the handler.
@@ -37,11 +46,23 @@ public final class ResponseStreamWriter: Sendable {
         if closed.setIfUnset() { sink.finish() }
     }
 
+    /// The most bytes ever waiting for the client at once, for `.waitForClient` streams on a connection.
+    var peakPendingBytes: Int? { (sink as? ConnectionStreamSink)?.flow?.peak }
+
+    /// Gives up: closes the connection without ending the body, so the client sees an incomplete
+    /// response rather than a complete but short one. Idempotent; later writes return false.
+    public func abort() {
+        if closed.setIfUnset() { sink.abort() }
+    }
+
     /// True after `finish()` or once the client is gone.
     public var isClosed: Bool { closed.isSet }
 
     /// Called by the server when the connection closes.
-    func markClosed() { closed.set() }
+    func markClosed() {
+        closed.set()
+        sink.closed()
+    }
 }
 
 /// A set-once flag.

@@ -47,6 +47,8 @@ final class Connection: @unchecked Sendable {
     private var minorVersion = 1
     private var streamWriter: ResponseStreamWriter?
     private var streamFraming = ResponseSerializer.Framing.chunked
+    /// The producer's flow control of a `.waitForClient` stream (nil: drop slow clients).
+    private var streamFlow: StreamBackpressure?
 
     /// Output beyond which no more pipelined requests are parsed until the client reads.
     private static let outputHighWater = 1 << 20
@@ -248,7 +250,12 @@ final class Connection: @unchecked Sendable {
             keepAlive = !mustClose
             streamFraming = framing
             phase = .streaming
-            let writer = ResponseStreamWriter(sink: ConnectionStreamSink(connection: self, loop: loop))
+            if case .waitForClient(let bound) = response.streamFlow {
+                streamFlow = StreamBackpressure(bound: bound)
+            } else {
+                streamFlow = nil
+            }
+            let writer = ResponseStreamWriter(sink: ConnectionStreamSink(connection: self, loop: loop, flow: streamFlow))
             streamWriter = writer
             let started = loop.context.workers.submit(force: true) { produce(writer) }
             if !started { close() }  // only when the pool has stopped
@@ -290,6 +297,7 @@ final class Connection: @unchecked Sendable {
 
     func streamWrite(_ bytes: [UInt8]) {
         guard phase == .streaming else { return }
+        defer { streamFlow?.delivered(bytes.count, buffered: output.count - outputStart) }
         var out = loop.takeScratch()
         if case .chunked = streamFraming {
             ResponseSerializer.appendHex(bytes.count, into: &out)
@@ -303,13 +311,14 @@ final class Connection: @unchecked Sendable {
         }
         write(out)
         loop.scratch = out
-        if output.count - outputStart > Self.streamOutputLimit { close() }
+        if streamFlow == nil, output.count - outputStart > Self.streamOutputLimit { close() }
     }
 
     func streamFinish() {
         guard phase == .streaming else { return }
         if case .chunked = streamFraming { write(ResponseSerializer.lastChunk) }
         streamWriter = nil
+        streamFlow = nil
         phase = .processing
         finishResponse(close: !keepAlive || loop.draining)
     }
@@ -357,6 +366,7 @@ final class Connection: @unchecked Sendable {
         let sent = send(output, from: outputStart)
         if sent < 0 { return }
         outputStart += sent
+        streamFlow?.drained(buffered: output.count - outputStart)
         guard outputStart == output.count else { return }
         if output.capacity > 64 * 1024 { output = [] } else { output.removeAll(keepingCapacity: true) }
         outputStart = 0
@@ -386,7 +396,8 @@ final class Connection: @unchecked Sendable {
                 close()
             }
         case .streaming:
-            if draining { close() }
+            // A download whose client reads nothing for the idle timeout is given up (its producer waits).
+            if draining || (streamFlow != nil && outputStart < output.count && now - lastActivity > idleTimeout) { close() }
         case .closing:
             if now - lastActivity > idleTimeout { close() }
         case .lingering:
@@ -431,6 +442,8 @@ final class Connection: @unchecked Sendable {
         phase = .closed
         streamWriter?.markClosed()
         streamWriter = nil
+        streamFlow?.close()
+        streamFlow = nil
         Glibc.close(fd)
         loop.removeConnection(fd)
         input = []

@@ -1,0 +1,102 @@
+import Foundation
+import GoldenSignals
+import HTTPClient
+import Market
+import Postgres
+import Testing
+
+/// `GET /api/v1/datasets/features` and `/manifest` over real files, read back with pandas.
+@Suite(.serialized) struct DatasetAPITests {
+    static let python = ProcessInfo.processInfo.environment["GS_TALIB_PYTHON"] ?? Paths.repository + "/.build/pyenv/bin/python3"
+
+    static func service() throws -> TestService {
+        let s = try TestService(label: "datasets")
+        _ = try s.app.imports.importFile(path: Paths.data("bluefin_AAPL.csv"), symbol: NewSymbol(symbol: "AAPL", assetClass: .equity),
+                                         timeframe: .d1, timeZone: .utc)
+        _ = try s.app.symbols.create(NewSymbol(symbol: "NOBARS", assetClass: .equity))
+        return s
+    }
+
+    static func temporary(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let path = NSTemporaryDirectory() + "gs-dataset-\(getpid())-" + name
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func exportReadWithPandasMatchesTheIndicatorEndpoint() throws {
+        let s = try Self.service()
+        let query = "symbols=AAPL,NOBARS&timeframe=1d&features=all&labels=forward_return:5,triple_barrier:10:2:1&splits=walk_forward:3"
+        let r = try s.get("/api/v1/datasets/features?" + query)
+        #expect(r.status == 200)
+        #expect(r.header("Content-Type")?.hasPrefix("text/csv") == true)
+        #expect(r.header("X-Dataset-Manifest") == "/api/v1/datasets/manifest?" + query)
+        #expect(r.header("X-Dataset-Excluded") == "NOBARS", "a series without bars is left out, and said so")
+        let m = try s.get(try #require(r.header("X-Dataset-Manifest")))
+        #expect(m.status == 200)
+        let manifest = m.json
+        #expect(manifest["code_version"] as? String == DatasetService.codeVersion)
+        let included = manifest["included"] as? [[String: Any]] ?? []
+        let excluded = manifest["excluded"] as? [[String: Any]] ?? []
+        #expect(included.map { $0["symbol"] as? String } == ["AAPL"])
+        #expect(excluded.first?["symbol"] as? String == "NOBARS")
+        #expect(excluded.first?["reason"] as? String == "no 1d bars are stored")
+        #expect(excluded.first?.keys.contains("quality_score") == true)
+        // The quality gate: with min_quality=1 AAPL (score below 1) is left out with its score and the reason.
+        let strict = try s.get("/api/v1/datasets/manifest?symbols=AAPL&min_quality=1").json
+        let left = (strict["excluded"] as? [[String: Any]])?.first
+        #expect(left?["symbol"] as? String == "AAPL")
+        #expect((left?["reason"] as? String)?.hasPrefix("quality score") == true, "\(left ?? [:])")
+        #expect(left?["quality_score"] is Double)
+        #expect((strict["included"] as? [Any])?.isEmpty == true)
+        #expect((manifest["unavailable_labels"] as? [[String: Any]])?.first?["name"] as? String == "label_signal_outcome")
+        // The stream's AAPL rows are exactly the file whose checksum the manifest gives.
+        #expect(included.first?["sha256"] as? String == Self.sha256(r.body))
+        #expect(included.first?["rows"] as? Int == 10_086)
+
+        let ind = try s.get("/api/v1/indicators/AAPL?timeframe=1d&names=rsi:14,stoch:14:3:3,willr:14,cci:20,mfi:14,adx:14,atr:14&from=1980-12-12&limit=10000")
+        #expect(ind.status == 200)
+        let bars = try s.app.bars.all(symbolID: try #require(try s.app.symbols.find("AAPL")).id, timeframe: .d1)
+        let closes = try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues: bars.map { (RFC3339.format($0.timestamp), $0.close) }))
+        let csv = try Self.temporary("features.csv", r.body)
+        let json = try Self.temporary("indicators.json", ind.body)
+        let mpath = try Self.temporary("manifest.json", m.body)
+        let cpath = try Self.temporary("closes.json", [UInt8](closes))
+        defer { for p in [csv, json, mpath, cpath] { try? FileManager.default.removeItem(atPath: p) } }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.arguments = [Paths.repository + "/Tests/GoldenSignalsTests/Python/check_dataset.py", csv, json, mpath, cpath]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.hasPrefix("OK"), "\(text)")
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> String {
+        Migrator.sha256Hex(bytes)
+    }
+
+    @Test func jsonLinesNormalizedAndBadParameters() throws {
+        let s = try Self.service()
+        let r = try s.get("/api/v1/datasets/features?symbols=AAPL&features=ret_1,rsi_14&normalize=rolling:20&format=jsonl&from=2020-01-01")
+        #expect(r.status == 200)
+        let lines = r.text.split(separator: "\n")
+        #expect(lines.count > 200)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        #expect(first?.keys.sorted() == ["ret_1", "rsi_14", "symbol", "timestamp"])
+        #expect(first?["timestamp"] as? String == "2020-01-02T00:00:00Z")
+        #expect(first?["ret_1"] is Double, "warm-up comes from the history before from")
+
+        let bad = try s.get("/api/v1/datasets/features?symbols=AAPL&features=nope&labels=signal_outcome&splits=walk_forward:0&format=xml")
+        #expect(bad.status == 400)
+        let fields = (bad.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+        #expect(fields.sorted() == ["features", "format", "labels", "splits"], "every bad parameter named at once: \(fields)")
+        #expect(try s.get("/api/v1/datasets/features?symbols=NOPE").status == 404)
+        #expect(try s.get("/api/v1/datasets/features").status == 400)
+        let outcome = try s.get("/api/v1/datasets/manifest?symbols=AAPL&labels=signal_outcome")
+        #expect(outcome.status == 400 && outcome.text.contains("not available yet"))
+    }
+}
