@@ -53,8 +53,7 @@ final class TestService: @unchecked Sendable {
     private let ownDatabase: String?
 
     init(label: String = "app", databaseURL: String? = nil, environment: [String: String] = [:], logger: Logger? = nil) throws {
-        var config = AppConfiguration()
-        config.environment = environment
+        var config = try AppConfiguration.fromEnvironment(environment)
         let url = try databaseURL ?? TestDatabase.fresh(label)
         let own = databaseURL == nil ? url : nil
         ownDatabase = own

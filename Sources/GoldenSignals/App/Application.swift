@@ -29,6 +29,10 @@ public final class Application: @unchecked Sendable {
     /// How to reach the database (for connections outside the pool: LISTEN).
     let conninfo: String
     public let marketData: MarketDataService
+    public let keys: KeyStore
+    public let keyVerifier: KeyVerifier
+    public let rateLimiter = RateLimiter()
+    private var keyUsageFlusher: PeriodicTask?
 
     /// When the process started (Unix seconds).
     public let startedAt = Int64(Date().timeIntervalSince1970)
@@ -97,6 +101,8 @@ public final class Application: @unchecked Sendable {
         imports = ImportService(symbols: symbols, bars: bars, quality: quality,
                                 signals: configuration.generateOnArrival ? signalService : nil)
         marketData = MarketDataService(pool: pool, symbols: symbols, bars: bars)
+        keys = KeyStore(pool: pool)
+        keyVerifier = KeyVerifier(store: keys)
         describeMetrics()
     }
 
@@ -140,7 +146,8 @@ public final class Application: @unchecked Sendable {
     }
 
     /// The router with every route of the service.
-    public func makeRouter() -> Router {
+    /// - Parameter authRequired: whether API keys are required; nil decides by the configured host.
+    public func makeRouter(authRequired: Bool? = nil) -> Router {
         let router = Router()
         router.use(RequestIDMiddleware())
         router.use(CORSMiddleware(allowedOrigins: configuration.corsOrigins))
@@ -150,6 +157,8 @@ public final class Application: @unchecked Sendable {
             metrics.observe("gs_http_request_duration_seconds", labels: [("route", route)], seconds)
         }))
         router.use(AccessLogMiddleware(logger: logger))
+        router.use(AccessMiddleware(verifier: keyVerifier, limiter: rateLimiter, settings: configuration.access,
+                                    required: authRequired ?? configuration.access.required(host: configuration.host)))
         HealthRoutes(pool: pool, migrator: migrator, metrics: metrics, providers: providers, chain: chain,
                      openAPIPath: configuration.openAPIPath, databaseMode: embedded == nil ? "external" : "embedded",
                      startedAt: startedAt).register(on: router)
@@ -161,6 +170,7 @@ public final class Application: @unchecked Sendable {
                      pages: PageCache(ttl: 1, version: { stream.version })).register(on: router)
         IndicatorRoutes(symbols: symbols, bars: bars).register(on: router)
         HistoricalRoutes(symbols: symbols, bars: bars).register(on: router)
+        KeyRoutes(keys: keys, verifier: keyVerifier).register(on: router)
         return router
     }
 
@@ -175,8 +185,20 @@ public final class Application: @unchecked Sendable {
         serverConfig.onRejectedRequest = { status in
             metrics.increment("gs_http_rejected_requests_total", labels: [("status", String(status))])
         }
-        let server = HTTPServer(configuration: serverConfig, router: makeRouter(), logger: logger)
+        let authRequired = configuration.access.required(host: host)
+        if !authRequired, !AccessSettings.isLoopback(host) {
+            logger.critical("API KEYS ARE NOT REQUIRED although the service listens on \(host), a non-loopback address (GS_AUTH=off): anyone who can reach the port can read, write and administer. Unset GS_AUTH to require keys.")
+        }
+        logger.notice("access", metadata: ["api_keys": "\(authRequired ? "required" : "optional")",
+                                           "open_paths": "\(configuration.access.openPaths.sorted().joined(separator: ","))"])
+        let server = HTTPServer(configuration: serverConfig, router: makeRouter(authRequired: authRequired), logger: logger)
         try server.start()
+        let verifier = keyVerifier, log = logger
+        let flusher = PeriodicTask(name: "gs-key-usage", interval: 5) {
+            do { try verifier.flush() } catch { log.warning("could not record key use", metadata: ["error": "\(error)"]) }
+        }
+        flusher.start()
+        lock.withLock { keyUsageFlusher = flusher }
         let scheduler = IngestScheduler(pool: pool, symbols: symbols, ingest: ingest, providers: providers,
                                         interval: configuration.ingestInterval, logger: logger)
         lock.withLock {
@@ -209,6 +231,8 @@ public final class Application: @unchecked Sendable {
         }
         server?.shutdown()
         scheduler?.stop()
+        if let flusher = lock.withLock({ keyUsageFlusher }) { flusher.stop() }
+        try? keyVerifier.flush()
         signalStream.stop()
         pool.shutdown()
         embedded?.stop()

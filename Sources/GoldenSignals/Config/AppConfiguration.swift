@@ -34,6 +34,8 @@ public struct AppConfiguration: Sendable {
     public var generateOnArrival = true
     /// Origins whose browsers may call the API (`GS_CORS_ORIGINS`, comma-separated; `*` for any).
     public var corsOrigins: [String] = ["http://localhost:3000", "http://localhost:5173"]
+    /// API keys, open paths and anonymous limits (`GS_AUTH`, `GS_AUTH_OPEN_PATHS`, `GS_ANON_RATE`, `GS_ANON_BURST`).
+    public var access = AccessSettings()
     /// The whole environment, for provider settings.
     public var environment: [String: String] = [:]
 
@@ -84,6 +86,7 @@ public struct AppConfiguration: Sendable {
         if let v = env["GS_CORS_ORIGINS"] {
             c.corsOrigins = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        c.access = try AccessSettings.fromEnvironment(env)
         if let v = env["GS_DEMO"], !v.isEmpty { c.demo = ["1", "true", "yes"].contains(v.lowercased()) }
         return c
     }
