@@ -10,3 +10,8 @@ if ! "$venv/bin/python3" -c 'import talib, numpy, pandas' >/dev/null 2>&1; then
   echo "installing TA-Lib numpy pandas into $venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check TA-Lib numpy pandas
 fi
+# standardwebhooks: the Standard Webhooks reference library, which WebhookTests verifies our deliveries with.
+if ! "$venv/bin/python3" -c 'import standardwebhooks' >/dev/null 2>&1; then
+  echo "installing standardwebhooks into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check standardwebhooks
+fi

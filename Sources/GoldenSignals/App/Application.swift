@@ -32,6 +32,8 @@ public final class Application: @unchecked Sendable {
     public let keys: KeyStore
     public let keyVerifier: KeyVerifier
     public let rateLimiter = RateLimiter()
+    public let webhooks: WebhookStore
+    public let webhookDispatcher: WebhookDispatcher
     private var keyUsageFlusher: PeriodicTask?
 
     /// When the process started (Unix seconds).
@@ -103,6 +105,9 @@ public final class Application: @unchecked Sendable {
         marketData = MarketDataService(pool: pool, symbols: symbols, bars: bars)
         keys = KeyStore(pool: pool)
         keyVerifier = KeyVerifier(store: keys)
+        webhooks = WebhookStore(pool: pool)
+        webhookDispatcher = WebhookDispatcher(store: webhooks, signals: signals, settings: configuration.webhooks,
+                                              logger: logger, metrics: metrics)
         describeMetrics()
     }
 
@@ -141,6 +146,7 @@ public final class Application: @unchecked Sendable {
         metrics.describe("gs_bars_written_total", type: "counter", help: "Bars inserted or updated, by source kind.")
         metrics.describe("gs_provider_calls_total", type: "counter", help: "Outbound market-data provider calls, by provider and outcome.")
         metrics.describe("gs_db_pool_connections", type: "gauge", help: "Database pool connections by state.")
+        metrics.describe("gs_webhook_deliveries_total", type: "counter", help: "Webhook delivery attempts, by outcome (delivered, retry, given_up).")
         metrics.describe("gs_process_start_time_seconds", type: "gauge", help: "Unix time the process started.")
         metrics.set("gs_process_start_time_seconds", Double(startedAt))
     }
@@ -171,6 +177,8 @@ public final class Application: @unchecked Sendable {
         IndicatorRoutes(symbols: symbols, bars: bars).register(on: router)
         HistoricalRoutes(symbols: symbols, bars: bars).register(on: router)
         KeyRoutes(keys: keys, verifier: keyVerifier).register(on: router)
+        WebhookRoutes(store: webhooks, dispatcher: webhookDispatcher,
+                      policy: DestinationPolicy(allowedHosts: configuration.webhooks.allowedHosts)).register(on: router)
         return router
     }
 
@@ -199,6 +207,7 @@ public final class Application: @unchecked Sendable {
         }
         flusher.start()
         lock.withLock { keyUsageFlusher = flusher }
+        if configuration.webhooks.worker { webhookDispatcher.start() }
         let scheduler = IngestScheduler(pool: pool, symbols: symbols, ingest: ingest, providers: providers,
                                         interval: configuration.ingestInterval, logger: logger)
         lock.withLock {
@@ -232,6 +241,7 @@ public final class Application: @unchecked Sendable {
         server?.shutdown()
         scheduler?.stop()
         if let flusher = lock.withLock({ keyUsageFlusher }) { flusher.stop() }
+        webhookDispatcher.stop()
         try? keyVerifier.flush()
         signalStream.stop()
         pool.shutdown()
