@@ -328,7 +328,9 @@ struct Keys: ParsableCommand {
             do {
                 let app = try Application(configuration: config, logger: Logger(label: "goldensignals.keys"))
                 defer { app.close() }
-                print("id            prefix           scopes            state     last used             name")
+                print(["id".padding(toLength: 12, withPad: " ", startingAt: 0), "prefix".padding(toLength: 16, withPad: " ", startingAt: 0),
+                       "scopes".padding(toLength: 17, withPad: " ", startingAt: 0), "state".padding(toLength: 9, withPad: " ", startingAt: 0),
+                       "last used".padding(toLength: 21, withPad: " ", startingAt: 0), "name"].joined(separator: " "))
                 let now = Int64(Date().timeIntervalSince1970)
                 for k in try app.keys.list() {
                     let state = k.revokedAt != nil ? "revoked" : k.isActive(at: now) ? "active" : "expired"
