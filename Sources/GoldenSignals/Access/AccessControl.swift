@@ -79,14 +79,39 @@ public enum RouteScopes {
     }
 }
 
+/// A verified key with what every request through it needs, computed once per cache entry.
+public struct VerifiedKey: Sendable {
+    public let record: APIKeyRecord
+    /// The scopes, comma-separated (for `Request.attributes`).
+    public let scopesText: String
+    /// The `RateLimit-Policy` value of the key's bucket.
+    public let policy: String
+
+    init(_ record: APIKeyRecord) {
+        self.record = record
+        scopesText = record.scopes.map(\.rawValue).joined(separator: ",")
+        policy = AccessMiddleware.policy(rate: record.rate, burst: record.burst)
+    }
+}
+
 /// Verifies presented keys against an in-memory cache of `api_keys` rows (each row re-read after
 /// `ttl` seconds, so a revocation made by another replica takes effect within it; revocations made
 /// here take effect at once), and records last use in memory, written to the database by `flush()`.
+///
+/// The first use of a key in a cache period compares the SHA-256 of the presented secret with the
+/// stored one; the secret so verified is then kept in memory (never stored or logged) and later
+/// requests compare it in constant time, without hashing again.
 public final class KeyVerifier: @unchecked Sendable {
+    struct Entry {
+        var key: VerifiedKey?
+        var fetched: Double
+        var verifiedSecret: [UInt8]?
+    }
+
     let store: KeyStore
     let ttl: Double
     private let lock = NSLock()
-    private var cache: [String: (record: APIKeyRecord?, fetched: Double)] = [:]
+    private var cache: [String: Entry] = [:]
     private var uses: [String: Int64] = [:]
     private static let maxCached = 10_000
 
@@ -96,27 +121,40 @@ public final class KeyVerifier: @unchecked Sendable {
     }
 
     /// The active key that `text` is, or nil (unknown id, wrong secret, revoked, expired — alike).
-    public func verify(_ text: String) throws -> APIKeyRecord? {
+    public func verify(_ text: String) throws -> VerifiedKey? {
         guard let presented = PresentedKey(text) else { return nil }
         let now = monotonicSeconds()
-        var record: APIKeyRecord?
+        let wall = Int64(time(nil))
+        let secret = Array(presented.secret)
+        // Fast path: this secret was verified for this id in the current cache period.
+        let fast: VerifiedKey? = lock.withLock {
+            guard let e = cache[presented.id], now - e.fetched < ttl, let key = e.key, let verified = e.verifiedSecret,
+                  Crypto.constantTimeEqual(verified, secret), key.record.isActive(at: wall) else { return nil }
+            uses[key.record.id] = wall
+            return key
+        }
+        if let fast { return fast }
+
+        var key: VerifiedKey?
         let cached = lock.withLock { cache[presented.id] }
         if let cached, now - cached.fetched < ttl {
-            record = cached.record
+            key = cached.key
         } else {
-            record = try store.find(id: presented.id)
+            key = try store.find(id: presented.id).map(VerifiedKey.init)
             lock.withLock {
                 if cache.count >= Self.maxCached { cache.removeAll(keepingCapacity: true) }
-                cache[presented.id] = (record, now)
+                cache[presented.id] = Entry(key: key, fetched: now, verifiedSecret: nil)
             }
         }
         // Hash even when the id is unknown, so that timing does not tell whether the id exists.
-        let hash = Crypto.sha256(presented.secret)
-        guard let record, Crypto.constantTimeEqual(hash, record.secretSHA256) else { return nil }
-        let wall = Int64(Date().timeIntervalSince1970)
-        guard record.isActive(at: wall) else { return nil }
-        lock.withLock { uses[record.id] = wall }
-        return record
+        let hash = Crypto.sha256(secret)
+        guard let key, Crypto.constantTimeEqual(hash, key.record.secretSHA256) else { return nil }
+        guard key.record.isActive(at: wall) else { return nil }
+        lock.withLock {
+            cache[presented.id]?.verifiedSecret = secret
+            uses[key.record.id] = wall
+        }
+        return key
     }
 
     /// Forgets a key at once (after a revocation here).
@@ -132,6 +170,7 @@ public final class KeyVerifier: @unchecked Sendable {
     }
 }
 
+/// Seconds on the monotonic clock.
 public func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -208,16 +247,28 @@ public struct AccessMiddleware: Middleware {
                   headers: HTTPHeaders([("WWW-Authenticate", "Bearer realm=\"goldensignals\"")]))
     }
 
-    /// The key text from `Authorization: Bearer` or `X-API-Key`, if any.
+    /// The key text from `Authorization: Bearer` or `X-API-Key`, if any ("" for another scheme).
     static func presentedKey(_ request: Request) -> String? {
         if let auth = request.headers["Authorization"] {
             let u = auth.utf8
-            if u.count > 7, auth.prefix(7).lowercased() == "bearer " {
-                return String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            guard u.count > 7 else { return "" }
+            var i = u.startIndex
+            for expected in "bearer".utf8 {
+                guard u[i] | 0x20 == expected else { return "" }  // ASCII case-insensitive
+                i = u.index(after: i)
             }
-            return ""  // another scheme: not a key we accept
+            guard u[i] == 0x20 else { return "" }
+            var start = u.index(after: i), end = u.endIndex
+            while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
+            while end > start, u[u.index(before: end)] == 0x20 || u[u.index(before: end)] == 0x09 { end = u.index(before: end) }
+            return String(auth[start..<end])
         }
         return request.headers["X-API-Key"]
+    }
+
+    /// The `RateLimit-Policy` value of a bucket.
+    static func policy(rate: Double, burst: Int) -> String {
+        "\"default\";q=\(burst);w=\(max(1, Int((Double(burst) / rate).rounded(.up))))"
     }
 
     public func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
@@ -226,29 +277,30 @@ public struct AccessMiddleware: Middleware {
         let bucketKey: String
         let rate: Double
         let burst: Int
+        let policy: String
         if let text = Self.presentedKey(request) {
             guard let key = try verifier.verify(text) else {
                 throw Self.unauthorized("the API key is not valid")
             }
             let scope = RouteScopes.required(method: request.method, pattern: pattern)
-            if required, !key.grants(scope) {
+            if required, !key.record.grants(scope) {
                 throw HTTPError(.forbidden, detail: "this route needs the \(scope.rawValue) scope")
             }
-            request.attributes[Self.keyIDAttribute] = key.id
-            request.attributes[Self.scopesAttribute] = key.scopes.map(\.rawValue).joined(separator: ",")
-            bucketKey = "k:" + key.id
-            rate = key.rate
-            burst = key.burst
+            request.attributes[Self.keyIDAttribute] = key.record.id
+            request.attributes[Self.scopesAttribute] = key.scopesText
+            bucketKey = key.record.id
+            rate = key.record.rate
+            burst = key.record.burst
+            policy = key.policy
         } else {
             if required { throw Self.unauthorized("an API key is required: send Authorization: Bearer <key>") }
             guard let anonymousRate = settings.anonymousRate else { return try next(request) }
             bucketKey = "a:" + Self.host(of: request.remoteAddress)
             rate = anonymousRate
             burst = settings.anonymousBurst
+            policy = Self.policy(rate: rate, burst: burst)
         }
         let decision = limiter.take(bucketKey, rate: rate, burst: burst)
-        let window = max(1, Int((Double(burst) / rate).rounded(.up)))
-        let policy = "\"default\";q=\(burst);w=\(window)"
         let state = "\"default\";r=\(decision.remaining);t=\(decision.reset)"
         guard decision.allowed else {
             throw HTTPError(.tooManyRequests, detail: "the rate limit is \(Self.rateText(rate)) with bursts of \(burst); retry after \(decision.reset) s",

@@ -11,13 +11,16 @@ public enum Crypto {
         return out
     }
 
+    /// SHA-256 fetched once (OpenSSL 3 would otherwise look the implementation up on every call).
+    nonisolated(unsafe) static let sha256Digest: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
+
     /// SHA-256 of `bytes`.
     public static func sha256<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let input = Array(bytes)
         let ok = input.withUnsafeBufferPointer { raw in
-            EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_sha256(), nil)
+            EVP_Digest(raw.baseAddress, raw.count, &digest, &length, sha256Digest ?? EVP_sha256(), nil)
         }
         precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) failed")
         return Array(digest.prefix(32))
