@@ -125,11 +125,10 @@ public final class KeyVerifier: @unchecked Sendable {
         guard let presented = PresentedKey(text) else { return nil }
         let now = monotonicSeconds()
         let wall = Int64(time(nil))
-        let secret = Array(presented.secret)
         // Fast path: this secret was verified for this id in the current cache period.
         let fast: VerifiedKey? = lock.withLock {
             guard let e = cache[presented.id], now - e.fetched < ttl, let key = e.key, let verified = e.verifiedSecret,
-                  Crypto.constantTimeEqual(verified, secret), key.record.isActive(at: wall) else { return nil }
+                  Crypto.constantTimeEqual(verified, presented.secret), key.record.isActive(at: wall) else { return nil }
             uses[key.record.id] = wall
             return key
         }
@@ -146,6 +145,7 @@ public final class KeyVerifier: @unchecked Sendable {
                 cache[presented.id] = Entry(key: key, fetched: now, verifiedSecret: nil)
             }
         }
+        let secret = Array(presented.secret)
         // Hash even when the id is unknown, so that timing does not tell whether the id exists.
         let hash = Crypto.sha256(secret)
         guard let key, Crypto.constantTimeEqual(hash, key.record.secretSHA256) else { return nil }
@@ -306,16 +306,16 @@ public struct AccessMiddleware: Middleware {
             throw HTTPError(.tooManyRequests, detail: "the rate limit is \(Self.rateText(rate)) with bursts of \(burst); retry after \(decision.reset) s",
                             headers: HTTPHeaders([("Retry-After", String(decision.reset)), ("RateLimit-Policy", policy), ("RateLimit", state)]))
         }
-        let edit: @Sendable (inout Response) -> Void = { response in
-            response.headers.set("RateLimit-Policy", policy)
-            response.headers.set("RateLimit", state)
-        }
         do {
             var response = try next(request)
-            edit(&response)
+            response.headers.add("RateLimit-Policy", policy)
+            response.headers.add("RateLimit", state)
             return response
         } catch {
-            throw EditedHTTPError(error, edit: edit)
+            throw EditedHTTPError(error) { response in
+                response.headers.set("RateLimit-Policy", policy)
+                response.headers.set("RateLimit", state)
+            }
         }
     }
 

@@ -52,10 +52,14 @@ public enum Crypto {
     }
 
     /// Equal contents, in time that depends on the length only (never on where they differ).
-    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    public static func constantTimeEqual<C: Collection>(_ a: [UInt8], _ b: C) -> Bool where C.Element == UInt8 {
         guard a.count == b.count else { return false }
         var diff: UInt8 = 0
-        for i in 0..<a.count { diff |= a[i] ^ b[i] }
+        var i = 0
+        for y in b {
+            diff |= a[i] ^ y
+            i += 1
+        }
         return diff == 0
     }
 }
