@@ -15,3 +15,8 @@ if ! "$venv/bin/python3" -c 'import sklearn' >/dev/null 2>&1; then
   echo "installing scikit-learn into $venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check scikit-learn
 fi
+# standardwebhooks: the Standard Webhooks reference library, which WebhookTests verifies our deliveries with.
+if ! "$venv/bin/python3" -c 'import standardwebhooks' >/dev/null 2>&1; then
+  echo "installing standardwebhooks into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check standardwebhooks
+fi

@@ -18,6 +18,9 @@ public struct HTTPClientRequest: Sendable {
     public var timeout: Double = 20
     /// The transfer is aborted with `.tooLarge` once the (decoded) body exceeds this many bytes.
     public var maxResponseBytes: Int = 32 << 20
+    /// Pinned name resolutions in curl's `CURLOPT_RESOLVE` form (`host:port:address`), so that an
+    /// address checked before the request is the one connected to.
+    public var resolve: [String] = []
 
     /// A request with default timeouts and size limit.
     public init(url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) {
@@ -198,6 +201,10 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
             headerList = curl_slist_append(headerList, line)
         }
 
+        var resolveList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { if let resolveList { curl_slist_free_all(resolveList) } }
+        for entry in request.resolve { resolveList = curl_slist_append(resolveList, entry) }
+
         var rc = CURLE_OK
         func set(_ code: CURLcode) { if rc == CURLE_OK { rc = code } }
         set(gs_curl_setopt_string(h, CURLOPT_URL, request.url))
@@ -218,6 +225,8 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
         set(gs_curl_setopt_header_function(h, headerCallback))
         set(gs_curl_setopt_pointer(h, CURLOPT_HEADERDATA, statePtr.toOpaque()))
         if let headerList { set(gs_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)) }
+        // Reused handles keep earlier options: always set (or clear) the pinned resolutions.
+        set(gs_curl_setopt_slist(h, CURLOPT_RESOLVE, resolveList))
 
         let method = request.method.uppercased()
         switch method {

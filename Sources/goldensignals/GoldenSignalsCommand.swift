@@ -9,7 +9,7 @@ struct GoldenSignalsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "goldensignals",
         abstract: "GoldenSignals: market data in, trading signals people can trust out.",
-        subcommands: [Serve.self, Migrate.self, Import.self, Ingest.self, QualityCommand.self, Generate.self, Evaluate.self, DatasetCommand.self]
+        subcommands: [Serve.self, Migrate.self, Import.self, Ingest.self, QualityCommand.self, Generate.self, Evaluate.self, DatasetCommand.self, Keys.self]
     )
 }
 
@@ -300,5 +300,94 @@ final class Progress {
     func clear() {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create, list and revoke API keys.",
+                                                    subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key and print it once (only its SHA-256 is stored).")
+
+        @Option(help: "A name for the key (who or what uses it).") var name: String
+        @Option(help: "Comma-separated scopes: read, write, admin (admin includes write, write includes read).") var scopes: String = "read"
+        @Option(help: "Expiry: a duration (90d, 12h, 30m) or an RFC 3339 time; none by default.") var expires: String?
+        @Option(help: "Requests per second (20/s, 600/m).") var rate: String?
+        @Option(help: "Bucket size: requests allowed in a burst.") var burst: Int?
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            guard let parsedScopes = Scope.parseList(scopes) else { throw fail(ValidationError("--scopes must list read, write, admin")) }
+            var spec = NewAPIKey(name: name, scopes: parsedScopes)
+            if let expires {
+                guard let t = KeyExpiry.parse(expires, now: Int64(Date().timeIntervalSince1970)) else {
+                    throw fail(ValidationError("--expires must be a duration like 90d, 12h, 30m or an RFC 3339 time"))
+                }
+                spec.expiresAt = t
+            }
+            if let rate {
+                guard let r = AccessSettings.parseRate(rate) else { throw fail(ValidationError("--rate must be like 20/s")) }
+                spec.rate = r
+            }
+            if let burst {
+                guard burst >= 1 else { throw fail(ValidationError("--burst must be ≥ 1")) }
+                spec.burst = burst
+            }
+            let config = try common.configuration()
+            do {
+                let app = try Application(configuration: config, logger: Logger(label: "goldensignals.keys"))
+                defer { app.close() }
+                let (record, key) = try app.keys.create(spec)
+                print("id       \(record.id)")
+                print("name     \(record.name)")
+                print("scopes   \(record.scopes.map(\.rawValue).joined(separator: ","))")
+                print("rate     \(record.rate)/s, burst \(record.burst)")
+                print("expires  \(record.expiresAt.map(RFC3339.format) ?? "never")")
+                print("key      \(key)")
+                FileHandle.standardError.write(Data("The key is shown once; store it now.\n".utf8))
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (never their secrets).")
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            let config = try common.configuration()
+            do {
+                let app = try Application(configuration: config, logger: Logger(label: "goldensignals.keys"))
+                defer { app.close() }
+                print(["id".padding(toLength: 12, withPad: " ", startingAt: 0), "prefix".padding(toLength: 16, withPad: " ", startingAt: 0),
+                       "scopes".padding(toLength: 17, withPad: " ", startingAt: 0), "state".padding(toLength: 9, withPad: " ", startingAt: 0),
+                       "last used".padding(toLength: 21, withPad: " ", startingAt: 0), "name"].joined(separator: " "))
+                let now = Int64(Date().timeIntervalSince1970)
+                for k in try app.keys.list() {
+                    let state = k.revokedAt != nil ? "revoked" : k.isActive(at: now) ? "active" : "expired"
+                    let scopes = k.scopes.map(\.rawValue).joined(separator: ",")
+                    print([k.id, k.prefix.padding(toLength: 16, withPad: " ", startingAt: 0), scopes.padding(toLength: 17, withPad: " ", startingAt: 0),
+                           state.padding(toLength: 9, withPad: " ", startingAt: 0),
+                           (k.lastUsedAt.map(RFC3339.format) ?? "never").padding(toLength: 21, withPad: " ", startingAt: 0), k.name].joined(separator: " "))
+                }
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key by its id.")
+        @Argument(help: "The key's id (the 12 hex digits after gs_).") var id: String
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            let config = try common.configuration()
+            do {
+                let app = try Application(configuration: config, logger: Logger(label: "goldensignals.keys"))
+                defer { app.close() }
+                let id = self.id.hasPrefix("gs_") ? String(self.id.dropFirst(3).prefix(12)) : self.id
+                guard try app.keys.revoke(id: id) else { throw ValidationError("no key has id \(id)") }
+                print("revoked \(id)")
+            } catch { throw fail(error) }
+        }
     }
 }

@@ -54,8 +54,7 @@ final class TestService: @unchecked Sendable {
 
     init(label: String = "app", databaseURL: String? = nil, environment: [String: String] = [:], logger: Logger? = nil,
          configure: (inout AppConfiguration) -> Void = { _ in }) throws {
-        var config = AppConfiguration()
-        config.environment = environment
+        var config = try AppConfiguration.fromEnvironment(environment)
         let url = try databaseURL ?? TestDatabase.fresh(label)
         let own = databaseURL == nil ? url : nil
         ownDatabase = own

@@ -31,6 +31,12 @@ public final class Application: @unchecked Sendable {
     /// How to reach the database (for connections outside the pool: LISTEN).
     let conninfo: String
     public let marketData: MarketDataService
+    public let keys: KeyStore
+    public let keyVerifier: KeyVerifier
+    public let rateLimiter = RateLimiter()
+    public let webhooks: WebhookStore
+    public let webhookDispatcher: WebhookDispatcher
+    private var keyUsageFlusher: PeriodicTask?
 
     /// When the process started (Unix seconds).
     public let startedAt = Int64(Date().timeIntervalSince1970)
@@ -108,6 +114,11 @@ public final class Application: @unchecked Sendable {
         imports = ImportService(symbols: symbols, bars: bars, quality: quality,
                                 signals: configuration.generateOnArrival ? signalService : nil)
         marketData = MarketDataService(pool: pool, symbols: symbols, bars: bars)
+        keys = KeyStore(pool: pool)
+        keyVerifier = KeyVerifier(store: keys)
+        webhooks = WebhookStore(pool: pool)
+        webhookDispatcher = WebhookDispatcher(store: webhooks, signals: signals, settings: configuration.webhooks,
+                                              logger: logger, metrics: metrics)
         describeMetrics()
     }
 
@@ -146,12 +157,14 @@ public final class Application: @unchecked Sendable {
         metrics.describe("gs_bars_written_total", type: "counter", help: "Bars inserted or updated, by source kind.")
         metrics.describe("gs_provider_calls_total", type: "counter", help: "Outbound market-data provider calls, by provider and outcome.")
         metrics.describe("gs_db_pool_connections", type: "gauge", help: "Database pool connections by state.")
+        metrics.describe("gs_webhook_deliveries_total", type: "counter", help: "Webhook delivery attempts, by outcome (delivered, retry, given_up).")
         metrics.describe("gs_process_start_time_seconds", type: "gauge", help: "Unix time the process started.")
         metrics.set("gs_process_start_time_seconds", Double(startedAt))
     }
 
     /// The router with every route of the service.
-    public func makeRouter() -> Router {
+    /// - Parameter authRequired: whether API keys are required; nil decides by the configured host.
+    public func makeRouter(authRequired: Bool? = nil) -> Router {
         let router = Router()
         router.use(RequestIDMiddleware())
         router.use(CORSMiddleware(allowedOrigins: configuration.corsOrigins))
@@ -161,6 +174,8 @@ public final class Application: @unchecked Sendable {
             metrics.observe("gs_http_request_duration_seconds", labels: [("route", route)], seconds)
         }))
         router.use(AccessLogMiddleware(logger: logger))
+        router.use(AccessMiddleware(verifier: keyVerifier, limiter: rateLimiter, settings: configuration.access,
+                                    required: authRequired ?? configuration.access.required(host: configuration.host)))
         HealthRoutes(pool: pool, migrator: migrator, metrics: metrics, providers: providers, chain: chain,
                      openAPIPath: configuration.openAPIPath, databaseMode: embedded == nil ? "external" : "embedded",
                      startedAt: startedAt).register(on: router)
@@ -173,6 +188,9 @@ public final class Application: @unchecked Sendable {
         IndicatorRoutes(symbols: symbols, bars: bars).register(on: router)
         HistoricalRoutes(symbols: symbols, bars: bars).register(on: router)
         DatasetRoutes(service: DatasetService(app: self), logger: logger).register(on: router)
+        KeyRoutes(keys: keys, verifier: keyVerifier).register(on: router)
+        WebhookRoutes(store: webhooks, dispatcher: webhookDispatcher,
+                      policy: DestinationPolicy(allowedHosts: configuration.webhooks.allowedHosts)).register(on: router)
         return router
     }
 
@@ -187,8 +205,21 @@ public final class Application: @unchecked Sendable {
         serverConfig.onRejectedRequest = { status in
             metrics.increment("gs_http_rejected_requests_total", labels: [("status", String(status))])
         }
-        let server = HTTPServer(configuration: serverConfig, router: makeRouter(), logger: logger)
+        let authRequired = configuration.access.required(host: host)
+        if !authRequired, !AccessSettings.isLoopback(host) {
+            logger.critical("API KEYS ARE NOT REQUIRED although the service listens on \(host), a non-loopback address (GS_AUTH=off): anyone who can reach the port can read, write and administer. Unset GS_AUTH to require keys.")
+        }
+        logger.notice("access", metadata: ["api_keys": "\(authRequired ? "required" : "optional")",
+                                           "open_paths": "\(configuration.access.openPaths.sorted().joined(separator: ","))"])
+        let server = HTTPServer(configuration: serverConfig, router: makeRouter(authRequired: authRequired), logger: logger)
         try server.start()
+        let verifier = keyVerifier, log = logger
+        let flusher = PeriodicTask(name: "gs-key-usage", interval: 5) {
+            do { try verifier.flush() } catch { log.warning("could not record key use", metadata: ["error": "\(error)"]) }
+        }
+        flusher.start()
+        lock.withLock { keyUsageFlusher = flusher }
+        if configuration.webhooks.worker { webhookDispatcher.start() }
         let scheduler = IngestScheduler(pool: pool, symbols: symbols, ingest: ingest, providers: providers,
                                         interval: configuration.ingestInterval, logger: logger)
         let evaluator = EvaluateScheduler(service: outcomeService, interval: configuration.evaluateInterval, logger: logger)
@@ -225,6 +256,9 @@ public final class Application: @unchecked Sendable {
         server?.shutdown()
         scheduler?.stop()
         evaluator?.stop()
+        if let flusher = lock.withLock({ keyUsageFlusher }) { flusher.stop() }
+        webhookDispatcher.stop()
+        try? keyVerifier.flush()
         signalStream.stop()
         pool.shutdown()
         embedded?.stop()

@@ -39,6 +39,10 @@ public struct AppConfiguration: Sendable {
     public var calibrationPeriod: Int64 = 90 * 86_400
     /// Origins whose browsers may call the API (`GS_CORS_ORIGINS`, comma-separated; `*` for any).
     public var corsOrigins: [String] = ["http://localhost:3000", "http://localhost:5173"]
+    /// API keys, open paths and anonymous limits (`GS_AUTH`, `GS_AUTH_OPEN_PATHS`, `GS_ANON_RATE`, `GS_ANON_BURST`).
+    public var access = AccessSettings()
+    /// Webhook delivery (`GS_WEBHOOK_*`).
+    public var webhooks = WebhookSettings()
     /// The whole environment, for provider settings.
     public var environment: [String: String] = [:]
 
@@ -97,6 +101,8 @@ public struct AppConfiguration: Sendable {
         if let v = env["GS_CORS_ORIGINS"] {
             c.corsOrigins = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        c.access = try AccessSettings.fromEnvironment(env)
+        c.webhooks = try WebhookSettings.fromEnvironment(env)
         if let v = env["GS_DEMO"], !v.isEmpty { c.demo = ["1", "true", "yes"].contains(v.lowercased()) }
         return c
     }

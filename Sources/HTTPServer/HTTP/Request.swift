@@ -17,6 +17,8 @@ public struct Request: Sendable {
     public var requestID: String
     /// The peer address as `host:port`.
     public let remoteAddress: String
+    /// Facts middleware established for the handlers (e.g. the authenticated API key's id); empty otherwise.
+    public var attributes: [String: String] = [:]
 
     /// Creates a request, parsing path and query from `target`; for in-process tests too.
     public init(method: HTTPMethod, target: String, headers: HTTPHeaders = .init(), body: [UInt8] = [],

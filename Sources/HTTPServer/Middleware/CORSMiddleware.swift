@@ -50,7 +50,7 @@ public struct CORSMiddleware: Middleware {
         let edit: @Sendable (inout Response) -> Void = { response in
             if let allow {
                 response.headers.set("Access-Control-Allow-Origin", allow)
-                response.headers.set("Access-Control-Expose-Headers", "ETag, Location, Retry-After, X-Request-ID, X-Demo-Data, X-Data-Source")
+                response.headers.set("Access-Control-Expose-Headers", "ETag, Location, Retry-After, X-Request-ID, X-Demo-Data, X-Data-Source, RateLimit, RateLimit-Policy")
             }
             if vary { response.headers.add("Vary", "Origin") }
         }

@@ -1,0 +1,331 @@
+import Foundation
+import HTTPServer
+import Logging
+
+/// How access is configured (`GS_AUTH`, `GS_AUTH_OPEN_PATHS`, `GS_ANON_RATE`, `GS_ANON_BURST`).
+public struct AccessSettings: Sendable {
+    /// `required`, `off`, or nil: decided by the listening address (required unless loopback).
+    public enum Mode: String, Sendable { case required, off }
+    public var mode: Mode?
+    /// Route patterns open to anyone (probes), even when keys are required.
+    public var openPaths: Set<String> = AccessSettings.defaultOpenPaths
+    /// The token bucket for anonymous clients, per client address; nil: anonymous clients are not limited.
+    public var anonymousRate: Double?
+    public var anonymousBurst: Int = 40
+
+    public static let defaultOpenPaths: Set<String> = ["/health", "/health/live", "/health/ready", "/metrics", "/openapi.yaml"]
+
+    public init() {}
+
+    /// Reads the settings from the environment.
+    /// - Throws: `ConfigurationError` naming the variable when a value is malformed.
+    public static func fromEnvironment(_ env: [String: String]) throws -> AccessSettings {
+        var s = AccessSettings()
+        if let v = env["GS_AUTH"], !v.isEmpty {
+            switch v.lowercased() {
+            case "required", "on": s.mode = .required
+            case "off": s.mode = .off
+            case "auto": s.mode = nil
+            default: throw ConfigurationError(variable: "GS_AUTH", message: "must be required, off or auto")
+            }
+        }
+        if let v = env["GS_AUTH_OPEN_PATHS"] {
+            s.openPaths = Set(v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        if let v = env["GS_ANON_RATE"], !v.isEmpty, v.lowercased() != "off" {
+            guard let r = parseRate(v) else { throw ConfigurationError(variable: "GS_ANON_RATE", message: "must be requests per second, e.g. 20/s, or off") }
+            s.anonymousRate = r
+        }
+        if let v = env["GS_ANON_BURST"], !v.isEmpty {
+            guard let b = Int(v), b >= 1 else { throw ConfigurationError(variable: "GS_ANON_BURST", message: "must be an integer ≥ 1") }
+            s.anonymousBurst = b
+        }
+        return s
+    }
+
+    /// `20/s`, `20`, `600/m`, `3600/h` → tokens per second; nil when malformed or not positive.
+    public static func parseRate(_ text: String) -> Double? {
+        let parts = text.lowercased().split(separator: "/", maxSplits: 1)
+        guard let first = parts.first, let n = Double(first), n > 0, n.isFinite else { return nil }
+        guard parts.count == 2 else { return n }
+        switch parts[1] {
+        case "s", "sec", "second": return n
+        case "m", "min", "minute": return n / 60
+        case "h", "hour": return n / 3600
+        default: return nil
+        }
+    }
+
+    /// Whether keys are required when listening on `host`.
+    public func required(host: String) -> Bool {
+        mode.map { $0 == .required } ?? !Self.isLoopback(host)
+    }
+
+    /// Loopback addresses and names.
+    public static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased()
+        return h == "localhost" || h == "::1" || h == "[::1]" || h.hasPrefix("127.")
+    }
+}
+
+/// Which scope a route needs: admin for symbol creation and keys; read for GET/HEAD; write otherwise.
+/// Webhooks of other keys are checked by their handlers (they need admin).
+public enum RouteScopes {
+    public static func required(method: HTTPMethod, pattern: String) -> Scope {
+        if pattern.hasPrefix("/api/v1/keys") { return .admin }
+        if method == .POST, pattern == "/api/v1/symbols" { return .admin }
+        if method == .GET || method == .HEAD || method == .OPTIONS { return .read }
+        return .write
+    }
+}
+
+/// A verified key with what every request through it needs, computed once per cache entry.
+public struct VerifiedKey: Sendable {
+    public let record: APIKeyRecord
+    /// The scopes, comma-separated (for `Request.attributes`).
+    public let scopesText: String
+    /// The `RateLimit-Policy` value of the key's bucket.
+    public let policy: String
+
+    init(_ record: APIKeyRecord) {
+        self.record = record
+        scopesText = record.scopes.map(\.rawValue).joined(separator: ",")
+        policy = AccessMiddleware.policy(rate: record.rate, burst: record.burst)
+    }
+}
+
+/// Verifies presented keys against an in-memory cache of `api_keys` rows (each row re-read after
+/// `ttl` seconds, so a revocation made by another replica takes effect within it; revocations made
+/// here take effect at once), and records last use in memory, written to the database by `flush()`.
+///
+/// The first use of a key in a cache period compares the SHA-256 of the presented secret with the
+/// stored one; the secret so verified is then kept in memory (never stored or logged) and later
+/// requests compare it in constant time, without hashing again.
+public final class KeyVerifier: @unchecked Sendable {
+    struct Entry {
+        var key: VerifiedKey?
+        var fetched: Double
+        var verifiedSecret: [UInt8]?
+    }
+
+    let store: KeyStore
+    let ttl: Double
+    private let lock = NSLock()
+    private var cache: [String: Entry] = [:]
+    private var uses: [String: Int64] = [:]
+    private static let maxCached = 10_000
+
+    public init(store: KeyStore, ttl: Double = 10) {
+        self.store = store
+        self.ttl = ttl
+    }
+
+    /// The active key that `text` is, or nil (unknown id, wrong secret, revoked, expired — alike).
+    public func verify(_ text: String) throws -> VerifiedKey? {
+        guard let presented = PresentedKey(text) else { return nil }
+        let now = monotonicSeconds()
+        let wall = Int64(time(nil))
+        // Fast path: this secret was verified for this id in the current cache period.
+        let fast: VerifiedKey? = lock.withLock {
+            guard let e = cache[presented.id], now - e.fetched < ttl, let key = e.key, let verified = e.verifiedSecret,
+                  Crypto.constantTimeEqual(verified, presented.secret), key.record.isActive(at: wall) else { return nil }
+            uses[key.record.id] = wall
+            return key
+        }
+        if let fast { return fast }
+
+        var key: VerifiedKey?
+        let cached = lock.withLock { cache[presented.id] }
+        if let cached, now - cached.fetched < ttl {
+            key = cached.key
+        } else {
+            key = try store.find(id: presented.id).map(VerifiedKey.init)
+            lock.withLock {
+                if cache.count >= Self.maxCached { cache.removeAll(keepingCapacity: true) }
+                cache[presented.id] = Entry(key: key, fetched: now, verifiedSecret: nil)
+            }
+        }
+        let secret = Array(presented.secret)
+        // Hash even when the id is unknown, so that timing does not tell whether the id exists.
+        let hash = Crypto.sha256(secret)
+        guard let key, Crypto.constantTimeEqual(hash, key.record.secretSHA256) else { return nil }
+        guard key.record.isActive(at: wall) else { return nil }
+        lock.withLock {
+            cache[presented.id]?.verifiedSecret = secret
+            uses[key.record.id] = wall
+        }
+        return key
+    }
+
+    /// Forgets a key at once (after a revocation here).
+    public func forget(id: String) { lock.withLock { _ = cache.removeValue(forKey: id) } }
+
+    /// Writes the pending last-use times.
+    public func flush() throws {
+        let pending = lock.withLock { () -> [String: Int64] in
+            defer { uses.removeAll() }
+            return uses
+        }
+        try store.touch(pending)
+    }
+}
+
+/// Seconds on the monotonic clock.
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Token buckets by partition key, in memory (per replica: with N replicas a client may get up to N
+/// times its rate when its requests are spread across them).
+public final class RateLimiter: @unchecked Sendable {
+    struct Bucket { var tokens: Double; var last: Double }
+    private let lock = NSLock()
+    private var buckets: [String: Bucket] = [:]
+    private var lastSweep = monotonicSeconds()
+
+    public init() {}
+
+    /// The outcome of taking one token.
+    public struct Decision: Sendable {
+        public var allowed: Bool
+        public var remaining: Int
+        /// Seconds until the bucket is full again (allowed) or until one token is available (refused).
+        public var reset: Int
+    }
+
+    /// Takes one token from `key`'s bucket of `rate` tokens per second and size `burst`.
+    public func take(_ key: String, rate: Double, burst: Int, now: Double = monotonicSeconds()) -> Decision {
+        let capacity = Double(burst)
+        return lock.withLock {
+            if now - lastSweep > 60 { sweep(now) }
+            var b = buckets[key] ?? Bucket(tokens: capacity, last: now)
+            b.tokens = min(capacity, b.tokens + max(0, now - b.last) * rate)
+            b.last = now
+            let allowed = b.tokens >= 1
+            if allowed { b.tokens -= 1 }
+            buckets[key] = b
+            let reset = allowed ? Int(((capacity - b.tokens) / rate).rounded(.up)) : Int(((1 - b.tokens) / rate).rounded(.up))
+            return Decision(allowed: allowed, remaining: Int(b.tokens), reset: max(allowed ? 0 : 1, reset))
+        }
+    }
+
+    /// Drops buckets that are full again (they carry no state).
+    private func sweep(_ now: Double) {
+        lastSweep = now
+        buckets = buckets.filter { now - $0.value.last < 3600 }
+    }
+}
+
+/// Authentication, authorization and rate limiting in one pass: the key (Bearer or `X-API-Key`) is
+/// verified, the route's scope checked, and a token taken from the key's bucket (or the client
+/// address's, for anonymous clients when `GS_ANON_RATE` is set). 401 (with `WWW-Authenticate`),
+/// 403 naming the scope and 429 (with `Retry-After`) are problem+json; responses that went through a
+/// bucket carry `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers).
+/// Open paths (probes) are neither authenticated nor limited.
+public struct AccessMiddleware: Middleware {
+    let verifier: KeyVerifier
+    let limiter: RateLimiter
+    let settings: AccessSettings
+    let required: Bool
+
+    public init(verifier: KeyVerifier, limiter: RateLimiter, settings: AccessSettings, required: Bool) {
+        self.verifier = verifier
+        self.limiter = limiter
+        self.settings = settings
+        self.required = required
+    }
+
+    /// The attribute the authenticated key's id is stored under.
+    public static let keyIDAttribute = "api_key_id"
+    /// The attribute holding the authenticated key's scopes (comma-separated).
+    public static let scopesAttribute = "api_key_scopes"
+
+    static func unauthorized(_ detail: String) -> HTTPError {
+        HTTPError(.unauthorized, detail: detail,
+                  headers: HTTPHeaders([("WWW-Authenticate", "Bearer realm=\"goldensignals\"")]))
+    }
+
+    /// The key text from `Authorization: Bearer` or `X-API-Key`, if any ("" for another scheme).
+    static func presentedKey(_ request: Request) -> String? {
+        if let auth = request.headers["Authorization"] {
+            let u = auth.utf8
+            guard u.count > 7 else { return "" }
+            var i = u.startIndex
+            for expected in "bearer".utf8 {
+                guard u[i] | 0x20 == expected else { return "" }  // ASCII case-insensitive
+                i = u.index(after: i)
+            }
+            guard u[i] == 0x20 else { return "" }
+            var start = u.index(after: i), end = u.endIndex
+            while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
+            while end > start, u[u.index(before: end)] == 0x20 || u[u.index(before: end)] == 0x09 { end = u.index(before: end) }
+            return String(auth[start..<end])
+        }
+        return request.headers["X-API-Key"]
+    }
+
+    /// The `RateLimit-Policy` value of a bucket.
+    static func policy(rate: Double, burst: Int) -> String {
+        "\"default\";q=\(burst);w=\(max(1, Int((Double(burst) / rate).rounded(.up))))"
+    }
+
+    public func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
+        guard let pattern = request.routePattern, !settings.openPaths.contains(pattern) else { return try next(request) }
+        var request = request
+        let bucketKey: String
+        let rate: Double
+        let burst: Int
+        let policy: String
+        if let text = Self.presentedKey(request) {
+            guard let key = try verifier.verify(text) else {
+                throw Self.unauthorized("the API key is not valid")
+            }
+            let scope = RouteScopes.required(method: request.method, pattern: pattern)
+            if required, !key.record.grants(scope) {
+                throw HTTPError(.forbidden, detail: "this route needs the \(scope.rawValue) scope")
+            }
+            request.attributes[Self.keyIDAttribute] = key.record.id
+            request.attributes[Self.scopesAttribute] = key.scopesText
+            bucketKey = key.record.id
+            rate = key.record.rate
+            burst = key.record.burst
+            policy = key.policy
+        } else {
+            if required { throw Self.unauthorized("an API key is required: send Authorization: Bearer <key>") }
+            guard let anonymousRate = settings.anonymousRate else { return try next(request) }
+            bucketKey = "a:" + Self.host(of: request.remoteAddress)
+            rate = anonymousRate
+            burst = settings.anonymousBurst
+            policy = Self.policy(rate: rate, burst: burst)
+        }
+        let decision = limiter.take(bucketKey, rate: rate, burst: burst)
+        let state = "\"default\";r=\(decision.remaining);t=\(decision.reset)"
+        guard decision.allowed else {
+            throw HTTPError(.tooManyRequests, detail: "the rate limit is \(Self.rateText(rate)) with bursts of \(burst); retry after \(decision.reset) s",
+                            headers: HTTPHeaders([("Retry-After", String(decision.reset)), ("RateLimit-Policy", policy), ("RateLimit", state)]))
+        }
+        do {
+            var response = try next(request)
+            response.headers.add("RateLimit-Policy", policy)
+            response.headers.add("RateLimit", state)
+            return response
+        } catch {
+            throw EditedHTTPError(error) { response in
+                response.headers.set("RateLimit-Policy", policy)
+                response.headers.set("RateLimit", state)
+            }
+        }
+    }
+
+    static func rateText(_ rate: Double) -> String {
+        rate == rate.rounded() ? "\(Int(rate))/s" : "\(rate)/s"
+    }
+
+    /// The address without its port (`1.2.3.4:5` → `1.2.3.4`, `[::1]:5` → `[::1]`).
+    static func host(of address: String) -> String {
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        return String(address[..<colon])
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Postgres
+
+/// What a key may do. Each scope includes the ones below it: admin ⊇ write ⊇ read.
+public enum Scope: String, Sendable, CaseIterable, Comparable {
+    case read, write, admin
+
+    var rank: Int { switch self { case .read: 0; case .write: 1; case .admin: 2 } }
+    public static func < (a: Scope, b: Scope) -> Bool { a.rank < b.rank }
+
+    /// `read,write` → scopes; nil when a word is not a scope or the list is empty.
+    public static func parseList(_ text: String) -> [Scope]? {
+        let words = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard !words.isEmpty else { return nil }
+        var out: [Scope] = []
+        for w in words {
+            guard let s = Scope(rawValue: w) else { return nil }
+            if !out.contains(s) { out.append(s) }
+        }
+        return out.sorted()
+    }
+}
+
+/// A row of `api_keys` (never the secret; its SHA-256 only).
+public struct APIKeyRecord: Sendable {
+    public var id: String
+    public var name: String
+    public var prefix: String
+    public var secretSHA256: [UInt8]
+    public var scopes: [Scope]
+    public var rate: Double
+    public var burst: Int
+    public var expiresAt: Int64?
+    public var revokedAt: Int64?
+    public var lastUsedAt: Int64?
+    public var createdAt: Int64
+
+    /// Whether the key grants `scope` (a higher scope includes the lower ones).
+    public func grants(_ scope: Scope) -> Bool { scopes.contains { $0 >= scope } }
+
+    /// Whether the key is usable at `now` (Unix seconds).
+    public func isActive(at now: Int64) -> Bool { revokedAt == nil && (expiresAt.map { now < $0 } ?? true) }
+}
+
+/// A new key's settings.
+public struct NewAPIKey: Sendable {
+    public var name: String
+    public var scopes: [Scope]
+    public var expiresAt: Int64?
+    public var rate: Double
+    public var burst: Int
+
+    public static let defaultRate = 50.0
+    public static let defaultBurst = 100
+
+    public init(name: String, scopes: [Scope], expiresAt: Int64? = nil, rate: Double = defaultRate, burst: Int = defaultBurst) {
+        self.name = name
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.rate = rate
+        self.burst = burst
+    }
+}
+
+/// The parts of a presented key: `gs_<12 hex id>_<64 hex secret>`.
+public struct PresentedKey: Sendable {
+    public let id: String
+    public let secret: Substring.UTF8View
+
+    /// Nil when the text does not have a key's shape (without saying anything about existence).
+    public init?(_ text: String) {
+        let u = text.utf8
+        guard u.count == 3 + 12 + 1 + 64, text.hasPrefix("gs_") else { return nil }
+        let idStart = u.index(u.startIndex, offsetBy: 3)
+        let idEnd = u.index(idStart, offsetBy: 12)
+        guard u[idEnd] == UInt8(ascii: "_") else { return nil }
+        let hex: (UInt8) -> Bool = { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        let secretStart = u.index(after: idEnd)
+        guard u[idStart..<idEnd].allSatisfy(hex), u[secretStart...].allSatisfy(hex) else { return nil }
+        id = String(decoding: u[idStart..<idEnd], as: UTF8.self)
+        secret = Substring(text).utf8[secretStart...]
+    }
+}
+
+/// Reads and writes `api_keys`.
+public struct KeyStore: Sendable {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    static let columns = """
+        id, name, prefix, secret_sha256, scopes, rate, burst, extract(epoch FROM expires_at)::int8,
+        extract(epoch FROM revoked_at)::int8, extract(epoch FROM last_used_at)::int8, extract(epoch FROM created_at)::int8
+        """
+
+    static func decode(_ row: PostgresRow) throws -> APIKeyRecord {
+        let hash: String = try row.decode(3)
+        var bytes: [UInt8] = []
+        var u = Array(hash.utf8)[...]
+        func nibble(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
+        while u.count >= 2 { bytes.append(nibble(u.first!) << 4 | nibble(u[u.startIndex + 1])); u = u.dropFirst(2) }
+        let scopes: String = try row.decode(4)
+        return APIKeyRecord(id: try row.decode(0), name: try row.decode(1), prefix: try row.decode(2), secretSHA256: bytes,
+                            scopes: Scope.parseList(scopes) ?? [], rate: try row.decode(5), burst: try row.decode(6),
+                            expiresAt: try row.decode(7), revokedAt: try row.decode(8), lastUsedAt: try row.decode(9),
+                            createdAt: try row.decode(10))
+    }
+
+    /// Creates a key; returns its row and the full key text, which exists nowhere else afterwards.
+    public func create(_ k: NewAPIKey) throws -> (record: APIKeyRecord, key: String) {
+        let id = Crypto.hex(Crypto.randomBytes(6))
+        let secret = Crypto.hex(Crypto.randomBytes(32))
+        let prefix = "gs_\(id)"
+        let hash = Crypto.hex(Crypto.sha256(Array(secret.utf8)))
+        let row = try pool.withConnection { conn in
+            try conn.query("""
+                INSERT INTO api_keys (id, name, prefix, secret_sha256, scopes, rate, burst, expires_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::int8))
+                RETURNING \(Self.columns)
+                """, [id, k.name, prefix, hash, k.scopes.map(\.rawValue).joined(separator: ","), k.rate, k.burst, k.expiresAt])
+        }
+        guard let first = row.first else { throw PostgresError(code: .server, serverMessage: "INSERT returned no row") }
+        return (try Self.decode(first), "\(prefix)_\(secret)")
+    }
+
+    /// Every key, newest first.
+    public func list() throws -> [APIKeyRecord] {
+        try pool.withConnection { conn in
+            try conn.query("SELECT \(Self.columns) FROM api_keys ORDER BY created_at DESC, id", []).map(Self.decode)
+        }
+    }
+
+    /// One key by id, or nil.
+    public func find(id: String) throws -> APIKeyRecord? {
+        try pool.withConnection { conn in
+            try conn.query("SELECT \(Self.columns) FROM api_keys WHERE id = $1", [id]).first.map(Self.decode)
+        }
+    }
+
+    /// Revokes a key; false when no key has that id (revoking twice keeps the first time).
+    public func revoke(id: String) throws -> Bool {
+        try pool.withConnection { conn in
+            try conn.query("UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", [id]).affectedRows == 1
+        }
+    }
+
+    /// Records when keys were last used (Unix seconds), in one statement.
+    public func touch(_ uses: [String: Int64]) throws {
+        guard !uses.isEmpty else { return }
+        let ids = uses.keys.sorted()
+        let times = ids.map { String(uses[$0]!) }
+        try pool.withConnection { conn in
+            _ = try conn.query("""
+                UPDATE api_keys k SET last_used_at = to_timestamp(u.t::int8)
+                FROM unnest($1::text[], $2::text[]) AS u(id, t)
+                WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < to_timestamp(u.t::int8))
+                """, [ids, times])
+        }
+    }
+}
+
+/// Key expiry as given on the command line.
+public enum KeyExpiry {
+    /// `90d`, `12h`, `30m`, `3600s` from `now`, or an RFC 3339 time / date; nil when neither.
+    public static func parse(_ text: String, now: Int64) -> Int64? {
+        if let unit = text.last, let n = Int64(text.dropLast()), n > 0 {
+            switch unit {
+            case "d": return now + n * 86_400
+            case "h": return now + n * 3_600
+            case "m": return now + n * 60
+            case "s": return now + n
+            default: break
+            }
+        }
+        return RFC3339.parse(text)
+    }
+}

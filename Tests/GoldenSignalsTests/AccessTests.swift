@@ -1,0 +1,148 @@
+import Foundation
+@testable import GoldenSignals
+import HTTPClient
+import Logging
+import Testing
+
+/// API keys, scopes and rate limits over real sockets.
+@Suite struct AccessTests {
+    @Test func keysAreRequiredAndScopesChecked() throws {
+        let logs = LogRecords()
+        let s = try TestService(label: "access", environment: ["GS_AUTH": "required"], logger: logs.logger)
+        let read = try s.app.keys.create(NewAPIKey(name: "reader", scopes: [.read])).key
+        let write = try s.app.keys.create(NewAPIKey(name: "writer", scopes: [.write])).key
+        let admin = try s.app.keys.create(NewAPIKey(name: "admin", scopes: [.admin])).key
+        var used = [read, write, admin]
+
+        // Missing, malformed and wrong keys: 401 alike, with WWW-Authenticate, problem+json.
+        let none = try s.get("/api/v1/symbols")
+        #expect(none.status == 401)
+        #expect(none.header("WWW-Authenticate")?.hasPrefix("Bearer") == true)
+        #expect(none.header("Content-Type") == "application/problem+json")
+        let wrongSecret = String(read.prefix(16)) + String(repeating: "0", count: 64)
+        let unknownID = "gs_000000000000_" + String(read.suffix(64))
+        let bad1 = try s.get("/api/v1/symbols", headers: [("Authorization", "Bearer \(wrongSecret)")])
+        let bad2 = try s.get("/api/v1/symbols", headers: [("Authorization", "Bearer \(unknownID)")])
+        let bad3 = try s.get("/api/v1/symbols", headers: [("X-API-Key", "nonsense")])
+        for r in [bad1, bad2, bad3] {
+            #expect(r.status == 401)
+            #expect(r.header("WWW-Authenticate") != nil)
+        }
+        #expect(bad1.json["detail"] as? String == bad2.json["detail"] as? String)
+
+        // Scopes: read for GET, write for generate, admin for symbols and keys.
+        let ok = try s.get("/api/v1/symbols", headers: [("Authorization", "Bearer \(read)")])
+        #expect(ok.status == 200)
+        #expect(ok.header("RateLimit-Policy") == "\"default\";q=100;w=2")
+        #expect(ok.header("RateLimit")?.hasPrefix("\"default\";r=99;t=") == true)
+        let viaHeader = try s.get("/api/v1/symbols", headers: [("X-API-Key", write)])
+        #expect(viaHeader.status == 200)
+        let generate = try s.request("POST", "/api/v1/signals/generate", body: "{}",
+                                     headers: [("Authorization", "Bearer \(read)"), ("Content-Type", "application/json")])
+        #expect(generate.status == 403)
+        #expect((generate.json["detail"] as? String)?.contains("write") == true)
+        #expect(generate.header("Content-Type") == "application/problem+json")
+        let symbol = #"{"symbol":"ACME","asset_class":"equity"}"#
+        let byWriter = try s.request("POST", "/api/v1/symbols", body: symbol,
+                                     headers: [("Authorization", "Bearer \(write)"), ("Content-Type", "application/json")])
+        #expect(byWriter.status == 403)
+        #expect((byWriter.json["detail"] as? String)?.contains("admin") == true)
+        let byAdmin = try s.request("POST", "/api/v1/symbols", body: symbol,
+                                    headers: [("Authorization", "Bearer \(admin)"), ("Content-Type", "application/json")])
+        #expect(byAdmin.status == 201)
+        #expect(try s.get("/api/v1/keys", headers: [("Authorization", "Bearer \(write)")]).status == 403)
+
+        // Keys through the API: created once with the secret, listed without, revoked.
+        let created = try s.request("POST", "/api/v1/keys", body: #"{"name":"bot","scopes":["read"],"rate":5,"burst":10}"#,
+                                    headers: [("Authorization", "Bearer \(admin)"), ("Content-Type", "application/json")])
+        #expect(created.status == 201)
+        let newKey = try #require(created.json["key"] as? String)
+        let newID = try #require(created.json["id"] as? String)
+        used.append(newKey)
+        #expect(newKey.hasPrefix("gs_\(newID)_"))
+        let withNew = try s.get("/api/v1/symbols", headers: [("Authorization", "Bearer \(newKey)")])
+        #expect(withNew.status == 200)
+        #expect(withNew.header("RateLimit-Policy") == "\"default\";q=10;w=2")
+        let listed = try s.get("/api/v1/keys", headers: [("Authorization", "Bearer \(admin)")])
+        #expect(listed.status == 200)
+        #expect((listed.json["keys"] as? [[String: Any]])?.count == 4)
+        for k in used { #expect(!listed.text.contains(String(k.suffix(64)))) }
+        #expect(try s.request("DELETE", "/api/v1/keys/\(newID)", headers: [("Authorization", "Bearer \(admin)")]).status == 204)
+        #expect(try s.get("/api/v1/symbols", headers: [("Authorization", "Bearer \(newKey)")]).status == 401)
+
+        // Probes stay open.
+        #expect(try s.get("/health/live").status == 200)
+        #expect(try s.get("/metrics").status == 200)
+
+        // last_used_at is kept.
+        try s.app.keyVerifier.flush()
+        let keys = try s.app.keys.list()
+        #expect(keys.first { $0.name == "reader" }?.lastUsedAt != nil)
+        #expect(keys.first { $0.name == "bot" }?.revokedAt != nil)
+
+        // Secrets never reach logs, metrics or health.
+        let metrics = try s.get("/metrics").text + (try s.get("/health").text)
+        let logText = logs.all.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
+        #expect(!logText.isEmpty)
+        for k in used {
+            let secret = String(k.suffix(64))
+            #expect(!logText.contains(secret), "a key's secret reached the log")
+            #expect(!metrics.contains(secret))
+        }
+    }
+
+    @Test func loopbackIsOpenByDefaultAndOtherAddressesRequireKeys() throws {
+        let s = try TestService(label: "access_open")
+        #expect(try s.get("/api/v1/symbols").status == 200)
+        var settings = AccessSettings()
+        #expect(!settings.required(host: "127.0.0.1"))
+        #expect(!settings.required(host: "localhost"))
+        #expect(settings.required(host: "0.0.0.0"))
+        #expect(settings.required(host: "10.1.2.3"))
+        settings.mode = .off
+        #expect(!settings.required(host: "0.0.0.0"))
+        settings.mode = .required
+        #expect(settings.required(host: "127.0.0.1"))
+        #expect(throws: ConfigurationError.self) { try AccessSettings.fromEnvironment(["GS_AUTH": "maybe"]) }
+        #expect(AccessSettings.parseRate("600/m") == 10)
+    }
+
+    @Test func overTheRateLimitIs429WithRetryAfter() throws {
+        let s = try TestService(label: "access_rate", environment: ["GS_AUTH": "required", "GS_ANON_RATE": "1/s", "GS_ANON_BURST": "2"])
+        let key = try s.app.keys.create(NewAPIKey(name: "slow", scopes: [.read], rate: 0.5, burst: 3)).key
+        let auth = [("Authorization", "Bearer \(key)")]
+        for i in 0..<3 {
+            let r = try s.get("/api/v1/symbols", headers: auth)
+            #expect(r.status == 200)
+            #expect(r.header("RateLimit")?.hasPrefix("\"default\";r=\(2 - i);") == true)
+        }
+        let refused = try s.get("/api/v1/symbols", headers: auth)
+        #expect(refused.status == 429)
+        #expect(Int(refused.header("Retry-After") ?? "") ?? 0 >= 1)
+        #expect(refused.header("RateLimit-Policy") == "\"default\";q=3;w=6")
+        #expect(refused.header("RateLimit")?.hasPrefix("\"default\";r=0;t=") == true)
+        #expect(refused.header("Content-Type") == "application/problem+json")
+        // Probes are not limited.
+        for _ in 0..<5 { #expect(try s.get("/health/live").status == 200) }
+
+        // Anonymous clients, per address, when auth is optional.
+        let open = try TestService(label: "access_anon", environment: ["GS_ANON_RATE": "1/s", "GS_ANON_BURST": "2"])
+        #expect(try open.get("/api/v1/symbols").status == 200)
+        #expect(try open.get("/api/v1/symbols").status == 200)
+        let third = try open.get("/api/v1/symbols")
+        #expect(third.status == 429)
+        #expect(third.header("Retry-After") == "1")
+    }
+
+    @Test func tokenBucketRefills() {
+        let limiter = RateLimiter()
+        #expect(limiter.take("k", rate: 2, burst: 2, now: 100).allowed)
+        #expect(limiter.take("k", rate: 2, burst: 2, now: 100).allowed)
+        let refused = limiter.take("k", rate: 2, burst: 2, now: 100)
+        #expect(!refused.allowed && refused.reset == 1)
+        #expect(limiter.take("k", rate: 2, burst: 2, now: 100.5).allowed)
+        #expect(Crypto.constantTimeEqual([1, 2, 3], [1, 2, 3]))
+        #expect(!Crypto.constantTimeEqual([1, 2, 3], [1, 2, 4]))
+        #expect(Crypto.hex(Crypto.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
