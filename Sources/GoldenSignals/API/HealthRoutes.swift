@@ -2,7 +2,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// `/health`, `/health/live`, `/health/ready`, `/metrics`, `/openapi.yaml`.
+/// `/health`, `/health/live`, `/health/ready`, `/metrics`, `/api/v1/monitoring/metrics`, `/openapi.yaml`.
 struct HealthRoutes {
     let app: Application
 
@@ -20,11 +20,15 @@ struct HealthRoutes {
         }
         router.get("/health") { _ in Self.health(app) }
         router.get("/metrics", options: RouteOptions(runsOnLoop: true)) { _ in
-            let s = app.pool.statistics
-            app.metrics.set("gs_db_pool_connections", labels: [("state", "idle")], Double(s.idle))
-            app.metrics.set("gs_db_pool_connections", labels: [("state", "in_use")], Double(s.inUse))
-            app.metrics.set("gs_db_pool_connections", labels: [("state", "waiting")], Double(s.waiting))
-            return .text(app.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            var r = Response.bytes(app.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            r.headers.set("Cache-Control", "no-store")
+            return r
+        }
+        // The same figures as JSON: families with their type, help and series.
+        router.get("/api/v1/monitoring/metrics", options: RouteOptions(runsOnLoop: true)) { _ in
+            var r = Response.bytes(MetricsSnapshot.json(MetricsSnapshot.parse(app.metrics.render())), contentType: "application/json")
+            r.headers.set("Cache-Control", "no-store")
+            return r
         }
         let spec = FileManager.default.contents(atPath: app.configuration.openAPIPath).map { [UInt8]($0) }
         router.get("/openapi.yaml", options: RouteOptions(runsOnLoop: true)) { _ in

@@ -28,6 +28,8 @@ public struct SignalService: Sendable {
     /// Called after signals were committed by this process (caches of this replica drop at once; other
     /// replicas hear of it through NOTIFY).
     let stored: @Sendable () -> Void
+    /// Told of the signals each scan made, published and filtered (for metrics).
+    public var observe: @Sendable ([GeneratedSignal]) -> Void = { _ in }
 
     public init(pool: PostgresPool, symbols: SymbolStore, bars: BarStore, signals: SignalStore, engine: SignalEngine, logger: Logger,
                 stored: @escaping @Sendable () -> Void = {}) {
@@ -99,6 +101,7 @@ public struct SignalService: Sendable {
                                   calendar: Calendars.calendar(for: symbol.assetClass, exchange: symbol.exchange))
             let made = engine.run(PriceSeries(all), info: info, from: start)
             let inserted = try signals.insert(made, symbol: symbol, timeframe: timeframe, isDemo: symbol.isDemo, on: conn)
+            observe(made)
             try signals.setScanned(symbolID: symbol.id, timeframe: timeframe, through: last.timestamp, on: conn)
             let published = inserted.filter(\.published).map(\.seq)
             return GenerationSummary(series: 1, barsScanned: all.count - start, generated: published.count,
