@@ -219,6 +219,8 @@ public final class Application: @unchecked Sendable {
         server.wait()
         logger.notice("shutting down")
         close()
+        logger.notice("stopped")
+        LogSetup.flush()  // every buffered line, the access log's included, is written before returning
     }
 
     /// Stops background work, closes the pool and stops the embedded database. Idempotent.
