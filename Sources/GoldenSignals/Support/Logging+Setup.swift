@@ -118,8 +118,8 @@ public struct BufferedLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var line: [UInt8] = []
         line.reserveCapacity(256)
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        var merged = event.metadata ?? [:]
+        if !metadata.isEmpty { merged.merge(metadata) { own, _ in own } }
         switch format {
         case .text:
             Self.appendTimestamp(into: &line)

@@ -36,7 +36,13 @@ public struct RequestIDMiddleware: Middleware {
     static func generate() -> String {
         var rng = SystemRandomNumberGenerator()
         let hi = rng.next() as UInt64, lo = rng.next() as UInt64
-        let h = String(hi, radix: 16), l = String(lo, radix: 16)
-        return String(repeating: "0", count: 16 - h.count) + h + String(repeating: "0", count: 16 - l.count) + l
+        return String(unsafeUninitializedCapacity: 32) { out in
+            let digits: StaticString = "0123456789abcdef"
+            for i in 0..<16 {
+                out[i] = digits.utf8Start[Int((hi >> UInt64(60 - 4 * i)) & 15)]
+                out[16 + i] = digits.utf8Start[Int((lo >> UInt64(60 - 4 * i)) & 15)]
+            }
+            return 32
+        }
     }
 }
