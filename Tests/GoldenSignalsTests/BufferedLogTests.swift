@@ -31,6 +31,11 @@ import Testing
         #expect(lines.count == 10_000)
         #expect(Set(lines.compactMap { $0.split(separator: " ").first { $0.hasPrefix("n=") } }).count == 10_000)
         #expect(lines.first?.contains(" info access : n=") == true)
+        // The timestamp is UTC now, to the millisecond.
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let stamp = lines.first.flatMap { $0.split(separator: " ").first }.flatMap { iso.date(from: String($0)) }
+        #expect(stamp.map { abs($0.timeIntervalSinceNow) < 60 } == true, "\(lines.first ?? "")")
         #expect(lines.first?.hasSuffix("] GET /health/live 200") == true, "\(lines.first ?? "")")
     }
 

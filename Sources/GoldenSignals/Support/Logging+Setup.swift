@@ -165,25 +165,36 @@ public struct BufferedLogHandler: LogHandler {
         buffer.append(line, flushNow: event.level >= .error)
     }
 
-    /// UTC, millisecond precision: `2026-12-01T14:28:10.123Z`.
+    /// UTC, millisecond precision: `2026-12-01T14:28:10.123Z` (civil date computed here: glibc's
+    /// gmtime_r takes a process-wide lock).
     static func appendTimestamp(into out: inout [UInt8]) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        var seconds = ts.tv_sec
-        var t = tm()
-        gmtime_r(&seconds, &t)
+        let seconds = Int(ts.tv_sec)
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
         func digits(_ v: Int, _ width: Int) {
-            var d = [UInt8](repeating: 0x30, count: width)
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
             var x = v
-            for i in stride(from: width - 1, through: 0, by: -1) { d[i] = 0x30 + UInt8(x % 10); x /= 10 }
-            out.append(contentsOf: d)
+            while divisor > 0 { out.append(0x30 + UInt8((x / divisor) % 10)); x %= divisor; divisor /= 10 }
         }
-        digits(Int(t.tm_year) + 1900, 4); out.append(UInt8(ascii: "-"))
-        digits(Int(t.tm_mon) + 1, 2); out.append(UInt8(ascii: "-"))
-        digits(Int(t.tm_mday), 2); out.append(UInt8(ascii: "T"))
-        digits(Int(t.tm_hour), 2); out.append(UInt8(ascii: ":"))
-        digits(Int(t.tm_min), 2); out.append(UInt8(ascii: ":"))
-        digits(Int(t.tm_sec), 2); out.append(UInt8(ascii: "."))
+        digits(year, 4); out.append(UInt8(ascii: "-"))
+        digits(month, 2); out.append(UInt8(ascii: "-"))
+        digits(day, 2); out.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2); out.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2); out.append(UInt8(ascii: "."))
         digits(Int(ts.tv_nsec) / 1_000_000, 3); out.append(UInt8(ascii: "Z"))
     }
 

@@ -37,8 +37,8 @@ public struct AccessLogMiddleware: Middleware {
         let micros = Int(((monotonicNow() - start) * 1_000_000).rounded())
         logger.info("\(request.method.rawValue) \(request.path) \(status)", metadata: [
             "duration_ms": .string(Self.milliseconds(micros)),
-            "request_id": "\(request.requestID)",
-            "remote": "\(request.remoteAddress)",
+            "request_id": .string(request.requestID),
+            "remote": .string(request.remoteAddress),
         ])
     }
 
