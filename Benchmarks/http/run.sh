@@ -46,7 +46,9 @@ pkg="$root/Benchmarks"
 echo "== building release binaries (Hummingbird takes minutes the first time)"
 build_log="$(mktemp)"
 for product in HTTPBenchServer HTTPBenchHummingbird; do
-    if ! swift build -c release --package-path "$pkg" --product "$product" > "$build_log" 2>&1; then
+    # No cached build manifest: with it, a source file added to the product package since the last
+    # build is missing from the dependency's plan.
+    if ! swift build -c release --disable-build-manifest-caching --package-path "$pkg" --product "$product" > "$build_log" 2>&1; then
         tail -30 "$build_log" >&2
         exit 1
     fi
