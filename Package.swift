@@ -25,6 +25,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries (pkg-config).
@@ -54,7 +56,9 @@ let package = Package(
         .target(name: "GoldenSignals",
                 dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "MarketProviders", "Quality", "Primitives",
                                "Indicators", "Signals", "COpenSSL",
-                               .product(name: "Logging", package: "swift-log")],
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "Metrics", package: "swift-metrics"),
+                               .product(name: "Prometheus", package: "swift-prometheus")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "goldensignals",
                           dependencies: ["GoldenSignals",

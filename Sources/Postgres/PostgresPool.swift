@@ -16,6 +16,20 @@ public final class PostgresPool: @unchecked Sendable {
     private let connectTimeout: Int
     private let queryTimeout: Double?
     private let logger: Logger
+    private let onEvent: (@Sendable (Event) -> Void)?
+
+    /// What the pool reports to `onEvent` (for metrics). `.waited` is reported with the pool's lock held, the
+    /// others without: the callback must be cheap and must not call back into the pool.
+    public enum Event: Sendable {
+        /// A caller found no free connection and waited (once per acquisition).
+        case waited
+        /// A caller gave up waiting (`.poolTimeout`).
+        case timedOut
+        /// Opening a connection failed.
+        case connectFailed
+        /// A connection was found broken (idle check, or after use) and dropped.
+        case broken
+    }
 
     private let condition = NSCondition()
     // State below is guarded by `condition`.
@@ -34,8 +48,11 @@ public final class PostgresPool: @unchecked Sendable {
     ///   - connectTimeout: seconds before a connection attempt gives up (libpq's minimum is 2).
     ///   - queryTimeout: seconds to wait for any one answer from the server before dropping the connection
     ///     (`PostgresConnection.queryTimeout`); nil waits forever.
+    ///   - onEvent: told of waits, timeouts, failed connects and broken connections (for metrics; keep it cheap).
     public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Double = 2.0,
-                logger: Logger = Logger(label: "postgres"), connectTimeout: Int = 2, queryTimeout: Double? = nil) {
+                logger: Logger = Logger(label: "postgres"), connectTimeout: Int = 2, queryTimeout: Double? = nil,
+                onEvent: (@Sendable (Event) -> Void)? = nil) {
+        self.onEvent = onEvent
         precondition(maxConnections > 0, "maxConnections must be positive")
         self.conninfo = conninfo
         self.maxConnections = maxConnections
@@ -116,6 +133,7 @@ public final class PostgresPool: @unchecked Sendable {
 
     private func acquire(timeout: Double) throws -> PostgresConnection {
         let deadline = Date().addingTimeInterval(timeout)
+        var waited = false
         condition.lock()
         while true {
             if closed {
@@ -127,6 +145,7 @@ public final class PostgresPool: @unchecked Sendable {
                 condition.unlock()
                 if Self.looksAlive(connection) { return connection }
                 logger.info("discarding broken idle PostgreSQL connection")
+                onEvent?(.broken)
                 connection.close()
                 condition.lock()
                 inUse -= 1
@@ -154,6 +173,7 @@ public final class PostgresPool: @unchecked Sendable {
                     failing = true
                     condition.signal() // a waiter may try (and fail fast) itself
                     condition.unlock()
+                    onEvent?(.connectFailed)
                     if let error = error as? PostgresError {
                         logger.log(level: first ? .warning : .debug, "PostgreSQL connect failed",
                                    metadata: ["error": "\(error.logDescription)"])
@@ -162,10 +182,15 @@ public final class PostgresPool: @unchecked Sendable {
                 }
             }
             waiting += 1
+            if !waited {
+                waited = true
+                onEvent?(.waited)  // under the lock: cheap, and never calls back into the pool
+            }
             let signalled = condition.wait(until: deadline)
             waiting -= 1
             if !signalled && idle.isEmpty && open >= maxConnections && !closed {
                 condition.unlock()
+                onEvent?(.timedOut)
                 throw PostgresError(code: .poolTimeout, serverMessage: "no connection free within \(timeout) s")
             }
         }
@@ -187,7 +212,10 @@ public final class PostgresPool: @unchecked Sendable {
         condition.signal()
         condition.unlock()
         if !keep {
-            if !reusable { logger.debug("discarding PostgreSQL connection that broke or could not be reset") }
+            if !reusable {
+                logger.debug("discarding PostgreSQL connection that broke or could not be reset")
+                onEvent?(.broken)
+            }
             connection.close()
         }
     }

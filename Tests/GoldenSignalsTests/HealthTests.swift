@@ -54,7 +54,7 @@ import Testing
         close(raw)
         #expect(String(decoding: reply.prefix(max(0, n)), as: UTF8.self).hasPrefix("HTTP/1.1 400"))
         let after = try service.get("/metrics")
-        #expect(after.text.contains("gs_http_rejected_requests_total{status=\"400\"} 1"))
+        #expect(after.text.contains("gs_http_rejected_requests_total{reason=\"malformed\"} 1"))
 
         let spec = try service.get("/openapi.yaml")
         #expect(spec.status == 200)

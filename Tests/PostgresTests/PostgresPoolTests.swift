@@ -54,6 +54,20 @@ import Testing
         #expect(pool.statistics.waiting == 0)
     }
 
+    @Test func waitsTimeoutsAndConnectFailuresAreReported() throws {
+        let events = Locked<[PostgresPool.Event]>([])
+        let pool = PostgresPool(conninfo: TestDB.url, maxConnections: 1, acquireTimeout: 0.3,
+                                onEvent: { e in events.withLock { $0.append(e) } })
+        defer { pool.shutdown() }
+        _ = try? pool.withConnection { _ in try pool.withConnection { _ in () } }
+        #expect(events.current == [.waited, .timedOut])
+        let dead = PostgresPool(conninfo: "postgresql://nobody@127.0.0.1:1/none", maxConnections: 1,
+                                onEvent: { e in events.withLock { $0.append(e) } })
+        defer { dead.shutdown() }
+        _ = try? dead.withConnection { _ in () }
+        #expect(events.current == [.waited, .timedOut, .connectFailed])
+    }
+
     @Test func waiterGetsConnectionReleasedByAnotherThread() throws {
         let pool = PostgresPool(conninfo: TestDB.url, maxConnections: 1, acquireTimeout: 5)
         defer { pool.shutdown() }

@@ -3,7 +3,7 @@ import HTTPServer
 import MarketProviders
 import Postgres
 
-/// `/health`, `/health/live`, `/health/ready`, `/metrics`, `/openapi.yaml`.
+/// `/health`, `/health/live`, `/health/ready`, `/metrics`, `/api/v1/monitoring/metrics`, `/openapi.yaml`.
 struct HealthRoutes {
     let pool: PostgresPool
     let migrator: Migrator
@@ -18,7 +18,7 @@ struct HealthRoutes {
 
     func register(on router: Router) {
         let health = self
-        let (pool, metrics, openAPIPath) = (self.pool, self.metrics, self.openAPIPath)
+        let (metrics, openAPIPath) = (self.metrics, self.openAPIPath)
         router.get("/health/live", options: RouteOptions(runsOnLoop: true)) { _ in
             Self.json(status: .ok) { w in w.key("status"); w.string("ok") }
         }
@@ -31,11 +31,15 @@ struct HealthRoutes {
         }
         router.get("/health") { _ in health.health() }
         router.get("/metrics", options: RouteOptions(runsOnLoop: true)) { _ in
-            let s = pool.statistics
-            metrics.set("gs_db_pool_connections", labels: [("state", "idle")], Double(s.idle))
-            metrics.set("gs_db_pool_connections", labels: [("state", "in_use")], Double(s.inUse))
-            metrics.set("gs_db_pool_connections", labels: [("state", "waiting")], Double(s.waiting))
-            return .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            var r = Response.bytes(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            r.headers.set("Cache-Control", "no-store")
+            return r
+        }
+        // The same figures as JSON: families with their type, help and series.
+        router.get("/api/v1/monitoring/metrics", options: RouteOptions(runsOnLoop: true)) { _ in
+            var r = Response.bytes(MetricsSnapshot.json(MetricsSnapshot.parse(metrics.render())), contentType: "application/json")
+            r.headers.set("Cache-Control", "no-store")
+            return r
         }
         let spec = FileManager.default.contents(atPath: openAPIPath).map { [UInt8]($0) }
         router.get("/openapi.yaml", options: RouteOptions(runsOnLoop: true)) { _ in

@@ -198,7 +198,7 @@ struct MarketDataRoutes {
             throw HTTPError(.badRequest, detail: "no bars were sent", errors: [FieldError(field: "bars", message: "is empty")])
         }
         let counts = try imports.store(bars, for: symbol, timeframe: timeframe, source: "upload", trigger: "upload")
-        metrics.increment("gs_bars_written_total", labels: [("source", "upload")], by: Double(counts.inserted + counts.updated))
+        metrics.recordBarsIngested(source: "upload", count: counts.inserted + counts.updated)
         var w = JSONWriter(capacity: 128 + rejected.count * 64)
         w.beginObject()
         w.key("symbol"); w.string(symbol.symbol)

@@ -13,7 +13,8 @@ public final class Application: @unchecked Sendable {
     public let logger: Logger
     public let pool: PostgresPool
     public let migrator: Migrator
-    public let metrics = MetricsRegistry()
+    /// This application's metrics (its own registry: applications in one process share nothing).
+    public let metrics: MetricsRegistry
     public let embedded: EmbeddedPostgres?
 
     public let symbols: SymbolStore
@@ -46,12 +47,16 @@ public final class Application: @unchecked Sendable {
     private var scheduler: IngestScheduler?
     private var evaluateScheduler: EvaluateScheduler?
     private var closed = false
+    /// Worker-pool refusals already added to `gs_http_worker_refused_total` (guarded by `lock`).
+    private var refusedReported = 0
 
     /// Starts (or finds) the database, opens the pool and, unless told not to, applies pending migrations.
     /// - Throws: a configuration, database or migration error that the caller prints and exits on.
     public init(configuration: AppConfiguration, logger: Logger, migrate: Bool = true) throws {
         self.configuration = configuration
         self.logger = logger
+        let metrics = MetricsRegistry()
+        self.metrics = metrics
         self.migrator = try Migrator(directory: configuration.migrationsDirectory)
 
         let conninfo: String
@@ -83,7 +88,8 @@ public final class Application: @unchecked Sendable {
                 if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied.map(\.version))"]) }
             }
             pool = PostgresPool(conninfo: conninfo, maxConnections: configuration.poolSize,
-                                acquireTimeout: configuration.poolAcquireTimeout, logger: logger)
+                                acquireTimeout: configuration.poolAcquireTimeout, logger: logger,
+                                onEvent: { event in Application.recordPoolEvent(event, metrics) })
         } catch {
             embedded?.stop()
             throw error
@@ -94,7 +100,9 @@ public final class Application: @unchecked Sendable {
         qualityReports = QualityStore(pool: pool)
         providerCalls = ProviderCallStore(pool: pool)
         checkpoints = PostgresCheckpointStore(pool: pool)
-        quality = QualityService(bars: bars, reports: qualityReports, logger: logger)
+        quality = QualityService(bars: bars, reports: qualityReports, logger: logger, observe: { symbol, timeframe, report in
+            metrics.setQualityScore(symbol: symbol.symbol, timeframe: timeframe.rawValue, score: report.score)
+        })
         signals = SignalStore(pool: pool)
         let outcomes = OutcomeStore(pool: pool)
         self.outcomes = outcomes
@@ -104,11 +112,12 @@ public final class Application: @unchecked Sendable {
                                             period: configuration.calibrationPeriod, logger: logger,
                                             changed: { stream.noteLocalChange() })
         self.outcomeService = outcomeService
-        let signalService = SignalService(pool: pool, symbols: symbols, bars: bars, signals: signals,
+        var signalService = SignalService(pool: pool, symbols: symbols, bars: bars, signals: signals,
                                           engine: SignalEngine(strategies: configuration.strategies, configuration: configuration.layers),
                                           logger: logger, stored: { stream.noteLocalChange() },
                                           calibration: { conn in try outcomeService.engineCalibration(on: conn) },
                                           afterGenerate: { symbol, tf in outcomeService.evaluateLogged(symbol, timeframe: tf) })
+        signalService.observe = { made in Application.recordGenerated(made, metrics) }
         self.signalService = signalService
         self.conninfo = conninfo
         imports = ImportService(symbols: symbols, bars: bars, quality: quality,
@@ -142,7 +151,7 @@ public final class Application: @unchecked Sendable {
             let configuration = ProviderConfiguration.fromEnvironment(self.configuration.environment)
             let (calls, metrics, log) = (providerCalls, self.metrics, logger)
             let chain = ProviderChain(configuration: configuration, transport: HTTPClient(), record: { call in
-                metrics.increment("gs_provider_calls_total", labels: [("provider", call.provider), ("outcome", call.error == nil ? "ok" : "error")])
+                metrics.recordProviderCall(provider: call.provider, ok: call.error == nil, seconds: call.latencyMs / 1000)
                 do { try calls.record(call) } catch { log.warning("could not record a provider call", metadata: ["error": "\(error)"]) }
             })
             builtProviders = (configuration, chain)
@@ -150,16 +159,52 @@ public final class Application: @unchecked Sendable {
         }
     }
 
+    /// Series read at each scrape (process start, pool and worker-pool state).
     private func describeMetrics() {
-        metrics.describe("gs_http_requests_total", type: "counter", help: "HTTP requests answered, by method, route and status.")
-        metrics.describe("gs_http_request_duration_seconds", type: "histogram", help: "Time to answer an HTTP request.")
-        metrics.describe("gs_http_rejected_requests_total", type: "counter", help: "Requests refused before routing (malformed, oversized or too slow), by status.")
-        metrics.describe("gs_bars_written_total", type: "counter", help: "Bars inserted or updated, by source kind.")
-        metrics.describe("gs_provider_calls_total", type: "counter", help: "Outbound market-data provider calls, by provider and outcome.")
-        metrics.describe("gs_db_pool_connections", type: "gauge", help: "Database pool connections by state.")
-        metrics.describe("gs_webhook_deliveries_total", type: "counter", help: "Webhook delivery attempts, by outcome (delivered, retry, given_up).")
-        metrics.describe("gs_process_start_time_seconds", type: "gauge", help: "Unix time the process started.")
-        metrics.set("gs_process_start_time_seconds", Double(startedAt))
+        metrics.gauge("gs_process_start_time_seconds").record(Double(startedAt))
+        metrics.addCollector { [weak self] m in
+            guard let self else { return }
+            let s = self.pool.statistics
+            m.gauge("gs_db_pool_connections", [("state", "open")]).record(Double(s.open))
+            m.gauge("gs_db_pool_connections", [("state", "idle")]).record(Double(s.idle))
+            m.gauge("gs_db_pool_connections", [("state", "in_use")]).record(Double(s.inUse))
+            m.gauge("gs_db_pool_waiting").record(Double(s.waiting))
+            if let w = self.lock.withLock({ self.server })?.workerStatistics {
+                m.gauge("gs_http_worker_queue_depth").record(Double(w.queued))
+                m.gauge("gs_http_worker_busy").record(Double(w.busy))
+                m.gauge("gs_http_worker_saturation").record(Double(w.busy) / Double(max(1, w.threads)))
+                let refused = m.counter("gs_http_worker_refused_total")
+                self.lock.withLock {
+                    if w.refused > self.refusedReported {
+                        refused.increment(by: Int64(w.refused - self.refusedReported))
+                        self.refusedReported = w.refused
+                    }
+                }
+            }
+        }
+    }
+
+    static func recordPoolEvent(_ event: PostgresPool.Event, _ metrics: MetricsRegistry) {
+        switch event {
+        case .waited: metrics.counter("gs_db_pool_waits_total").increment()
+        case .timedOut: metrics.counter("gs_db_pool_timeouts_total").increment()
+        case .connectFailed: metrics.counter("gs_db_pool_errors_total", [("kind", "connect")]).increment()
+        case .broken: metrics.counter("gs_db_pool_errors_total", [("kind", "broken")]).increment()
+        }
+    }
+
+    /// Published signals by strategy; filtered candidates by strategy and the layer that rejected them.
+    static func recordGenerated(_ made: [GeneratedSignal], _ metrics: MetricsRegistry) {
+        var published: [String: Int] = [:]
+        var filtered: [String: [Layer: Int]] = [:]
+        for g in made {
+            if let layer = g.rejectedBy { filtered[g.strategy, default: [:]][layer, default: 0] += 1 }
+            else { published[g.strategy, default: 0] += 1 }
+        }
+        for (strategy, n) in published { metrics.recordSignalsGenerated(strategy: strategy, count: n) }
+        for (strategy, layers) in filtered {
+            for (layer, n) in layers { metrics.recordSignalsFiltered(strategy: strategy, layer: layer.rawValue, count: n) }
+        }
     }
 
     /// The router with every route of the service.
@@ -170,8 +215,7 @@ public final class Application: @unchecked Sendable {
         router.use(CORSMiddleware(allowedOrigins: configuration.corsOrigins))
         let metrics = self.metrics
         router.use(MetricsMiddleware(record: { method, route, status, seconds in
-            metrics.increment("gs_http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))])
-            metrics.observe("gs_http_request_duration_seconds", labels: [("route", route)], seconds)
+            metrics.recordRequest(method: method, route: route, status: status, seconds: seconds)
         }))
         router.use(AccessLogMiddleware(logger: logger))
         router.use(AccessMiddleware(verifier: keyVerifier, limiter: rateLimiter, settings: configuration.access,
@@ -203,7 +247,7 @@ public final class Application: @unchecked Sendable {
         serverConfig.port = port
         let metrics = self.metrics
         serverConfig.onRejectedRequest = { status in
-            metrics.increment("gs_http_rejected_requests_total", labels: [("status", String(status))])
+            metrics.recordRejected(status: status)
         }
         let authRequired = configuration.access.required(host: host)
         if !authRequired, !AccessSettings.isLoopback(host) {
@@ -244,6 +288,8 @@ public final class Application: @unchecked Sendable {
         server.wait()
         logger.notice("shutting down")
         close()
+        logger.notice("stopped")
+        LogSetup.flush()  // every buffered line, the access log's included, is written before returning
     }
 
     /// Stops background work, closes the pool and stops the embedded database. Idempotent.

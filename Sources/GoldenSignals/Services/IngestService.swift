@@ -33,7 +33,7 @@ public struct IngestService: Sendable {
         let result = try backfill.run(symbol: symbol.symbol, assetClass: symbol.assetClass, timeframe: timeframe,
                                       from: from, to: to) { bars, provider in
             let counts = try store.upsert(symbolID: symbol.id, timeframe: timeframe, bars: bars, source: provider)
-            metrics.increment("gs_bars_written_total", labels: [("source", "provider")], by: Double(counts.inserted + counts.updated))
+            metrics.recordBarsIngested(source: provider, count: counts.inserted + counts.updated)
         }
         if result.bars > 0 {
             quality.refreshLogged(symbol, timeframe: timeframe, trigger: "ingest")

@@ -8,6 +8,8 @@ public struct QualityService: Sendable {
     let bars: BarStore
     let reports: QualityStore
     let logger: Logger
+    /// Told of every report stored (for metrics).
+    var observe: @Sendable (SymbolRecord, Timeframe, QualityReport) -> Void = { _, _, _ in }
 
     /// Recomputes and stores the report of one series.
     /// - Parameter trigger: what caused it (`import`, `upload`, `ingest`, `on_demand`, `demo`).
@@ -20,6 +22,7 @@ public struct QualityService: Sendable {
         let report = QualityChecker.report(QualityInput(bars: series, timeframe: timeframe, assetClass: symbol.assetClass,
                                                         calendar: calendar, now: now))
         try reports.save(symbolID: symbol.id, timeframe: timeframe, report: report, trigger: trigger)
+        observe(symbol, timeframe, report)
         return report
     }
 

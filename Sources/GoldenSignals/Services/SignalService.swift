@@ -32,6 +32,8 @@ public struct SignalService: Sendable {
     let calibration: (@Sendable (PostgresConnection) throws -> Calibration)?
     /// Runs after `generateLogged` stored signals of a series (outcome scoring).
     let afterGenerate: (@Sendable (SymbolRecord, Timeframe) -> Void)?
+    /// Told of the signals each scan made, published and filtered (for metrics).
+    public var observe: @Sendable ([GeneratedSignal]) -> Void = { _ in }
 
     public init(pool: PostgresPool, symbols: SymbolStore, bars: BarStore, signals: SignalStore, engine: SignalEngine, logger: Logger,
                 stored: @escaping @Sendable () -> Void = {},
@@ -109,6 +111,7 @@ public struct SignalService: Sendable {
             if let calibration { engine.calibration = try calibration(conn) }
             let made = engine.run(PriceSeries(all), info: info, from: start)
             let inserted = try signals.insert(made, symbol: symbol, timeframe: timeframe, isDemo: symbol.isDemo, on: conn)
+            observe(made)
             try signals.setScanned(symbolID: symbol.id, timeframe: timeframe, through: last.timestamp, on: conn)
             let published = inserted.filter(\.published).map(\.seq)
             return GenerationSummary(series: 1, barsScanned: all.count - start, generated: published.count,

@@ -1,24 +1,114 @@
 import Foundation
+import Glibc
 import Logging
+import Synchronization
 
-/// Sets up swift-log once per process: text lines for people, JSON lines for log collectors.
+/// Sets up swift-log once per process: text lines for people, JSON lines for log collectors, both
+/// through one `LogBuffer` on standard error (batched, flushed on a timer, at `flush()` and at exit).
 public enum LogSetup {
-    public static func bootstrap(level: Logger.Level, format: AppConfiguration.LogFormat) {
+    /// The buffer every handler writes to; nil until `bootstrap`.
+    nonisolated(unsafe) private static var buffer: LogBuffer?
+
+    public static func bootstrap(level: Logger.Level, format: AppConfiguration.LogFormat, flushInterval: Double = 0.2) {
+        let sink = LogBuffer(fd: STDERR_FILENO, flushInterval: flushInterval)
+        buffer = sink
+        sink.start()
+        // Whatever ends the process through exit() (a command's error, the end of main) writes what is left.
+        atexit { LogSetup.flush() }
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler = BufferedLogHandler(label: label, format: format == .json ? .json : .text, buffer: sink)
             handler.logLevel = level
             return handler
         }
     }
+
+    /// Writes every buffered line now (at shutdown; also run at exit).
+    public static func flush() {
+        buffer?.flush()
+    }
 }
 
-/// One JSON object per line on standard error: time, level, label, message and metadata.
-public struct JSONLogHandler: LogHandler {
+/// Lines waiting to be written to a file descriptor. Appending takes one short lock and never makes a
+/// system call; a background thread writes the batch every `flushInterval` seconds. `flush()` writes
+/// at once (shutdown, and after every `error`/`critical` line), and a writer that finds more than
+/// `limit` bytes pending writes them itself rather than let memory grow.
+public final class LogBuffer: Sendable {
+    let fd: Int32
+    let flushInterval: Double
+    let limit: Int
+    private let pending = Mutex<[UInt8]>([])
+    /// Held while writing, so that batches reach the descriptor in the order they were taken.
+    private let writing = Mutex<Void>(())
+    private let started = Atomic<Bool>(false)
+
+    public init(fd: Int32, flushInterval: Double = 0.2, limit: Int = 1 << 20) {
+        self.fd = fd
+        self.flushInterval = flushInterval
+        self.limit = limit
+    }
+
+    /// Starts the flushing thread (once).
+    public func start() {
+        guard !started.exchange(true, ordering: .relaxed), flushInterval > 0 else { return }
+        let thread = Thread { [self] in
+            while true {
+                Thread.sleep(forTimeInterval: flushInterval)
+                flush()
+            }
+        }
+        thread.name = "log-flush"
+        thread.stackSize = 1 << 18
+        thread.start()
+    }
+
+    /// Appends one line (with its newline).
+    public func append(_ line: [UInt8], flushNow: Bool = false) {
+        let size = pending.withLock { buffer -> Int in
+            buffer.append(contentsOf: line)
+            return buffer.count
+        }
+        if flushNow || size > limit { flush() }
+    }
+
+    /// Writes everything pending.
+    public func flush() {
+        writing.withLock { _ in
+            let batch = pending.withLock { buffer -> [UInt8] in
+                var taken: [UInt8] = []
+                taken.reserveCapacity(max(buffer.capacity, 4096))
+                swap(&taken, &buffer)
+                return taken
+            }
+            guard !batch.isEmpty else { return }
+            batch.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { break }
+                }
+            }
+        }
+    }
+}
+
+/// A swift-log handler that formats a line and hands it to a `LogBuffer`.
+///
+/// Text: `2026-12-01T14:28:10.123Z info label : key=value … [source] message`.
+/// JSON: one object per line with sorted keys: metadata, `error`, `label`, `level`, `message`, `ts`.
+public struct BufferedLogHandler: LogHandler {
+    public enum Format: Sendable { case text, json }
+
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     let label: String
+    let format: Format
+    let buffer: LogBuffer
 
-    public init(label: String) { self.label = label }
+    public init(label: String, format: Format, buffer: LogBuffer) {
+        self.label = label
+        self.format = format
+        self.buffer = buffer
+    }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -26,16 +116,104 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var object: [String: Any] = [:]
-        for (k, v) in metadata { object[k] = "\(v)" }
-        for (k, v) in event.metadata ?? [:] { object[k] = "\(v)" }
-        if let error = event.error { object["error"] = "\(error)" }
-        object["ts"] = ISO8601DateFormatter().string(from: Date())
-        object["level"] = event.level.rawValue
-        object["label"] = label
-        object["message"] = event.message.description
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        data.append(10)
-        FileHandle.standardError.write(data)
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        var merged = event.metadata ?? [:]
+        if !metadata.isEmpty { merged.merge(metadata) { own, _ in own } }
+        switch format {
+        case .text:
+            Self.appendTimestamp(into: &line)
+            line.append(0x20)
+            line.append(contentsOf: event.level.rawValue.utf8)
+            line.append(0x20)
+            line.append(contentsOf: label.utf8)
+            line.append(contentsOf: " :".utf8)
+            for key in merged.keys.sorted() {
+                line.append(0x20)
+                line.append(contentsOf: key.utf8)
+                line.append(UInt8(ascii: "="))
+                line.append(contentsOf: merged[key]!.description.utf8)
+            }
+            if let error = event.error {
+                line.append(contentsOf: " error=".utf8)
+                line.append(contentsOf: "\(error)".utf8)
+            }
+            line.append(contentsOf: " [".utf8)
+            line.append(contentsOf: event.source.utf8)
+            line.append(contentsOf: "] ".utf8)
+            line.append(contentsOf: event.message.description.utf8)
+        case .json:
+            var fields: [(String, String)] = merged.map { ($0.key, $0.value.description) }
+            if let error = event.error { fields.append(("error", "\(error)")) }
+            fields.append(("label", label))
+            fields.append(("level", event.level.rawValue))
+            fields.append(("message", event.message.description))
+            var ts: [UInt8] = []
+            Self.appendTimestamp(into: &ts)
+            fields.append(("ts", String(decoding: ts, as: UTF8.self)))
+            fields.sort { $0.0 < $1.0 }
+            line.append(UInt8(ascii: "{"))
+            for (i, (k, v)) in fields.enumerated() {
+                if i > 0 { line.append(UInt8(ascii: ",")) }
+                Self.appendJSONString(k, into: &line)
+                line.append(UInt8(ascii: ":"))
+                Self.appendJSONString(v, into: &line)
+            }
+            line.append(UInt8(ascii: "}"))
+        }
+        line.append(10)
+        buffer.append(line, flushNow: event.level >= .error)
+    }
+
+    /// UTC, millisecond precision: `2026-12-01T14:28:10.123Z` (civil date computed here: glibc's
+    /// gmtime_r takes a process-wide lock).
+    static func appendTimestamp(into out: inout [UInt8]) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let seconds = Int(ts.tv_sec)
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func digits(_ v: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var x = v
+            while divisor > 0 { out.append(0x30 + UInt8((x / divisor) % 10)); x %= divisor; divisor /= 10 }
+        }
+        digits(year, 4); out.append(UInt8(ascii: "-"))
+        digits(month, 2); out.append(UInt8(ascii: "-"))
+        digits(day, 2); out.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2); out.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2); out.append(UInt8(ascii: "."))
+        digits(Int(ts.tv_nsec) / 1_000_000, 3); out.append(UInt8(ascii: "Z"))
+    }
+
+    static func appendJSONString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

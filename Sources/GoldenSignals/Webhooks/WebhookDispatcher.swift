@@ -153,7 +153,7 @@ public final class WebhookDispatcher: @unchecked Sendable {
         let retry = failure == nil || permanent ? nil : settings.retryDelay(afterAttempt: m.attempts)
         try store.record(m, status: status, error: failure, latencyMs: (latency * 1000).rounded() / 1000,
                          retryIn: retry, disableAfter: settings.disableAfter)
-        metrics?.increment("gs_webhook_deliveries_total", labels: [("outcome", failure == nil ? "delivered" : retry == nil ? "given_up" : "retry")])
+        metrics?.counter("gs_webhook_deliveries_total", [("outcome", failure == nil ? "delivered" : retry == nil ? "given_up" : "retry")]).increment()
         if let failure {
             logger.info("webhook delivery failed", metadata: ["webhook": "\(m.webhookID)", "message": "\(messageID)",
                                                               "attempt": "\(m.attempts)", "error": "\(failure)",

@@ -34,11 +34,17 @@ public struct AccessLogMiddleware: Middleware {
     }
 
     private func logRequest(_ request: Request, status: Int, start: Double) {
-        let ms = (monotonicNow() - start) * 1000
+        let micros = Int(((monotonicNow() - start) * 1_000_000).rounded())
         logger.info("\(request.method.rawValue) \(request.path) \(status)", metadata: [
-            "duration_ms": "\((ms * 1000).rounded() / 1000)",
-            "request_id": "\(request.requestID)",
-            "remote": "\(request.remoteAddress)",
+            "duration_ms": .string(Self.milliseconds(micros)),
+            "request_id": .string(request.requestID),
+            "remote": .string(request.remoteAddress),
         ])
+    }
+
+    /// Microseconds as milliseconds with three decimals (`1234` → `1.234`), without Double formatting.
+    static func milliseconds(_ micros: Int) -> String {
+        let fraction = String(max(0, micros) % 1000)
+        return String(max(0, micros) / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }

@@ -64,6 +64,11 @@ public final class HTTPServer: @unchecked Sendable {
                                                         "loops": "\(loops.count)", "workers": "\(configuration.workerThreads)"])
     }
 
+    /// The worker pool's threads, busy threads, queue and refusals; nil before `start()`.
+    public var workerStatistics: WorkerPoolStatistics? {
+        lock.withLock { workers }?.statistics
+    }
+
     /// The bound port (useful with port 0).
     public var localPort: Int { lock.withLock { port } }
 

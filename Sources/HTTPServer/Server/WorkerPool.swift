@@ -11,6 +11,8 @@ final class WorkerPool: @unchecked Sendable {
     private let depth: Int
     private var stopping = false
     private var alive = 0
+    private var busy = 0
+    private var refused = 0
 
     init(threads: Int, queueDepth: Int) {
         threadCount = max(1, threads)
@@ -28,6 +30,7 @@ final class WorkerPool: @unchecked Sendable {
     func submit(force: Bool = false, _ job: @escaping Job) -> Bool {
         lock.lock()
         if stopping || (!force && queue.count - head >= depth) {
+            if !stopping { refused += 1 }
             lock.unlock()
             return false
         }
@@ -37,9 +40,18 @@ final class WorkerPool: @unchecked Sendable {
         return true
     }
 
+    /// Threads, threads running a job, jobs waiting, and jobs refused so far because the queue was full.
+    var statistics: WorkerPoolStatistics {
+        lock.lock()
+        defer { lock.unlock() }
+        return WorkerPoolStatistics(threads: threadCount, busy: busy, queued: queue.count - head, queueLimit: depth, refused: refused)
+    }
+
     private func run() {
+        var ran = false
         while true {
             lock.lock()
+            if ran { busy -= 1 }  // the previous job's end, counted under the lock taken for the next one
             while head == queue.count, !stopping { lock.wait() }
             if head == queue.count {
                 alive -= 1
@@ -54,6 +66,8 @@ final class WorkerPool: @unchecked Sendable {
                 queue.removeFirst(head)
                 head = 0
             }
+            busy += 1
+            ran = true
             lock.unlock()
             job()
         }
@@ -66,5 +80,27 @@ final class WorkerPool: @unchecked Sendable {
         lock.broadcast()
         while alive > 0, monotonicNow() < deadline { lock.wait(untilMonotonic: deadline) }
         lock.unlock()
+    }
+}
+
+/// A snapshot of the worker pool, for metrics.
+public struct WorkerPoolStatistics: Sendable, Equatable {
+    /// Worker threads.
+    public var threads: Int
+    /// Threads running a job now.
+    public var busy: Int
+    /// Jobs waiting for a thread.
+    public var queued: Int
+    /// Waiting jobs beyond which new ones are refused (503).
+    public var queueLimit: Int
+    /// Jobs refused so far because the queue was full.
+    public var refused: Int
+
+    public init(threads: Int, busy: Int, queued: Int, queueLimit: Int, refused: Int) {
+        self.threads = threads
+        self.busy = busy
+        self.queued = queued
+        self.queueLimit = queueLimit
+        self.refused = refused
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import GoldenSignals
+import Logging
+import Testing
+
+/// The buffered access log: batched, flushed on a timer, on demand, and at once for errors.
+@Suite struct BufferedLogTests {
+    /// A temporary file and its descriptor.
+    static func tempFile() throws -> (String, Int32) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gs-log-\(UUID().uuidString)").path
+        let fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        return (path, fd)
+    }
+
+    static func lines(_ path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    @Test func linesWaitForAFlushAndNoneIsLost() throws {
+        let (path, fd) = try Self.tempFile()
+        defer { close(fd); unlink(path) }
+        let buffer = LogBuffer(fd: fd, flushInterval: 0)  // no timer: only explicit flushes
+        let logger = Logger(label: "access") { BufferedLogHandler(label: $0, format: .text, buffer: buffer) }
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for i in 0..<2_500 { logger.info("GET /health/live 200", metadata: ["n": "\(t)-\(i)"]) }
+        }
+        #expect(Self.lines(path).isEmpty)
+        buffer.flush()
+        let lines = Self.lines(path)
+        #expect(lines.count == 10_000)
+        #expect(Set(lines.compactMap { $0.split(separator: " ").first { $0.hasPrefix("n=") } }).count == 10_000)
+        #expect(lines.first?.contains(" info access : n=") == true)
+        // The timestamp is UTC now, to the millisecond.
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let stamp = lines.first.flatMap { $0.split(separator: " ").first }.flatMap { iso.date(from: String($0)) }
+        #expect(stamp.map { abs($0.timeIntervalSinceNow) < 60 } == true, "\(lines.first ?? "")")
+        #expect(lines.first?.hasSuffix("] GET /health/live 200") == true, "\(lines.first ?? "")")
+    }
+
+    @Test func theTimerFlushesAndErrorsAreWrittenAtOnce() throws {
+        let (path, fd) = try Self.tempFile()
+        defer { close(fd); unlink(path) }
+        let buffer = LogBuffer(fd: fd, flushInterval: 0.05)
+        buffer.start()
+        let logger = Logger(label: "t") { BufferedLogHandler(label: $0, format: .json, buffer: buffer) }
+        logger.info("one", metadata: ["quote": "a\"b"])
+        var waited = 0.0
+        while Self.lines(path).isEmpty, waited < 5 { Thread.sleep(forTimeInterval: 0.02); waited += 0.02 }
+        let first = Self.lines(path)
+        #expect(first.count == 1)
+        let object = try JSONSerialization.jsonObject(with: Data(first[0].utf8)) as? [String: String]
+        #expect(object?["message"] == "one" && object?["quote"] == "a\"b" && object?["level"] == "info" && object?["label"] == "t")
+
+        let quiet = LogBuffer(fd: fd, flushInterval: 0)
+        let errors = Logger(label: "e") { BufferedLogHandler(label: $0, format: .text, buffer: quiet) }
+        errors.info("held")
+        errors.error("written now")
+        let after = Self.lines(path)
+        #expect(after.count == 3 && after.last?.hasSuffix("written now") == true)
+    }
+}
