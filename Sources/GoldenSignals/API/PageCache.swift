@@ -3,6 +3,10 @@ import HTTPServer
 
 /// Rendered GET pages kept for a short time and only while a version token is unchanged, so that
 /// repeated requests are answered on the event loop without touching the database.
+///
+/// When a page's time is up but nothing was stored since (the version is unchanged), one request
+/// recomputes it while the others keep getting the old page for at most one more `ttl`: no stampede of
+/// identical queries each second. A page is never served once the version has moved.
 final class PageCache: @unchecked Sendable {
     struct Entry {
         let body: [UInt8]
@@ -14,6 +18,8 @@ final class PageCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
+    /// Keys whose expired page one request is recomputing.
+    private var refreshing: Set<String> = []
     private let ttlNanoseconds: UInt64
     private let capacity: Int
     private let version: @Sendable () -> Int64?
@@ -35,7 +41,16 @@ final class PageCache: @unchecked Sendable {
         guard let current = version() else { return nil }
         let key = Self.key(request)
         let now = DispatchTime.now().uptimeNanoseconds
-        guard let e = lock.withLock({ entries[key] }), e.version == current, now &- e.madeAt < ttlNanoseconds else { return nil }
+        let entry = lock.withLock { () -> Entry? in
+            guard let e = entries[key], e.version == current else { return nil }
+            let age = now &- e.madeAt
+            if age < ttlNanoseconds { return e }
+            // Expired by time only: the first request refreshes, the others get this page meanwhile.
+            if age < 2 &* ttlNanoseconds, refreshing.contains(key) { return e }
+            refreshing.insert(key)
+            return nil
+        }
+        guard let e = entry else { return nil }
         return ConditionalGET.respond(request, body: e.body, contentType: "application/json", demo: e.demo, etag: e.etag)
     }
 
@@ -47,9 +62,14 @@ final class PageCache: @unchecked Sendable {
         guard let version else { return }
         let entry = Entry(body: body, etag: ConditionalGET.tag(body), demo: demo, version: version,
                           madeAt: DispatchTime.now().uptimeNanoseconds)
+        let key = Self.key(request)
         lock.withLock {
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[Self.key(request)] = entry
+            if entries.count >= capacity {
+                entries.removeAll(keepingCapacity: true)
+                refreshing.removeAll(keepingCapacity: true)
+            }
+            entries[key] = entry
+            refreshing.remove(key)
         }
     }
 }

@@ -1,0 +1,50 @@
+import Foundation
+@testable import GoldenSignals
+import HTTPServer
+import Testing
+
+/// The signal list's page cache: fresh pages are served, a new version drops them at once, and an
+/// expired page is recomputed by one request while the others are still served.
+@Suite struct PageCacheTests {
+    final class Version: @unchecked Sendable {
+        let lock = NSLock()
+        var value: Int64? = 1
+        func get() -> Int64? { lock.withLock { value } }
+        func set(_ v: Int64?) { lock.withLock { value = v } }
+    }
+
+    static func body(_ r: Response?) -> String? {
+        guard let r, case .bytes(let b) = r.body else { return nil }
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    @Test func freshStaleAndVersioned() {
+        let version = Version()
+        let cache = PageCache(ttl: 0.2, version: { version.get() })
+        let request = Request(method: .GET, target: "/api/v1/signals?limit=5")
+        #expect(cache.answer(request) == nil)
+        cache.store(request, body: Array("page 1".utf8), demo: false, version: version.get())
+        #expect(Self.body(cache.answer(request)) == "page 1")
+
+        // Its ETag answers 304 without a body.
+        let etag = cache.answer(request)?.headers["ETag"] ?? ""
+        let conditional = Request(method: .GET, target: "/api/v1/signals?limit=5", headers: HTTPHeaders([("If-None-Match", etag)]))
+        #expect(cache.answer(conditional)?.status == .notModified)
+
+        // Time is up: the first request recomputes, the next ones still get the page meanwhile.
+        usleep(250_000)
+        #expect(cache.answer(request) == nil)
+        #expect(Self.body(cache.answer(request)) == "page 1")
+        cache.store(request, body: Array("page 2".utf8), demo: false, version: version.get())
+        #expect(Self.body(cache.answer(request)) == "page 2")
+
+        // A signal stored anywhere moves the version: the page is never served again.
+        version.set(2)
+        #expect(cache.answer(request) == nil)
+        #expect(cache.answer(request) == nil)
+        // While the version is unknown (not listening), nothing is cached.
+        version.set(nil)
+        cache.store(request, body: Array("page 3".utf8), demo: false, version: version.get())
+        #expect(cache.answer(request) == nil)
+    }
+}
