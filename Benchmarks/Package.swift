@@ -24,25 +24,30 @@ let package = Package(
                           dependencies: [.product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Quality", package: "GoldenSignals")]),
         // Signal generation over every daily file against PostgreSQL reading the same bars.
+        // What the database-backed benchmarks share (files, timing, a service on a fresh database).
+        .target(name: "BenchSupport",
+                dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),
+                               .product(name: "Market", package: "GoldenSignals"),
+                               .product(name: "Postgres", package: "GoldenSignals")]),
         .executableTarget(name: "GenerationBench",
-                          dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),
+                          dependencies: ["BenchSupport", .product(name: "GoldenSignals", package: "GoldenSignals"),
                                          .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Signals", package: "GoldenSignals"),
                                          .product(name: "Postgres", package: "GoldenSignals")]),
         // Evaluation (outcome scoring, walk-forward calibration, rescoring) of every daily file against generating it.
         .executableTarget(name: "EvaluationBench",
-                          dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),
+                          dependencies: ["BenchSupport", .product(name: "GoldenSignals", package: "GoldenSignals"),
                                          .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Postgres", package: "GoldenSignals")]),
         // Import of every daily file against psql \copy of the same rows.
         .executableTarget(name: "ImportBench",
-                          dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),
+                          dependencies: ["BenchSupport", .product(name: "GoldenSignals", package: "GoldenSignals"),
                                          .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Postgres", package: "GoldenSignals"),
                                          .product(name: "HTTPClient", package: "GoldenSignals")]),
         // Dataset export (features, labels, splits as CSV) over every daily file against writing the raw bars.
         .executableTarget(name: "DatasetBench",
-                          dependencies: [.product(name: "Market", package: "GoldenSignals"),
+                          dependencies: ["BenchSupport", .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Signals", package: "GoldenSignals")]),
         // Every indicator over 10,000 real bars against TA-Lib's C library (via Python) in the same run.
         .executableTarget(name: "IndicatorBench",

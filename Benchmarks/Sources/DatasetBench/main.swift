@@ -7,21 +7,12 @@
 // largest file (1-minute bars) in 64 KiB chunks to a sink that drops them and prints the peak RSS
 // (VmHWM) before and after.
 //   swift run -c release --package-path Benchmarks DatasetBench
+import BenchSupport
 import Foundation
 import Market
 import Signals
 
-let env = ProcessInfo.processInfo.environment
-let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-let dataDir = repo.deletingLastPathComponent().appendingPathComponent("shared/data").path
-let dailyFiles: [(file: String, symbol: String)] = [
-    ("bluefin_AAPL.csv", "AAPL"), ("bluefin_JPM.csv", "JPM"), ("bluefin_MSFT.csv", "MSFT"), ("bluefin_PG.csv", "PG"),
-    ("bluefin_QQQ.csv", "QQQ"), ("bluefin_TSLA.csv", "TSLA"), ("bluefin_VIV.csv", "VIV"),
-    ("mplf_yahoofinance-SPY-20080101-20180101.csv", "SPY"), ("bt_orcl-1995-2014.txt", "ORCL"),
-    ("pta_SPY_D.csv", "SPYP"), ("bestdaybtc_BTC-USD.csv", "BTC-USD"),
-]
-let rounds = Int(env["ROUNDS"] ?? "7") ?? 7
+let rounds = benchRounds(7)
 
 /// CPU seconds of this thread (the machine is shared: wall time includes time spent waiting for a core).
 func cpuNow() -> Double {

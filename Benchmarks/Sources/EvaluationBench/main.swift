@@ -4,54 +4,19 @@
 // walk-forward calibrations from the finalized outcomes and rescores open signals. Prints the medians
 // and the ratio evaluation / generation (target ≤ 1), with the overall calibration figures.
 //   GS_TEST_DATABASE_URL=postgresql://… swift run -c release --package-path Benchmarks EvaluationBench
+import BenchSupport
 import Foundation
 import GoldenSignals
 import Logging
 import Market
 import Postgres
 
-let env = ProcessInfo.processInfo.environment
-let serverURL = env["GS_TEST_DATABASE_URL"] ?? "postgresql://goldensignals@127.0.0.1:55432/goldensignals_test"
-let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-let dataDir = repo.deletingLastPathComponent().appendingPathComponent("shared/data").path
-let dailyFiles: [(file: String, symbol: String)] = [
-    ("bluefin_AAPL.csv", "AAPL"), ("bluefin_JPM.csv", "JPM"), ("bluefin_MSFT.csv", "MSFT"), ("bluefin_PG.csv", "PG"),
-    ("bluefin_QQQ.csv", "QQQ"), ("bluefin_TSLA.csv", "TSLA"), ("bluefin_VIV.csv", "VIV"),
-    ("mplf_yahoofinance-SPY-20080101-20180101.csv", "SPY"), ("bt_orcl-1995-2014.txt", "ORCL"),
-    ("pta_SPY_D.csv", "SPYP"), ("bestdaybtc_BTC-USD.csv", "BTC-USD"),
-]
-let rounds = Int(env["ROUNDS"] ?? "5") ?? 5
-
-func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-}
-
-func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+let rounds = benchRounds(5)
 
 do {
-    let name = "gs_bench_evaluation_\(getpid())"
-    let admin = try PostgresConnection.connect(serverURL)
-    try admin.execute("DROP DATABASE IF EXISTS \(name)")
-    try admin.execute("CREATE DATABASE \(name)")
-    admin.close()
-    var config = AppConfiguration()
-    config.databaseURL = String(serverURL[..<serverURL.lastIndex(of: "/")!]) + "/" + name
-    config.migrationsDirectory = repo.appendingPathComponent("migrations").path
-    config.openAPIPath = repo.appendingPathComponent("openapi.yaml").path
-    config.ingestInterval = 0
-    config.evaluateInterval = 0
-    config.generateOnArrival = false
-    var logger = Logger(label: "bench")
-    logger.logLevel = .error
-    let app = try Application(configuration: config, logger: logger)
+    let app = try benchApplication("evaluation") { $0.generateOnArrival = false }
     defer { app.close() }
-    for (file, symbol) in dailyFiles {
-        _ = try app.imports.importFile(path: dataDir + "/" + file, symbol: NewSymbol(symbol: symbol, assetClass: AssetClass.infer(fromSymbol: symbol)),
-                                       timeframe: .d1, timeZone: .utc)
-    }
+    try importDailyFiles(app)
     var generate: [Double] = [], evaluate: [Double] = []
     var candidates = 0
     var summary = EvaluationSummary()
@@ -73,10 +38,8 @@ do {
     if let o = try app.outcomeService.overall()["overall"] as? [String: Any] {
         print("  published final outcomes \(o["n"] ?? 0): ECE raw \(o["ece_raw"] ?? 0) → calibrated \(o["ece_calibrated"] ?? 0), Brier raw \(o["brier_raw"] ?? 0) → calibrated \(o["brier_calibrated"] ?? 0)")
     }
-    let drop = try PostgresConnection.connect(serverURL)
-    defer { drop.close() }
     app.close()
-    try drop.execute("DROP DATABASE IF EXISTS \(name)")
+    try dropBenchDatabase("evaluation")
 } catch {
     print("EvaluationBench failed: \(error)")
     exit(1)

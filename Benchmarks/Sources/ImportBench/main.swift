@@ -2,6 +2,7 @@
 // (parse, COPY into staging, one upsert, quality report) against `psql \copy` of the same rows into a
 // plain table, measured in the same run, rounds alternating. Then GET of 10,000 bars over HTTP.
 //   GS_TEST_DATABASE_URL=postgresql://… swift run -c release --package-path Benchmarks ImportBench
+import BenchSupport
 import Foundation
 import GoldenSignals
 import HTTPClient
@@ -9,38 +10,10 @@ import Logging
 import Market
 import Postgres
 
-let env = ProcessInfo.processInfo.environment
-let serverURL = env["GS_TEST_DATABASE_URL"] ?? "postgresql://goldensignals@127.0.0.1:55432/goldensignals_test"
-let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-let dataDir = repo.deletingLastPathComponent().appendingPathComponent("shared/data").path
-let dailyFiles: [(file: String, symbol: String)] = [
-    ("bluefin_AAPL.csv", "AAPL"), ("bluefin_JPM.csv", "JPM"), ("bluefin_MSFT.csv", "MSFT"), ("bluefin_PG.csv", "PG"),
-    ("bluefin_QQQ.csv", "QQQ"), ("bluefin_TSLA.csv", "TSLA"), ("bluefin_VIV.csv", "VIV"),
-    ("mplf_yahoofinance-SPY-20080101-20180101.csv", "SPY"), ("bt_orcl-1995-2014.txt", "ORCL"),
-    ("pta_SPY_D.csv", "SPYP"), ("bestdaybtc_BTC-USD.csv", "BTC-USD"),
-]
-let rounds = Int(env["ROUNDS"] ?? "5") ?? 5
-
-func freshDatabase(_ label: String) throws -> String {
-    let name = "gs_bench_\(label)_\(getpid())"
-    let admin = try PostgresConnection.connect(serverURL)
-    defer { admin.close() }
-    try admin.execute("DROP DATABASE IF EXISTS \(name)")
-    try admin.execute("CREATE DATABASE \(name)")
-    return String(serverURL[..<serverURL.lastIndex(of: "/")!]) + "/" + name
-}
-
-func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-}
-
-func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+let rounds = benchRounds(5)
 
 do {
-    let url = try freshDatabase("import")
+    let url = try freshBenchDatabase("import")
     var config = AppConfiguration()
     config.databaseURL = url
     config.migrationsDirectory = repo.appendingPathComponent("migrations").path

@@ -63,9 +63,7 @@ final class IngestScheduler: @unchecked Sendable {
     /// Seconds between rounds; 0 turns scheduled ingestion off.
     private let interval: Double
     private let logger: Logger
-    private let condition = NSCondition()
-    private var stopped = false
-    private var thread: Thread?
+    private var job: PeriodicJob?
 
     init(pool: PostgresPool, symbols: SymbolStore, ingest: IngestService, providers: ProviderConfiguration,
          interval: Double, logger: Logger) {
@@ -82,33 +80,13 @@ final class IngestScheduler: @unchecked Sendable {
             logger.info("scheduled ingestion is off (GS_INGEST_INTERVAL=0)")
             return
         }
-        let t = Thread { [self] in loop() }
-        t.name = "ingest-scheduler"
-        thread = t
-        t.start()
-    }
-
-    func stop() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func loop() {
         // A short delay first, so a starting service answers probes before it does anything heavy.
-        var wait = 5.0
-        while true {
-            condition.lock()
-            let deadline = Date().addingTimeInterval(wait)
-            while !stopped, condition.wait(until: deadline) {}
-            let done = stopped
-            condition.unlock()
-            if done { return }
-            runOnce()
-            wait = interval
-        }
+        let job = PeriodicJob(name: "ingest-scheduler", firstDelay: 5, interval: interval) { [self] in runOnce() }
+        self.job = job
+        job.start()
     }
+
+    func stop() { job?.stop() }
 
     /// One round: elect, then ingest every eligible symbol's daily bars.
     func runOnce() {

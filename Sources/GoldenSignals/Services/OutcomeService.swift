@@ -261,48 +261,19 @@ public struct OutcomeService: Sendable {
 
 /// Runs `OutcomeService.evaluate` every `evaluateInterval` seconds; the advisory lock elects one replica.
 final class EvaluateScheduler: @unchecked Sendable {
-    private let service: OutcomeService
-    private let interval: Double
-    private let logger: Logger
-    private let condition = NSCondition()
-    private var stopped = false
+    private let job: PeriodicJob
 
     init(service: OutcomeService, interval: Double, logger: Logger) {
-        self.service = service
-        self.interval = interval
-        self.logger = logger
-    }
-
-    func start() {
-        guard interval > 0 else { return }
-        let t = Thread { [self] in loop() }
-        t.name = "evaluate-scheduler"
-        t.start()
-    }
-
-    func stop() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func loop() {
-        var wait = 10.0
-        while true {
-            condition.lock()
-            let deadline = Date().addingTimeInterval(wait)
-            while !stopped, condition.wait(until: deadline) {}
-            let done = stopped
-            condition.unlock()
-            if done { return }
+        job = PeriodicJob(name: "evaluate-scheduler", firstDelay: 10, interval: interval) {
             do {
                 let s = try service.evaluate()
                 if s.ran { logger.info("evaluation", metadata: ["finalized": "\(s.finalized)", "versions": "\(s.versionsFitted)", "rescored": "\(s.rescored)"]) }
             } catch {
                 logger.warning("evaluation could not run", metadata: ["error": "\(error)"])
             }
-            wait = interval
         }
     }
+
+    func start() { job.start() }
+    func stop() { job.stop() }
 }
