@@ -178,43 +178,35 @@ public enum DatasetFeatureEngine {
         return out
     }
 
-    /// Sample standard deviation over the `w` values ending at t (null if any is null). Running sums of the
-    /// values and their squares, re-summed exactly every `w` bars, so the value at t is a function of the window and t.
+    /// Sample standard deviation over the `w` values ending at t (null if any is null).
     static func rollingSampleStd(_ x: [Double], _ w: Int) -> [Double] {
-        let n = x.count
-        var out = [Double](repeating: .nan, count: n)
-        guard n >= w, w >= 2 else { return out }
         let dw = Double(w)
-        x.withUnsafeBufferPointer { p in
-            var nans = 0
-            var sum = 0.0, sq = 0.0
-            for i in 0..<n {
-                let y = p[i]
-                if y.isNaN { nans += 1 } else { sum += y; sq += y * y }
-                if i >= w {
-                    let old = p[i - w]
-                    if old.isNaN { nans -= 1 } else { sum -= old; sq -= old * old }
-                }
-                guard i >= w - 1, nans == 0 else { continue }
-                if i % w == 0 {
-                    sum = 0; sq = 0
-                    for j in (i - w + 1)...i { sum += p[j]; sq += p[j] * p[j] }
-                }
-                let m = sum / dw
-                out[i] = (max(0, sq - dw * m * m) / (dw - 1)).squareRoot()
-            }
+        return rollingWindows(x, w) { sum, sq, _ in
+            let m = sum / dw
+            return (max(0, sq - dw * m * m) / (dw - 1)).squareRoot()
         }
-        return out
     }
 
-    /// Rolling z-score over the `w` values ending at t (population std; null if any is null). Running sums,
-    /// re-summed exactly every `w` bars so the value at t depends only on the window and t.
+    /// Rolling z-score over the `w` values ending at t (population std; null if any is null).
     /// When the window is flat the z-score is null (`nanWhenFlat`) or 0.
     public static func rollingZ(_ x: [Double], _ w: Int, nanWhenFlat: Bool) -> [Double] {
+        let dw = Double(w)
+        return rollingWindows(x, w) { sum, sq, y in
+            let m = sum / dw
+            let sd = max(0, sq / dw - m * m).squareRoot()
+            if sd <= abs(m) * 1e-12 || sd == 0 { return nanWhenFlat ? .nan : 0 }
+            return (y - m) / sd
+        }
+    }
+
+    /// For each t whose window of `w` values ending at t holds no null, `value(sum, sum of squares, x[t])`;
+    /// null elsewhere. Running sums, re-summed exactly every `w` bars, so the value at t is a function of
+    /// the window and t alone (a truncated history gives the same numbers).
+    @inline(__always)
+    static func rollingWindows(_ x: [Double], _ w: Int, _ value: (_ sum: Double, _ sq: Double, _ y: Double) -> Double) -> [Double] {
         let n = x.count
         var out = [Double](repeating: .nan, count: n)
         guard n >= w, w >= 2 else { return out }
-        let dw = Double(w)
         x.withUnsafeBufferPointer { p in
             var nans = 0
             var sum = 0.0, sq = 0.0
@@ -230,10 +222,7 @@ public enum DatasetFeatureEngine {
                     sum = 0; sq = 0
                     for j in (i - w + 1)...i { sum += p[j]; sq += p[j] * p[j] }
                 }
-                let m = sum / dw
-                let variance = max(0, sq / dw - m * m)
-                let sd = variance.squareRoot()
-                if sd <= abs(m) * 1e-12 || sd == 0 { out[i] = nanWhenFlat ? .nan : 0 } else { out[i] = (y - m) / sd }
+                out[i] = value(sum, sq, y)
             }
         }
         return out
