@@ -277,8 +277,10 @@ struct Evaluate: ParsableCommand {
     }
 }
 
-/// A one-line progress bar on a terminal; nothing when output is not one.
-final class Progress {
+/// A one-line progress bar on a terminal; nothing when output is not one. Safe to update from several
+/// threads (each line is written whole).
+final class Progress: @unchecked Sendable {
+    private let lock = NSLock()
     let total: Int
     let enabled: Bool
 
@@ -291,6 +293,8 @@ final class Progress {
 
     func show(done: Int, of total: Int, label: String) {
         guard enabled, total > 0 else { return }
+        lock.lock()
+        defer { lock.unlock() }
         let width = 30
         let filled = width * done / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)

@@ -100,3 +100,28 @@ import Testing
         #expect(outcome.status == 400 && outcome.text.contains("not available yet"))
     }
 }
+
+/// `dataset export` computes two series at a time: the files are the same as one at a time, in order.
+@Suite struct DatasetConcurrentExportTests {
+    @Test func concurrentFilesEqualSequentialOnes() throws {
+        let s = try TestService(label: "datasets_concurrent") { $0.generateOnArrival = false }
+        for (file, symbol) in [("bluefin_MSFT.csv", "MSFT"), ("bt_orcl-1995-2014.txt", "ORCL"), ("bluefin_TSLA.csv", "TSLA")] {
+            _ = try s.app.imports.importFile(path: Paths.data(file), symbol: NewSymbol(symbol: symbol, assetClass: .equity),
+                                             timeframe: .d1, timeZone: .utc)
+        }
+        let service = DatasetService(app: s.app)
+        let parameters = try DatasetParameters.parse(symbols: "TSLA,MSFT,ORCL", timeframe: .d1, from: nil, to: nil, features: "all",
+                                                     labels: "forward_return:5,triple_barrier:10:2:1", normalize: "none",
+                                                     splits: "walk_forward:3", format: "csv", minQuality: 0, minCoverage: 0)
+        let plan = try service.plan(parameters)
+        let finished = NSLock()
+        nonisolated(unsafe) var calls = 0
+        let together = try service.files(plan, concurrency: 2) { _, _ in finished.withLock { calls += 1 } }
+        #expect(together.map(\.series.record.symbol) == plan.included.map(\.record.symbol))
+        #expect(together.count == 3 && finished.withLock { calls } == 3)
+        for f in together {
+            let alone = try service.file(f.series, plan)
+            #expect(alone.bytes == f.bytes && alone.sha256 == f.sha256 && alone.rows == f.rows && f.rows > 1_000)
+        }
+    }
+}

@@ -22,6 +22,7 @@ enum ConditionalGET {
     /// Whether the request's `If-None-Match` names `etag` (weakly) or `*`.
     static func matches(_ request: Request, _ etag: String) -> Bool {
         guard let inm = request.headers["If-None-Match"] else { return false }
+        if inm == etag { return true }   // the usual case: the tag sent back as it was given
         return inm.split(separator: ",").contains {
             let t = $0.trimmingCharacters(in: .whitespaces)
             return t == etag || t == "W/" + etag || t == "*"

@@ -207,6 +207,47 @@ public struct DatasetService: Sendable {
         return (bytes, Migrator.sha256Hex(bytes), t.rows.count)
     }
 
+    /// The files of every included series, in the plan's order, computed `concurrency` series at a time
+    /// (a series is one task: its bars, features, labels and CSV). `done` is called as each one finishes.
+    public func files(_ plan: DatasetPlan, concurrency: Int = 2,
+                      done: @escaping @Sendable (_ finished: Int, _ symbol: String) -> Void = { _, _ in })
+        throws -> [(series: DatasetSeries, bytes: [UInt8], sha256: String, rows: Int)] {
+        let included = plan.included
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var items: [(bytes: [UInt8], sha256: String, rows: Int)?]
+            var error: (any Error)?
+            var finished = 0
+            var next = 0
+            init(_ n: Int) { items = Array(repeating: nil, count: n) }
+        }
+        let results = Results(included.count)
+        let service = self
+        DispatchQueue.concurrentPerform(iterations: max(1, min(concurrency, included.count))) { _ in
+            while true {
+                let i: Int? = results.lock.withLock {
+                    guard results.error == nil, results.next < included.count else { return nil }
+                    defer { results.next += 1 }
+                    return results.next
+                }
+                guard let i else { return }
+                do {
+                    let f = try service.file(included[i], plan)
+                    let finished = results.lock.withLock { () -> Int in
+                        results.items[i] = f
+                        results.finished += 1
+                        return results.finished
+                    }
+                    done(finished, included[i].record.symbol)
+                } catch {
+                    results.lock.withLock { if results.error == nil { results.error = error } }
+                }
+            }
+        }
+        if let error = results.error { throw error }
+        return zip(included, results.items).map { s, f in (s, f!.bytes, f!.sha256, f!.rows) }
+    }
+
     /// The file name of a series in an export folder.
     public static func fileName(_ s: DatasetSeries, _ p: DatasetParameters) -> String {
         "\(s.record.symbol)_\(p.timeframe.rawValue).\(p.request.format.rawValue)"
