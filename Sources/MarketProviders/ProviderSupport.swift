@@ -55,14 +55,23 @@ enum ProviderSupport {
     // MARK: HTTP status
 
     /// Seconds from a `Retry-After` header (delta-seconds or an HTTP date), if present.
+    /// The longest `Retry-After` honoured: an upstream's larger (or infinite) value is read as this.
+    static let maxRetryAfter: Double = 7 * 86_400
+
+    /// `Retry-After` as seconds from now (delta-seconds or an HTTP date), within [0, `maxRetryAfter`];
+    /// nil when absent or unreadable (`nan`, garbage).
     static func retryAfter(_ response: HTTPClientResponse) -> Double? {
-        guard let raw = response.header("Retry-After")?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
-        if let s = Double(raw) { return max(0, s) }
+        retryAfter(header: response.header("Retry-After"))
+    }
+
+    static func retryAfter(header: String?) -> Double? {
+        guard let raw = header?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        if let s = Double(raw) { return s.isNaN ? nil : min(maxRetryAfter, max(0, s)) }
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "GMT")
         f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        if let d = f.date(from: raw) { return max(0, d.timeIntervalSince1970 - wallClock()) }
+        if let d = f.date(from: raw) { return min(maxRetryAfter, max(0, d.timeIntervalSince1970 - wallClock())) }
         return nil
     }
 

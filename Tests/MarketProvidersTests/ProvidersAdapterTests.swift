@@ -253,3 +253,22 @@ private func body(_ s: String, _ status: Int = 200, _ headers: [(String, String)
         #expect(Providers.named("nope") == nil)
     }
 }
+
+/// An upstream's `Retry-After` is outside input: absurd, infinite or garbage values must neither trap
+/// the process (they once reached `Int(_:)`) nor block a provider for ever.
+@Suite struct RetryAfterParsingTests {
+    @Test func hostileValuesAreClampedOrIgnored() {
+        #expect(ProviderSupport.retryAfter(header: "7") == 7)
+        #expect(ProviderSupport.retryAfter(header: " 2.5 ") == 2.5)
+        #expect(ProviderSupport.retryAfter(header: "-3") == 0)
+        #expect(ProviderSupport.retryAfter(header: "1e20") == ProviderSupport.maxRetryAfter)
+        #expect(ProviderSupport.retryAfter(header: "inf") == ProviderSupport.maxRetryAfter)
+        #expect(ProviderSupport.retryAfter(header: "nan") == nil)
+        #expect(ProviderSupport.retryAfter(header: "soon") == nil)
+        #expect(ProviderSupport.retryAfter(header: nil) == nil)
+        #expect(ProviderSupport.retryAfter(header: "Fri, 31 Dec 9999 23:59:59 GMT") == ProviderSupport.maxRetryAfter)
+        // What the chain does with the largest value stays finite and convertible.
+        let wait = ProviderSupport.maxRetryAfter
+        #expect(Int(exactly: wait.rounded(.up)) != nil)
+    }
+}
