@@ -62,7 +62,7 @@ struct KeyRoutes {
             var w = JSONWriter(capacity: 512)
             Self.write(record, to: &w, secret: key)
             var response = Response.bytes(w.bytes, contentType: "application/json", status: .created)
-            response.headers.set("Location", "/api/v1/keys/\(record.id)")
+            response.headers.set("Location", "/api/v1/keys/" + record.id)
             response.headers.set("Cache-Control", "no-store")
             return response
         }

@@ -53,6 +53,6 @@ public struct WebhookSettings: Sendable {
     /// Seconds to wait after failed attempt `attempt` (1-based), with ±20 % jitter; nil: give up.
     public func retryDelay(afterAttempt attempt: Int) -> Double? {
         guard attempt >= 1, attempt <= retrySchedule.count else { return nil }
-        return retrySchedule[attempt - 1] * Double.random(in: 0.8...1.2)
+        return retrySchedule[attempt - 1] * Double.random(in: 0.8...1.2)   // ±20% jitter
     }
 }
