@@ -6,6 +6,9 @@ struct KeyRoutes {
     let keys: KeyStore
     let verifier: KeyVerifier
 
+    /// The route of one key (also the `Location` of a created one).
+    static let itemPattern = "/api/v1/keys/{id}"
+
     func register(on router: Router) {
         let keys = self.keys, verifier = self.verifier
         router.get("/api/v1/keys") { _ in
@@ -62,12 +65,12 @@ struct KeyRoutes {
             var w = JSONWriter(capacity: 512)
             Self.write(record, to: &w, secret: key)
             var response = Response.bytes(w.bytes, contentType: "application/json", status: .created)
-            response.headers.set("Location", "/api/v1/keys/" + record.id)
+            response.headers.set("Location", Self.itemPattern.replacingOccurrences(of: "{id}", with: record.id))
             response.headers.set("Cache-Control", "no-store")
             return response
         }
 
-        router.delete("/api/v1/keys/{id}") { request in
+        router.delete(Self.itemPattern) { request in
             let id = request.pathParameters["id"] ?? ""
             guard id.utf8.count == 12, try keys.revoke(id: id) else {
                 throw HTTPError(.notFound, detail: "no key has this id")

@@ -92,7 +92,7 @@ struct WebhookRoutes {
             var w = JSONWriter(capacity: 512)
             Self.write(hook, to: &w, secret: secret)
             var response = Response.bytes(w.bytes, contentType: "application/json", status: .created)
-            response.headers.set("Location", "/api/v1/webhooks/" + hook.id)
+            response.headers.set("Location", Self.itemPattern.replacingOccurrences(of: "{id}", with: hook.id))
             response.headers.set("Cache-Control", "no-store")
             return response
         }
