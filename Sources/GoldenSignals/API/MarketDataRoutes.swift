@@ -110,26 +110,15 @@ struct MarketDataRoutes {
             contentType = "application/json"
         }
 
-        let etag = "\"" + Self.fnv1a(body) + "\""
         var headers = HTTPHeaders()
-        headers.set("ETag", etag)
-        headers.set("Cache-Control", "no-cache")
         headers.set("Vary", "Accept")
         if let sourceLabel { headers.set("X-Data-Source", sourceLabel) }
         if let newest = page.bars.map(\.bar.timestamp).max() {
             let age = max(0, Int64(Date().timeIntervalSince1970) - (newest + timeframe.seconds))
             headers.set("X-Data-Age", String(age))
         }
-        if page.isDemo { headers.set("X-Demo-Data", "true") }
         if let aggregatedFrom = page.aggregatedFrom { headers.set("X-Aggregated-From", aggregatedFrom.rawValue) }
-        if let inm = request.headers["If-None-Match"], inm.split(separator: ",").contains(where: {
-            let t = $0.trimmingCharacters(in: .whitespaces)
-            return t == etag || t == "W/" + etag || t == "*"
-        }) {
-            return Response(status: .notModified, headers: headers)
-        }
-        headers.set("Content-Type", contentType)
-        return Response(status: .ok, headers: headers, body: .bytes(body))
+        return ConditionalGET.respond(request, body: body, contentType: contentType, demo: page.isDemo, headers: headers)
     }
 
     static func csv(_ bars: [StoredBar]) -> [UInt8] {
