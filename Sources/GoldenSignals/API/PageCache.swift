@@ -58,9 +58,12 @@ final class PageCache: @unchecked Sendable {
     func currentVersion() -> Int64? { version() }
 
     /// Keeps a page computed under `version`.
-    func store(_ request: Request, body: [UInt8], demo: Bool, version: Int64?) {
-        guard let version else { return }
-        let entry = Entry(body: body, etag: ConditionalGET.tag(body), demo: demo, version: version,
+    /// - Returns: the page's entity tag (computed once, for the response too).
+    @discardableResult
+    func store(_ request: Request, body: [UInt8], demo: Bool, version: Int64?) -> String {
+        let etag = ConditionalGET.tag(body)
+        guard let version else { return etag }
+        let entry = Entry(body: body, etag: etag, demo: demo, version: version,
                           madeAt: DispatchTime.now().uptimeNanoseconds)
         let key = Self.key(request)
         lock.withLock {
@@ -71,5 +74,6 @@ final class PageCache: @unchecked Sendable {
             entries[key] = entry
             refreshing.remove(key)
         }
+        return etag
     }
 }

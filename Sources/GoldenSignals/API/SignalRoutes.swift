@@ -76,8 +76,8 @@ struct SignalRoutes {
                      : "no signals match these filters")
         }
         w.endObject()
-        pages.store(request, body: w.bytes, demo: page.demo, version: version)
-        return ConditionalGET.respond(request, body: w.bytes, contentType: "application/json", demo: page.demo)
+        let etag = pages.store(request, body: w.bytes, demo: page.demo, version: version)
+        return ConditionalGET.respond(request, body: w.bytes, contentType: "application/json", demo: page.demo, etag: etag)
     }
 
     static func parseCursor(_ text: String) -> (ts: Int64, id: String)? {
