@@ -51,9 +51,10 @@ test-openapi:
 	@[ -x .build/pyenv/bin/openapi-spec-validator ] || { python3 -m venv .build/pyenv && .build/pyenv/bin/pip install -q openapi-spec-validator; }
 	.build/pyenv/bin/openapi-spec-validator openapi.yaml
 
-# A short libFuzzer run over the HTTP parser (Fuzz/README.md documents the long run).
+# Short libFuzzer runs: the HTTP parser for 30 s, the CSV reader for 15 s (Fuzz/README.md documents long runs).
 fuzz:
-	Fuzz/run.sh 30
+	Fuzz/run.sh 30 parser
+	Fuzz/run.sh 15 csv
 
 bench: bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals
 
