@@ -125,6 +125,13 @@ import Testing
         let csv = try s.get("/api/v1/market-data/PAGE?limit=2", headers: [("Accept", "text/csv")])
         #expect(csv.header("Content-Type")?.hasPrefix("text/csv") == true)
         #expect(csv.text == "timestamp,open,high,low,close,volume,source\n2024-01-01T00:00:00Z,100,101,99,100.25,0,upload\n2024-01-02T00:00:00Z,101,102,100,101.25,1000,upload\n")
+        // A client that cannot set Accept asks with format=csv; format=json wins over Accept.
+        let asked = try s.get("/api/v1/market-data/PAGE?limit=2&format=csv")
+        #expect(asked.header("Content-Type")?.hasPrefix("text/csv") == true)
+        #expect(asked.text == csv.text)
+        let json = try s.get("/api/v1/market-data/PAGE?limit=2&format=json", headers: [("Accept", "text/csv")])
+        #expect(json.header("Content-Type") == "application/json")
+        #expect(try s.get("/api/v1/market-data/PAGE?format=xml").status == 400)
 
         let empty = try s.get("/api/v1/market-data/PAGE?timeframe=1m")
         #expect((empty.json["bars"] as? [Any])?.isEmpty == true)

@@ -42,9 +42,13 @@ struct HealthRoutes {
             return r
         }
         let spec = FileManager.default.contents(atPath: openAPIPath).map { [UInt8]($0) }
-        router.get("/openapi.yaml", options: RouteOptions(runsOnLoop: true)) { _ in
+        router.get("/openapi.yaml", options: RouteOptions(runsOnLoop: true)) { request in
             guard let spec else { throw HTTPError(.serviceUnavailable, detail: "openapi.yaml was not found at \(openAPIPath)") }
-            return .bytes(spec, contentType: "application/yaml")
+            // application/yaml (RFC 9512); the same bytes as text/yaml to a client that asks for that and
+            // not for application/yaml (generated clients read text/* bodies as text).
+            let accept = (request.headers["Accept"] ?? "").lowercased()
+            let asText = accept.contains("text/yaml") && !accept.contains("application/yaml")
+            return .bytes(spec, contentType: asText ? "text/yaml" : "application/yaml")
         }
     }
 

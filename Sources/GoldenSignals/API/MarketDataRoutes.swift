@@ -55,6 +55,8 @@ struct MarketDataRoutes {
         let limit = q.int("limit", default: 1_000, range: 1...Self.maxLimit)
         let order = q.choice("order", ["asc", "desc"], default: "asc")
         let cursor = q.cursor()
+        // `format=csv|json` beside `Accept: text/csv`, for clients that cannot set Accept (generated ones).
+        let format = q.choice("format", ["json", "csv"], default: "")
         if let from, let to, from > to { q.fail("from", "must not be after to") }
         try q.validate()
         let ticker = try Self.ticker(request)
@@ -66,7 +68,7 @@ struct MarketDataRoutes {
         let next = page.more ? page.bars.last.map { Cursor.make($0.bar.timestamp) } : nil
         let sourceLabel = page.sourceLabel
 
-        let wantsCSV = (request.headers["Accept"] ?? "").lowercased().contains("text/csv")
+        let wantsCSV = format.isEmpty ? (request.headers["Accept"] ?? "").lowercased().contains("text/csv") : format == "csv"
         let body: [UInt8]
         let contentType: String
         if wantsCSV {

@@ -285,8 +285,11 @@ struct SignalRoutes {
         var q = QueryReader(request)
         let timeframe: Timeframe? = request.query["timeframe"] != nil ? q.timeframe() : nil
         var lastEventID: Int64?
-        if let raw = request.headers["Last-Event-ID"] ?? request.query["last_event_id"], !raw.isEmpty {
-            if let v = Int64(raw), v >= 0 { lastEventID = v } else { q.fail("Last-Event-ID", "must be the id of an event this stream sent") }
+        // The header when it has a value, else the query parameter (an empty header is no header).
+        let header = request.headers["Last-Event-ID"].flatMap { $0.isEmpty ? nil : $0 }
+        if let raw = header ?? request.query["last_event_id"], !raw.isEmpty {
+            let field = header == nil ? "last_event_id" : "Last-Event-ID"
+            if let v = Int64(raw), v >= 0 { lastEventID = v } else { q.fail(field, "must be the id of an event this stream sent") }
         }
         let ticker = request.query["symbol"].flatMap { $0.isEmpty ? nil : q.ticker("symbol", $0) }
         try q.validate()
