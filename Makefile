@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -22,7 +22,7 @@ run: deps build
 test: test-deps
 	@scripts/test-postgres.sh start >/dev/null
 	@mkdir -p .build && rm -f .build/test-results.log
-	@$(MAKE) --no-print-directory test-swift test-restart test-openapi fuzz; \
+	@$(MAKE) --no-print-directory test-swift test-restart test-openapi test-schemathesis fuzz; \
 	  status=$$?; scripts/test-postgres.sh stop; scripts/test-summary.sh .build/test-results.log $$status
 
 deps:
@@ -46,10 +46,15 @@ test-restart:
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) GS_TEST_PG_RESTART=1 $(SWIFT) test --skip-build --filter PostgresRestart 2>&1 | tee -a .build/test-results.log
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip-build --filter DatabaseRestart 2>&1 | tee -a .build/test-results.log
 
-# The spec must be valid OpenAPI 3.1 (the route-by-route comparison is a Swift test).
+# The spec must be valid OpenAPI 3.1 and yield a whole generated client (the route-by-route comparison is a Swift test).
 test-openapi:
 	@[ -x .build/pyenv/bin/openapi-spec-validator ] || { python3 -m venv .build/pyenv && .build/pyenv/bin/pip install -q openapi-spec-validator; }
 	.build/pyenv/bin/openapi-spec-validator openapi.yaml
+	scripts/openapi-client.sh
+
+# schemathesis (every check, GS_SCHEMATHESIS_EXAMPLES per operation) against the service with real data.
+test-schemathesis:
+	scripts/schemathesis.sh 2>&1 | tee -a .build/test-results.log
 
 # Short libFuzzer runs: the HTTP parser for 30 s, the CSV reader for 15 s (Fuzz/README.md documents long runs).
 fuzz:
