@@ -11,7 +11,7 @@ public struct ServerLimits: Sendable {
     /// Seconds for a request head in total, and for a body without a byte (`GS_HTTP_HEADER_TIMEOUT`).
     public var headerTimeout: Double = 10
     /// Seconds for a whole request body (`GS_HTTP_BODY_TIMEOUT`).
-    public var bodyTimeout: Double = 120
+    public var bodyTimeout: Double = 300
     /// The slowest body accepted after its first 5 seconds, bytes per second (`GS_HTTP_MIN_BODY_RATE`; 0: off).
     public var minBodyBytesPerSecond = 1_024
     /// Seconds a request may spend queued and in its handler before 503 (`GS_HTTP_HANDLER_TIMEOUT`; 0: off).

@@ -15,7 +15,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// Seconds a request head may take in total (and a body may go without a byte) before 408 and close.
     public var headerTimeout: Double = 10
     /// Seconds a request body may take in total, however steadily it arrives, before 408 and close.
-    public var bodyTimeout: Double = 120
+    public var bodyTimeout: Double = 300
     /// The slowest body a client may send (bytes per second, averaged from the end of the head), once
     /// `bodyRateGracePeriod` has passed; slower: 408 and close. 0 turns the check off.
     public var minBodyBytesPerSecond: Int = 1024
