@@ -1,6 +1,7 @@
 import Foundation
 import GoldenSignals
 import HTTPClient
+import Postgres
 import Testing
 
 /// Bad input gets 400 (or 413/422), never 500 — through the running service and its database.
@@ -137,6 +138,18 @@ import Testing
         let r = try s.postJSON("/api/v1/market-data/CAP/bars", body)
         #expect(r.status == 413, "\(r.text.prefix(200))")
         #expect(r.text.contains("500000"))
+    }
+
+    @Test func theServiceAppliesItsConfiguredLimits() throws {
+        let s = try TestService(label: "limits", environment: ["GS_HTTP_BODY_BUDGET_MB": "1", "GS_DB_STATEMENT_TIMEOUT": "0.5"])
+        #expect(try s.postJSON("/api/v1/symbols", #"{"symbol":"BIG","asset_class":"equity"}"#).status == 201)
+        // A 2 MiB body cannot fit a 1 MiB budget: 503 with Retry-After, before it is read.
+        let big = try s.request("POST", "/api/v1/market-data/BIG/bars", body: String(repeating: " ", count: 2 << 20),
+                                headers: [("Content-Type", "application/json")])
+        #expect(big.status == 503, "\(big.text)")
+        #expect(big.header("Retry-After") == "1")
+        let setting = try s.app.pool.withConnection { try $0.query("SHOW statement_timeout").first?.decode(0, as: String.self) }
+        #expect(setting == "500ms")
     }
 
     @Test func limitsAreReadFromTheEnvironment() throws {
