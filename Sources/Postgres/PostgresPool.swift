@@ -15,6 +15,9 @@ public final class PostgresPool: @unchecked Sendable {
     private let acquireTimeout: Double
     private let connectTimeout: Int
     private let queryTimeout: Double?
+    /// `statement_timeout` of every connection, and the longer one `withLongConnection` grants (seconds; nil: the server's).
+    public let statementTimeout: Double?
+    public let longStatementTimeout: Double?
     private let logger: Logger
     private let onEvent: (@Sendable (Event) -> Void)?
 
@@ -48,10 +51,16 @@ public final class PostgresPool: @unchecked Sendable {
     ///   - connectTimeout: seconds before a connection attempt gives up (libpq's minimum is 2).
     ///   - queryTimeout: seconds to wait for any one answer from the server before dropping the connection
     ///     (`PostgresConnection.queryTimeout`); nil waits forever.
+    ///   - statementTimeout: PostgreSQL's `statement_timeout` for every statement on the pool's connections
+    ///     (the server cancels a longer one: SQLSTATE 57014); nil keeps the server's setting.
+    ///   - longStatementTimeout: the timeout `withLongConnection` sets for its body (exports, backtests).
     ///   - onEvent: told of waits, timeouts, failed connects and broken connections (for metrics; keep it cheap).
     public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Double = 2.0,
                 logger: Logger = Logger(label: "postgres"), connectTimeout: Int = 2, queryTimeout: Double? = nil,
+                statementTimeout: Double? = nil, longStatementTimeout: Double? = nil,
                 onEvent: (@Sendable (Event) -> Void)? = nil) {
+        self.statementTimeout = statementTimeout
+        self.longStatementTimeout = longStatementTimeout
         self.onEvent = onEvent
         precondition(maxConnections > 0, "maxConnections must be positive")
         self.conninfo = conninfo
@@ -71,6 +80,40 @@ public final class PostgresPool: @unchecked Sendable {
     ///   `.poolClosed` after `shutdown()`, and whatever `body` throws.
     public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try withConnection(timeout: acquireTimeout, body)
+    }
+
+    /// Runs `body` with a connection whose `statement_timeout` is `longStatementTimeout` (for work that is
+    /// long by nature: exports, backtests); the pool's own timeout is restored before the connection goes back.
+    public func withLongConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try withConnection { connection in
+            guard longStatementTimeout != statementTimeout else { return try body(connection) }
+            try Self.setStatementTimeout(longStatementTimeout, on: connection)
+            let value: T
+            do {
+                value = try body(connection)
+            } catch {
+                restoreStatementTimeout(on: connection)
+                throw error
+            }
+            restoreStatementTimeout(on: connection)
+            return value
+        }
+    }
+
+    private func restoreStatementTimeout(on connection: PostgresConnection) {
+        // Outside any failed transaction the body left (release would roll it back after us).
+        if connection.transactionStatus == PQTRANS_INTRANS || connection.transactionStatus == PQTRANS_INERROR {
+            _ = try? connection.execute("ROLLBACK")
+        }
+        if (try? Self.setStatementTimeout(statementTimeout, on: connection)) == nil {
+            connection.close()  // never hand on a connection with the long timeout
+        }
+    }
+
+    /// `SET statement_timeout` in milliseconds (0, PostgreSQL's "none", for nil).
+    static func setStatementTimeout(_ seconds: Double?, on connection: PostgresConnection) throws {
+        let ms = seconds.map { max(1, Int(min($0, 2_000_000) * 1000)) } ?? 0
+        try connection.execute("SET statement_timeout = \(ms)")
     }
 
     /// Runs `body` in a transaction on a pooled connection (ROLLBACK and rethrow when it throws).
@@ -159,6 +202,12 @@ public final class PostgresPool: @unchecked Sendable {
                 do {
                     let connection = try PostgresConnection.connect(conninfo, connectTimeout: connectTimeout)
                     connection.queryTimeout = queryTimeout
+                    if let statementTimeout {
+                        do { try Self.setStatementTimeout(statementTimeout, on: connection) } catch {
+                            connection.close()
+                            throw error
+                        }
+                    }
                     condition.lock()
                     let recovered = failing
                     failing = false

@@ -150,9 +150,9 @@ struct Import: ParsableCommand {
                     let s = try app.imports.importFile(path: file, symbol: NewSymbol(symbol: ticker, assetClass: cls), timeframe: tf, timeZone: zone)
                     progress.clear()
                     let seconds = Date().timeIntervalSince(started)
-                    print("\(file): \(s.symbol) \(s.timeframe.rawValue) \(s.format): \(s.dataRows) rows, \(s.inserted) inserted, \(s.updated) updated, \(s.unchanged) unchanged, \(s.rejected.count) rejected, \(s.duplicatesReplaced) duplicates replaced (\(String(format: "%.2f", seconds)) s)")
+                    print("\(file): \(s.symbol) \(s.timeframe.rawValue) \(s.format): \(s.dataRows) rows, \(s.inserted) inserted, \(s.updated) updated, \(s.unchanged) unchanged, \(s.rejectedTotal) rejected, \(s.duplicatesReplaced) duplicates replaced (\(String(format: "%.2f", seconds)) s)")
                     for r in s.rejected.prefix(20) { print("  line \(r.line): \(r.reason)") }
-                    if s.rejected.count > 20 { print("  … and \(s.rejected.count - 20) more rejected rows") }
+                    if s.rejectedTotal > 20 { print("  … and \(s.rejectedTotal - 20) more rejected rows") }
                 } catch {
                     progress.clear()
                     print("\(file): FAILED: \(error)")

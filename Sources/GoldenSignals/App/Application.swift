@@ -89,6 +89,8 @@ public final class Application: @unchecked Sendable {
             }
             pool = PostgresPool(conninfo: conninfo, maxConnections: configuration.poolSize,
                                 acquireTimeout: configuration.poolAcquireTimeout, logger: logger,
+                                statementTimeout: ServerLimits.orNone(configuration.limits.statementTimeout),
+                                longStatementTimeout: ServerLimits.orNone(configuration.limits.longStatementTimeout),
                                 onEvent: { event in Application.recordPoolEvent(event, metrics) })
         } catch {
             embedded?.stop()
@@ -224,7 +226,8 @@ public final class Application: @unchecked Sendable {
                      openAPIPath: configuration.openAPIPath, databaseMode: embedded == nil ? "external" : "embedded",
                      startedAt: startedAt).register(on: router)
         SymbolRoutes(symbols: symbols).register(on: router)
-        MarketDataRoutes(symbols: symbols, marketData: marketData, imports: imports, metrics: metrics).register(on: router)
+        MarketDataRoutes(symbols: symbols, marketData: marketData, imports: imports, metrics: metrics,
+                         uploadTimeout: configuration.limits.uploadHandlerTimeout).register(on: router)
         QualityRoutes(symbols: symbols, bars: bars, reports: qualityReports, quality: quality).register(on: router)
         let stream = signalStream
         SignalRoutes(symbols: symbols, signals: signals, service: signalService, outcomes: outcomeService, hub: stream,
@@ -245,6 +248,7 @@ public final class Application: @unchecked Sendable {
         var serverConfig = HTTPServerConfiguration()
         serverConfig.host = host
         serverConfig.port = port
+        configuration.limits.apply(to: &serverConfig)
         let metrics = self.metrics
         serverConfig.onRejectedRequest = { status in
             metrics.recordRejected(status: status)

@@ -173,7 +173,8 @@ public struct DatasetService: Sendable {
     /// One series' table (bars read now, computed over the whole stored history).
     public func table(_ s: DatasetSeries, _ plan: DatasetPlan) throws -> DatasetTable {
         let p = plan.parameters
-        let series = PriceSeries(try bars.all(symbolID: s.record.id, timeframe: p.timeframe))
+        // An export reads whole histories: the pool's longer statement timeout applies.
+        let series = PriceSeries(try bars.pool.withLongConnection { try bars.all(symbolID: s.record.id, timeframe: p.timeframe, on: $0) })
         let info = SeriesInfo(symbol: s.record.symbol, timeframe: p.timeframe, assetClass: s.record.assetClass,
                               calendar: Calendars.calendar(for: s.record.assetClass, exchange: s.record.exchange))
         let points = p.request.labels.contains(where: \.needsSignalOutcomes)
