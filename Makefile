@@ -56,10 +56,11 @@ test-openapi:
 test-schemathesis:
 	scripts/schemathesis.sh 2>&1 | tee -a .build/test-results.log
 
-# Short libFuzzer runs: the HTTP parser for 30 s, the CSV reader for 15 s (Fuzz/README.md documents long runs).
+# Short libFuzzer runs: the HTTP parser for 30 s, the CSV reader and the JSON body checks for 15 s each
+# (Fuzz/README.md documents long runs).
 fuzz:
 	Fuzz/run.sh 30 parser
-	Fuzz/run.sh 15 csv
+	Fuzz/run.sh 15 csv json
 
 bench: bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals
 

@@ -3,7 +3,9 @@
 #   parser — the HTTP/1.1 request parser (Sources/HTTPServer/Parser), compiled straight into the harness
 #            (its sources are self-contained);
 #   csv    — the OHLCV CSV reader every upload and file import goes through (the Market and Primitives
-#            modules, compiled with the fuzzer and address sanitizer).
+#            modules, compiled with the fuzzer and address sanitizer);
+#   json   — the checks every JSON body gets before Foundation parses it (JSONScan: the bar cap, NUL),
+#            against what JSONSerialization makes of the same bytes.
 #   Fuzz/run.sh [seconds] [target...] [libFuzzer flags...]    (default 30 s each, every target)
 # Crashes are written to Fuzz/artifacts/<target>-…; corpus-work/<target>/ collects what the fuzzer finds
 # and corpus/<target>/ holds the committed seeds.
@@ -13,7 +15,7 @@ seconds="${1:-30}"
 shift || true
 targets=() extra=()
 for a in "$@"; do if [[ "$a" == -* ]]; then extra+=("$a"); else targets+=("$a"); fi; done
-[ ${#targets[@]} -gt 0 ] || targets=(parser csv)
+[ ${#targets[@]} -gt 0 ] || targets=(parser csv json)
 flags=(-sanitize=fuzzer,address -parse-as-library -O -g)
 mkdir -p .build/modules artifacts
 
@@ -32,6 +34,8 @@ build() {
         module Primitives ../Sources/Primitives/*.swift
         module Market $(find ../Sources/Market -name '*.swift' | sort)
         swiftc "${flags[@]}" -I .build/modules FuzzCSV.swift .build/Primitives.o .build/Market.o -o .build/fuzz-csv ;;
+    json)
+        swiftc "${flags[@]}" ../Sources/GoldenSignals/API/JSONScan.swift FuzzJSON.swift -o .build/fuzz-json ;;
     *) echo "unknown fuzz target $1" >&2; exit 2 ;;
     esac
 }

@@ -171,5 +171,11 @@ import Testing
         #expect(r.status == 200, "\(r.text)")
         #expect(r.json["inserted"] as? Int == 2)
         #expect((r.json["rejected"] as? [[String: Any]])?.first?["row"] as? Int == 3)
+        // The same file as the bytes of a file (what clients generated from the spec send) is read the same way.
+        let revised = csv.replacingOccurrences(of: "2020-01-06,1.5,2.5,1,2,2,200", with: "2020-01-06,1.5,2.5,1,2.25,2.25,200")
+        let asFile = try s.request("POST", "/api/v1/market-data/CSVU/bars?timeframe=1d", body: revised,
+                                   headers: [("Content-Type", "application/octet-stream")])
+        #expect(asFile.status == 200, "\(asFile.text)")
+        #expect(asFile.json["unchanged"] as? Int == 1 && asFile.json["updated"] as? Int == 1)
     }
 }

@@ -163,7 +163,9 @@ struct MarketDataRoutes {
         var rejected: [(row: Int, reason: String)] = []   // the first maxRejectedKept
         var rejectedTotal = 0
         var received = 0
-        if contentType.hasPrefix("text/csv") {
+        // A CSV file comes as text/csv, or as the bytes of a file (application/octet-stream, what generated clients send).
+        let isCSV = contentType.hasPrefix("text/csv") || contentType.hasPrefix("application/octet-stream")
+        if isCSV {
             if request.body.contains(0) {
                 throw HTTPError(.badRequest, detail: "the CSV contains a NUL byte", errors: [FieldError(field: "body", message: "must not contain NUL bytes")])
             }
@@ -206,7 +208,7 @@ struct MarketDataRoutes {
         }
         if bars.isEmpty {
             // Nothing could be stored: not a success. The first reasons say why.
-            let field = contentType.hasPrefix("text/csv") ? "body" : "bars"
+            let field = isCSV ? "body" : "bars"
             throw HTTPError(HTTPStatus(422), detail: "none of the \(received) rows is a valid bar (\(rejectedTotal) rejected)",
                             errors: rejected.prefix(20).map { FieldError(field: field, message: "row \($0.row): \($0.reason)") })
         }
