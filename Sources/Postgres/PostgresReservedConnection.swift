@@ -21,9 +21,12 @@ public final class PostgresReservedConnection: @unchecked Sendable {
 
     deinit { connection?.close() }
 
-    /// Runs `body` on the connection, waiting at most `wait` seconds for another caller to finish with it.
+    /// Runs `body` on the connection, waiting at most `wait` seconds for another caller to finish with it. With
+    /// `retryOnStale`, a kept connection found broken by `body` (the server restarted while it sat idle) is replaced
+    /// and `body` runs once more — only for bodies that may run twice.
     /// - Throws: `.poolTimeout` when it stays busy, `.poolClosed` after `close()`, a connect error, or what `body` throws.
-    public func withConnection<T>(wait: Double = .infinity, _ body: (PostgresConnection) throws -> T) throws -> T {
+    public func withConnection<T>(wait: Double = .infinity, retryOnStale: Bool = false,
+                                  _ body: (PostgresConnection) throws -> T) throws -> T {
         let acquired = wait.isFinite ? lock.lock(before: Date(timeIntervalSinceNow: max(0, wait))) : { lock.lock(); return true }()
         guard acquired else { throw PostgresError(code: .poolTimeout, serverMessage: "the reserved connection is busy") }
         defer {
@@ -39,23 +42,26 @@ public final class PostgresReservedConnection: @unchecked Sendable {
             c.close()
             connection = nil
         }
+        let kept = connection != nil
         let c = try connection ?? PostgresConnection.connect(conninfo, connectTimeout: connectTimeout)
         connection = c
         do {
             return try body(c)
         } catch {
-            if !c.isHealthy {
-                c.close()
-                connection = nil
-            }
-            throw error
+            guard !c.isHealthy else { throw error }
+            c.close()
+            connection = nil
+            guard retryOnStale, kept else { throw error }
+            let fresh = try PostgresConnection.connect(conninfo, connectTimeout: connectTimeout)
+            connection = fresh
+            return try body(fresh)
         }
     }
 
     /// Runs `SELECT 1` within about `timeout` seconds; false on any failure, when busy, or when it takes longer.
     /// The query runs on its own thread so that a connect or a dead peer blocking in libpq cannot hold the caller.
     public func ping(timeout: Double = 1.0) -> Bool {
-        PingBox.ping(timeout: timeout) { [self] body in try self.withConnection(wait: timeout, body) }
+        PingBox.ping(timeout: timeout) { [self] body in try self.withConnection(wait: timeout, retryOnStale: true, body) }
     }
 
     /// Closes the connection; later uses throw `.poolClosed`. Never waits: a caller using it closes it when done.

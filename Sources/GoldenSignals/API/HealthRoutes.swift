@@ -58,7 +58,7 @@ struct HealthRoutes {
     func readiness() -> (Bool, String?) {
         guard probe.ping(timeout: 1) else { return (false, "database unreachable") }
         do {
-            let counts = try probe.withConnection(wait: 1) { try migrator.counts(on: $0) }
+            let counts = try probe.withConnection(wait: 1, retryOnStale: true) { try migrator.counts(on: $0) }
             if counts.pending > 0 { return (false, "\(counts.pending) migration(s) pending") }
         } catch {
             return (false, "migration state unknown")
@@ -70,7 +70,7 @@ struct HealthRoutes {
         let started = DispatchTime.now()
         let dbUp = probe.ping(timeout: 1)
         let latencyMs = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-        let migrations = dbUp ? try? probe.withConnection(wait: 1) { try migrator.counts(on: $0) } : nil
+        let migrations = dbUp ? try? probe.withConnection(wait: 1, retryOnStale: true) { try migrator.counts(on: $0) } : nil
         let stats = pool.statistics
         let status: String
         if !dbUp { status = "down" } else if migrations == nil || migrations!.pending > 0 { status = "degraded" } else { status = "ok" }
