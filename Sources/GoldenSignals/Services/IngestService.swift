@@ -111,11 +111,16 @@ final class IngestScheduler: @unchecked Sendable {
     func runOnce() {
         let (symbols, service, providers, logger) = (self.symbols, self.ingest, self.providers, self.logger)
         do {
+            // The election may run twice (a connection left stale by a server restart is replaced); the round may not.
+            let elected = try control.withConnection(retryOnStale: true) { conn in
+                try conn.query("SELECT pg_try_advisory_lock($1)", [Self.lockKey]).first?.decode(0, as: Bool.self) == true
+            }
+            guard elected else {
+                logger.debug("another replica runs ingestion this round")
+                return
+            }
             try control.withConnection { conn in
-                guard try conn.query("SELECT pg_try_advisory_lock($1)", [Self.lockKey]).first?.decode(0, as: Bool.self) == true else {
-                    logger.debug("another replica runs ingestion this round")
-                    return
-                }
+                // The same session holds the lock (the reserved connection is kept between calls).
                 defer { _ = try? conn.query("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
                 let runID: Int64 = try conn.query("INSERT INTO job_runs (job, instance) VALUES ('ingest', $1) RETURNING id",
                                                   [ProcessInfo.processInfo.hostName + ":\(getpid())"]).first!.decode(0)
