@@ -34,7 +34,7 @@ final class TestClock: Sendable {
 /// and BTC-USD daily bars (`data/bestdaybtc_BTC-USD.csv`, up to 2023-04-24; its last row may be partial and is left out).
 ///
 /// - Yahoo serves every bar whose session has opened. The bar of a session still in progress is stamped with the
-///   clock (Yahoo stamps it with the last trade time) and carries the stub's stand-in for a bar in progress — the
+///   last trade time, a minute before the clock (as Yahoo stamps it) and carries the stub's stand-in for a bar in progress — the
 ///   day's open, the midpoint of open and final close as the last price, half the volume — which only needs to
 ///   differ from the final bar. After the close it serves the recorded, final bar.
 /// - Binance serves klines whose close time has passed (the forming kline is never served: our adapter drops it).
@@ -105,7 +105,8 @@ final class SessionProviderStub: @unchecked Sendable {
             guard let session = calendar.session(on: CivilDate(unixSeconds: bar.t)), session.open <= now else { continue }
             if now < session.close {
                 let last = (bar.o + bar.c) / 2
-                t.append(now); o.append(bar.o); h.append(max(bar.o, last)); l.append(min(bar.o, last)); c.append(last); v.append((bar.v / 2).rounded())
+                // Stamped with the last trade, a minute ago.
+                t.append(max(session.open, now - 60)); o.append(bar.o); h.append(max(bar.o, last)); l.append(min(bar.o, last)); c.append(last); v.append((bar.v / 2).rounded())
             } else {
                 t.append(bar.t); o.append(bar.o); h.append(bar.h); l.append(bar.l); c.append(bar.c); v.append(bar.v)
             }
@@ -194,6 +195,10 @@ final class SessionProviderStub: @unchecked Sendable {
         let aaplThrough = { (date: String) in expected.filter { $0.timestamp <= Self.utc(date) } }
         try round(at: Self.newYork("2025-10-28", 15, 0))                 // mid-session: 2025-10-28 is forming
         #expect(try stored(aapl) == aaplThrough("2025-10-27"))
+        let detail = try s.app.pool.withConnection { conn in
+            try conn.query("SELECT detail::text FROM job_runs ORDER BY id DESC LIMIT 1", []).first?.decode(0, as: String.self)
+        }
+        #expect(detail?.contains(#""forming": 1"#) == true, "\(detail ?? "-")")
         #expect(try checkpoint("AAPL") == Self.utc("2025-10-28") - 1)
         try round(at: Self.newYork("2025-10-28", 16, 5))                 // closed, within the settle time
         #expect(try stored(aapl) == aaplThrough("2025-10-27"))

@@ -36,8 +36,8 @@ public struct IngestService: Sendable {
     var nowSeconds: Int64 { Int64(saturating: now().rounded(.down)) }
 
     /// Fetches `[from, to]` for a symbol from the providers configured for its asset class and stores its final bars.
-    /// - Returns: bars written and chunks fetched.
-    public func backfill(_ symbol: SymbolRecord, timeframe: Timeframe, from: Int64, to: Int64) throws -> (bars: Int, chunks: Int) {
+    /// - Returns: final bars received (and stored), chunks fetched, and bars left out because they were still forming.
+    public func backfill(_ symbol: SymbolRecord, timeframe: Timeframe, from: Int64, to: Int64) throws -> (bars: Int, chunks: Int, forming: Int) {
         let backfill = Backfill(chain: chain, checkpoints: checkpoints, now: now)
         let (store, metrics) = (self.bars, self.metrics)
         var changed = 0
@@ -52,7 +52,7 @@ public struct IngestService: Sendable {
             quality.refreshLogged(symbol, timeframe: timeframe, trigger: "ingest")
             signals?.generateLogged(symbol, timeframe: timeframe)
         }
-        return (result.bars, result.chunks)
+        return (result.bars, result.chunks, result.forming)
     }
 
     /// Where a scheduled run starts: after the checkpoint, else after the newest bar, else a year back.
@@ -124,19 +124,21 @@ final class IngestScheduler: @unchecked Sendable {
                 defer { _ = try? conn.query("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
                 let runID: Int64 = try conn.query("INSERT INTO job_runs (job, instance) VALUES ('ingest', $1) RETURNING id",
                                                   [ProcessInfo.processInfo.hostName + ":\(getpid())"]).first!.decode(0)
-                var written = 0, failures: [String] = []
+                var written = 0, forming = 0, failures: [String] = []
                 let now = service.nowSeconds
                 for symbol in try symbols.active() where !symbol.isDemo {
                     guard let order = providers.order[symbol.assetClass], !order.isEmpty else { continue }
                     do {
                         let from = try service.start(for: symbol, timeframe: .d1, now: now)
                         guard from < now else { continue }
-                        written += try service.backfill(symbol, timeframe: .d1, from: from, to: now).bars
+                        let result = try service.backfill(symbol, timeframe: .d1, from: from, to: now)
+                        written += result.bars
+                        forming += result.forming
                     } catch {
                         failures.append("\(symbol.symbol): \(error)")
                     }
                 }
-                let detail = "{\"bars\":\(written),\"failures\":\(failures.count)}"
+                let detail = "{\"bars\":\(written),\"forming\":\(forming),\"failures\":\(failures.count)}"
                 try conn.query("UPDATE job_runs SET finished_at = now(), status = $2, detail = $3::jsonb WHERE id = $1",
                                [runID, failures.isEmpty ? "ok" : "failed", PostgresJSON(detail)])
                 if !failures.isEmpty {
