@@ -19,11 +19,13 @@ run: deps build
 	GS_DATA_DIR="$$dir" exec .build/debug/goldensignals serve --demo --host $(HOST) --port $(PORT)
 
 ## test: install what the tests need, start a throwaway PostgreSQL, run every test
+# The recipe shell runs with -e: `|| status=$$?` keeps a failing suite from skipping the PostgreSQL stop and the
+# summary, and -k runs every suite even when one fails; the summary exits with the run's status.
 test: test-deps
 	@scripts/test-postgres.sh start >/dev/null
 	@mkdir -p .build && rm -f .build/test-results.log
-	@$(MAKE) --no-print-directory test-swift test-restart test-openapi test-schemathesis fuzz; \
-	  status=$$?; scripts/test-postgres.sh stop; scripts/test-summary.sh .build/test-results.log $$status
+	@status=0; $(MAKE) -k --no-print-directory test-swift test-restart test-openapi test-schemathesis fuzz || status=$$?; \
+	  scripts/test-postgres.sh stop || true; scripts/test-summary.sh .build/test-results.log $$status
 
 deps:
 	@scripts/install-deps.sh run

@@ -124,21 +124,7 @@ public final class PostgresPool: @unchecked Sendable {
 
     /// Runs `SELECT 1`; returns false on any failure or when it takes longer than about `timeout` seconds.
     public func ping(timeout: Double = 1.0) -> Bool {
-        let box = PingBox()
-        // A separate thread bounds the wait even if a connect or a query on a dead peer blocks in libpq.
-        let thread = Thread { [self] in
-            let ok = (try? self.withConnection(timeout: timeout) { connection in
-                // Bound the query too, so a stalled server cannot keep this thread and connection forever.
-                let saved = connection.queryTimeout
-                connection.queryTimeout = max(timeout, 0.05)
-                defer { connection.queryTimeout = saved }
-                return try connection.query("SELECT 1").count == 1
-            }) ?? false
-            box.finish(ok)
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-        return box.wait(timeout: timeout)
+        PingBox.ping(timeout: timeout) { [self] body in try self.withConnection(timeout: timeout, body) }
     }
 
     /// Connections open (idle, in use or being opened), idle, in use, and callers waiting for one.
@@ -305,7 +291,27 @@ public final class PostgresPool: @unchecked Sendable {
 }
 
 /// The outcome of a ping, handed from the ping thread to the waiting caller.
-private final class PingBox: @unchecked Sendable {
+final class PingBox: @unchecked Sendable {
+    /// Runs `SELECT 1` on the connection `lend` lends, on a thread of its own, and waits at most `timeout` seconds:
+    /// the separate thread bounds the wait even if a connect or a query on a dead peer blocks in libpq.
+    static func ping(timeout: Double,
+                     _ lend: @escaping @Sendable (_ body: (PostgresConnection) throws -> Bool) throws -> Bool) -> Bool {
+        let box = PingBox()
+        let thread = Thread {
+            let ok = (try? lend { connection in
+                // Bound the query too, so a stalled server cannot keep this thread and connection forever.
+                let saved = connection.queryTimeout
+                connection.queryTimeout = max(timeout, 0.05)
+                defer { connection.queryTimeout = saved }
+                return try connection.query("SELECT 1").count == 1
+            }) ?? false
+            box.finish(ok)
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        return box.wait(timeout: timeout)
+    }
+
     private let semaphore = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var result = false

@@ -189,7 +189,8 @@ struct Ingest: ParsableCommand {
             let now = Int64(Date().timeIntervalSince1970)
             let start = try fromTs ?? service.start(for: record, timeframe: tf, now: now)
             let result = try service.backfill(record, timeframe: tf, from: start, to: toTs ?? now)
-            print("\(record.symbol) \(tf.rawValue): \(result.bars) bars in \(result.chunks) chunks")
+            print("\(record.symbol) \(tf.rawValue): \(result.bars) bars in \(result.chunks) chunks"
+                  + (result.forming > 0 ? "; \(result.forming) still forming, left for a later run" : ""))
         } catch let e as ValidationError { throw e } catch { throw fail(error) }
     }
 }
