@@ -20,3 +20,13 @@ if ! "$venv/bin/python3" -c 'import standardwebhooks' >/dev/null 2>&1; then
   echo "installing standardwebhooks into $venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check standardwebhooks
 fi
+# backtesting (backtesting.py): the reference engine BacktestReferenceTests and BacktestBench compare our fills,
+# trades and final equity with. empyrical-reloaded: the reference for Sharpe, Sortino and max drawdown.
+if ! "$venv/bin/python3" -c 'import backtesting' >/dev/null 2>&1; then
+  echo "installing backtesting into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check backtesting
+fi
+if ! "$venv/bin/python3" -c 'import empyrical' >/dev/null 2>&1; then
+  echo "installing empyrical-reloaded into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check empyrical-reloaded
+fi
