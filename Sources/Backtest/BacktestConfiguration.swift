@@ -129,6 +129,9 @@ public struct BacktestConfiguration: Sendable {
     public var useStops = true
     public var useHorizon = true
     public var exitOnOpposite = true
+    /// Positions still open at the last bar are closed at its close (`end`); false leaves them open, marked
+    /// at the last close and absent from the trades (backtesting.py's default, for the reference test).
+    public var closeAtEnd = true
     /// Whole shares unless fractional quantities are allowed (crypto).
     public var fractional = false
     public var scenarios: [Scenario] = []

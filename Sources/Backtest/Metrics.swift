@@ -11,10 +11,10 @@ public enum Metrics {
         m.trades = trades.count
         guard n > 0, initial > 0 else { return m }
         let returns = Self.returns(equity, initial: initial)
-        let final = equity[n - 1]
-        m.totalReturn = final / initial - 1
+        let last = equity[n - 1]
+        m.totalReturn = last / initial - 1
         let years = Double(n) / a
-        if final > 0 { m.cagr = pow(final / initial, 1 / years) - 1 } else { m.cagr = -1 }
+        if last > 0 { m.cagr = pow(last / initial, 1 / years) - 1 } else { m.cagr = -1 }
         let mean = returns.reduce(0, +) / Double(n)
         if n > 1 {
             var ss = 0.0

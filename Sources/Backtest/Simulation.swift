@@ -57,8 +57,15 @@ extension Backtester {
 
         func reject(_ reason: String) { rejected[reason, default: 0] += 1 }
 
+        /// The value of open positions (shorts only: what short entries already hold as collateral).
+        func exposure(shortOnly: Bool) -> Double {
+            var total = 0.0
+            for p in positions where p.quantity > 0 && (!shortOnly || p.sign < 0) { total += p.quantity * lastClose[p.series] }
+            return total
+        }
+
         /// Fills up to `want` of a position's entry at `base` on bar `i` of its series.
-        func fillEntry(_ p: inout Position, want: Double, base: Double, i: Int, time: Int64) {
+        func fillEntry(_ p: inout Position, want: Double, base: Double, i: Int, time: Int64, shortValue: Double) {
             let s = input[p.series].series
             guard base > 0, base.isFinite else { reject("unfillable"); return }
             var q = want
@@ -68,7 +75,7 @@ extension Backtester {
             var (half, slip) = Execution.impact(quantity: q, volume: s.volume[i], costs: cfg.costs, slippage: cfg.slippage)
             var price = base * (1 + p.sign * (half + slip))
             // Cash: never below −(leverage − 1) × equity after the fill.
-            let power = cash + (cfg.leverage - 1) * equity - (p.sign < 0 ? exposure(shortOnly: true) : 0)
+            let power = cash + (cfg.leverage - 1) * equity - (p.sign < 0 ? shortValue : 0)
             let perUnit = price * (1 + cfg.costs.commissionBps * 1e-4) + cfg.costs.commissionPerShare
             if q * perUnit + (cfg.costs.minCommission > 0 ? cfg.costs.minCommission : 0) > power {
                 q = Execution.tradable(max(0, power - cfg.costs.minCommission) / perUnit, fractional: cfg.fractional)
@@ -123,12 +130,6 @@ extension Backtester {
             p.pendingExit = p.quantity
         }
 
-        func exposure(shortOnly: Bool) -> Double {
-            var total = 0.0
-            for p in positions where p.quantity > 0 && (!shortOnly || p.sign < 0) { total += p.quantity * lastClose[p.series] }
-            return total
-        }
-
         func record(_ p: Position) {
             let s = input[p.series]
             let entry = p.entryValue / p.entryQty
@@ -178,7 +179,7 @@ extension Backtester {
                                           fractional: cfg.fractional)
             guard want > 0 else { reject("cash"); return }
             var p = Position(series: k, signal: sig)
-            fillEntry(&p, want: want, base: base, i: i, time: time)
+            fillEntry(&p, want: want, base: base, i: i, time: time, shortValue: exposure(shortOnly: true))
             if p.quantity > 0 || p.pendingEntry > 0 { positions.append(p) }
         }
 
@@ -190,14 +191,16 @@ extension Backtester {
             for k in active {
                 let i = cursor[k], o = input[k].series.open[i]
                 for j in positions.indices where positions[j].series == k && positions[j].closing {
-                    fillExit(&positions[j], base: o, i: i, time: t, reason: positions[j].exitReason)
+                    let reason = positions[j].exitReason
+                    fillExit(&positions[j], base: o, i: i, time: t, reason: reason)
                 }
             }
             sweep()
             for k in active {
                 let i = cursor[k], o = input[k].series.open[i]
                 for j in positions.indices where positions[j].series == k && positions[j].pendingEntry > 0 && !positions[j].closing {
-                    fillEntry(&positions[j], want: positions[j].pendingEntry, base: o, i: i, time: t)
+                    let want = positions[j].pendingEntry, shorts = exposure(shortOnly: true)
+                    fillEntry(&positions[j], want: want, base: o, i: i, time: t, shortValue: shorts)
                 }
                 for sig in pendingSignals[k] { enter(sig, series: k, base: o, i: i, time: t) }
                 pendingSignals[k].removeAll(keepingCapacity: true)
@@ -225,7 +228,7 @@ extension Backtester {
                 if units[k] == 0 && c > 0 && c.isFinite { units[k] = slice / c }
                 for j in positions.indices where positions[j].series == k && positions[j].quantity > 0 {
                     if i == last[k] {
-                        fillExit(&positions[j], base: c, i: i, time: t, reason: "end", force: true)
+                        if cfg.closeAtEnd { fillExit(&positions[j], base: c, i: i, time: t, reason: "end", force: true) }
                     } else if cfg.useHorizon && !positions[j].closing && i >= positions[j].signal.index + positions[j].signal.horizon {
                         fillExit(&positions[j], base: c, i: i, time: t, reason: "horizon")
                     }

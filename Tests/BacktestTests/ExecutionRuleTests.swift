@@ -135,7 +135,8 @@ import Testing
         let r = Paths.run(Paths.series(rows), [Paths.signal(0)], c)
         let t = r.trades[0]
         #expect(t.quantity == 99)  // ⌊10,000 / 101⌋ wanted, all filled over four bars
-        let expected = (30 * 101.0 + 30 * 102 + 30 * 103 + 9 * 104) / 99
+        let filled: Double = 30 * 101.0 + 30 * 102.0 + 30 * 103.0 + 9 * 104.0
+        let expected = filled / 99
         #expect(abs(t.entryPrice - expected) < 1e-9)
         // The exit at the end is forced at the last close (no participation limit on the closing mark).
         #expect(t.exitReason == "end" && t.exitPrice == 106)
@@ -160,7 +161,8 @@ import Testing
         let r = Paths.run(s, [Paths.signal(0, stop: 95)], c)
         let t = r.trades[0]
         #expect(t.quantity == 100 && t.exitReason == "stop")
-        #expect(abs(t.exitPrice - (30 * 95 + 30 * 92 + 40 * 93) / 100) < 1e-9)
+        let exits: Double = 30 * 95.0 + 30 * 92.0 + 40 * 93.0
+        #expect(abs(t.exitPrice - exits / 100) < 1e-9)
         #expect(t.exitTime == Paths.t0 + 4 * Paths.day)
     }
 

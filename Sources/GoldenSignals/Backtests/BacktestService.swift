@@ -132,7 +132,7 @@ public final class BacktestService: @unchecked Sendable {
     }
 
     /// Loads the stored bars of the request's symbols and runs it; the result document.
-    public func compute(_ request: BacktestRequest, progress: @escaping (Double) -> Bool = { _ in true }) throws -> [UInt8] {
+    public func compute(_ request: BacktestRequest, progress: (Double) -> Bool = { _ in true }) throws -> [UInt8] {
         var series: [BacktestSeries] = []
         var ids: [String: Int64] = [:]
         for s in request.symbols {

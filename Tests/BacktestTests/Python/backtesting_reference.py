@@ -60,11 +60,12 @@ def main():
     frames = [(p, load(p)) for p in sys.argv[1:]]
     started = time.perf_counter()
     for path, df in frames:
-        bt = Backtest(df, SmaCross, cash=cash, commission=commission, trade_on_close=False, finalize_trades=True)
+        bt = Backtest(df, SmaCross, cash=cash, commission=commission, trade_on_close=False, finalize_trades=False)
         stats = bt.run()
         trades = stats["_trades"]
         out.append({
             "file": os.path.basename(path),
+            "open_position": bool(stats["_strategy"].position),
             "final_equity": float(stats["Equity Final [$]"]),
             "trades": [{
                 "entry_time": int(pd.Timestamp(r.EntryTime).tz_localize("UTC").timestamp()),
