@@ -71,9 +71,9 @@ public struct BacktestStore: Sendable {
         try pool.withConnection { conn in
             try conn.query("""
                 UPDATE backtests SET status = 'running', started_at = now()
-                WHERE id = (SELECT id FROM backtests WHERE status = 'queued' ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
+                WHERE id = (SELECT id FROM backtests WHERE status = $1 ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
                 RETURNING \(Self.columns(result: false))
-                """).first.map(Self.decode)
+                """, ["queued"]).first.map(Self.decode)  // bound (extended protocol), so the row decodes like every other
         }
     }
 
