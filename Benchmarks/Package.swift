@@ -51,7 +51,7 @@ let package = Package(
                                          .product(name: "Signals", package: "GoldenSignals")]),
         // Backtests: SMA crossover against backtesting.py in the same run; all strategies over every daily file with scenarios.
         .executableTarget(name: "BacktestBench",
-                          dependencies: ["BenchSupport", .product(name: "Backtest", package: "GoldenSignals"),
+                          dependencies: [.product(name: "Backtest", package: "GoldenSignals"),
                                          .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Signals", package: "GoldenSignals")]),
         // Every indicator over 10,000 real bars against TA-Lib's C library (via Python) in the same run.

@@ -137,6 +137,24 @@ public struct BacktestConfiguration: Sendable {
     public var scenarios: [Scenario] = []
 
     public init() {}
+
+    /// A plain strategy backtest, as textbook engines run one: every candidate of `strategy`, long only,
+    /// exits only on the opposite signal, commission in basis points and nothing else (no spread, slippage,
+    /// volume limit, stops or horizon), `fraction` of equity per position, fills at the next open.
+    public static func plain(_ strategy: String, commissionBps: Double, fraction: Double = 0.9999) -> BacktestConfiguration {
+        var c = BacktestConfiguration()
+        c.strategies = [strategy]
+        c.signals = .candidates
+        c.useStops = false
+        c.useHorizon = false
+        c.exitOnOpposite = true
+        c.costs = Costs(commissionBps: commissionBps)
+        c.slippage = .fixedBps(0)
+        c.maxParticipation = nil
+        c.sizing = .fixedFraction(fraction)
+        c.fill = .nextOpen
+        return c
+    }
 }
 
 /// One invalid setting: the field (dotted path as in the request) and what is wrong.

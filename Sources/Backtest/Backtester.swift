@@ -1,3 +1,4 @@
+import Foundation
 import Market
 import Signals
 
@@ -20,13 +21,19 @@ public struct Backtester: Sendable {
     /// The filter layers' settings for `SignalSelection.published` (the service's own).
     public var layers: LayerConfiguration
 
+    /// Threads computing signals at once (the machine's cores by default).
+    public var concurrency = ProcessInfo.processInfo.activeProcessorCount
+
     public init(configuration: BacktestConfiguration, layers: LayerConfiguration = .init()) {
         self.configuration = configuration
         self.layers = layers
     }
 
     /// The baseline and every configured scenario over bars with times in `from ... to` (nil: unbounded).
-    /// - Parameter progress: told the share done (0…1); answering `false` cancels (`BacktestCancelled`).
+    /// The signals of every (run, series) pair whose bars differ are computed `concurrency` at a time;
+    /// each run is then one pass. The result does not depend on `concurrency`.
+    /// - Parameter progress: told the share done (0…1, increasing; one call at a time, from any of the
+    ///   working threads); answering `false` cancels (`BacktestCancelled`).
     /// - Throws: `StrategyError` for an unknown strategy, `BacktestCancelled`.
     public func run(_ input: [BacktestSeries], from: Int64? = nil, to: Int64? = nil,
                     progress: (Double) -> Bool = { _ in true }) throws -> BacktestReport {
@@ -36,37 +43,42 @@ public struct Backtester: Sendable {
             guard let to, let end = s.series.time.firstIndex(where: { $0 > to }) else { return s }
             return BacktestSeries(info: s.info, series: s.series.prefix(end))
         }
-        let runs = 1 + configuration.scenarios.count
-        var done = 0
-        func step(_ within: Double) throws {
-            if !progress(min(1, (Double(done) + within) / Double(runs))) { throw BacktestCancelled() }
-        }
         let lower = from ?? Int64.min
-        let baselineSignals = try trimmed.enumerated().map { k, s in
-            try step(0.5 * Double(k) / Double(max(1, trimmed.count)))
-            return signals(s, strategies: strategies, from: lower)
-        }
-        let baseline = simulate(trimmed, signals: baselineSignals, strategies: strategies, from: lower, scenario: nil)
-        done += 1
-        try step(0)
-        var scenarios: [BacktestResult] = []
+        let runs: [Scenario?] = [nil] + configuration.scenarios
         let crash = Self.crashTime(trimmed, from: lower)
-        for scenario in configuration.scenarios {
-            let changed = scenario != .slippageX3
-            let series = changed
-                ? trimmed.map { BacktestSeries(info: $0.info, series: ScenarioTransform.apply(scenario, to: $0.series, crashTime: crash)) }
-                : trimmed
-            let sig = try changed ? series.enumerated().map { k, s in
-                try step(0.5 * Double(k) / Double(max(1, series.count)))
-                return signals(s, strategies: strategies, from: lower)
-            } : baselineSignals
-            var tester = self
-            tester.configuration = configuration.adjusted(for: scenario)
-            scenarios.append(tester.simulate(series, signals: sig, strategies: strategies, from: lower, scenario: scenario))
-            done += 1
-            try step(0)
+        // slippage_x3 trades the baseline's bars and signals; every other scenario has bars (and signals) of its own.
+        let ownBars = runs.map { $0 != .slippageX3 }
+        let seriesByRun = runs.map { scenario -> [BacktestSeries] in
+            guard let scenario, scenario != .slippageX3 else { return trimmed }
+            return trimmed.map { BacktestSeries(info: $0.info, series: ScenarioTransform.apply(scenario, to: $0.series, crashTime: crash)) }
         }
-        return BacktestReport(baseline: baseline, scenarios: scenarios)
+        let jobs = runs.indices.filter { ownBars[$0] }.flatMap { r in trimmed.indices.map { (run: r, series: $0) } }
+        let simulationWeight = 0.1 * Double(max(1, trimmed.count))
+        let total = Double(jobs.count) + Double(runs.count) * simulationWeight
+        let work = Jobs(jobs.count)
+        let tester = self
+        try withoutActuallyEscaping(progress) { progress in
+            let report = Reporter(progress)
+            guard report.call(0) else { throw BacktestCancelled() }
+            DispatchQueue.concurrentPerform(iterations: max(1, min(concurrency, jobs.count))) { _ in
+                while let j = work.take() {
+                    let job = jobs[j]
+                    let made = tester.signals(seriesByRun[job.run][job.series], strategies: strategies, from: lower)
+                    work.finish(j, made) { done in report.call(Double(done) / total) }
+                }
+            }
+            if work.cancelled { throw BacktestCancelled() }
+        }
+        var results: [BacktestResult] = []
+        for (r, scenario) in runs.enumerated() {
+            let own = ownBars[r] ? r : 0
+            let signals = jobs.indices.filter { jobs[$0].run == own }.map { work.results[$0]! }
+            var t = self
+            t.configuration = configuration.adjusted(for: scenario)
+            results.append(t.simulate(seriesByRun[r], signals: signals, strategies: strategies, from: lower, scenario: scenario))
+            if !progress(min(1, (Double(jobs.count) + Double(r + 1) * simulationWeight) / total)) { throw BacktestCancelled() }
+        }
+        return BacktestReport(baseline: results[0], scenarios: Array(results.dropFirst()))
     }
 
     /// The middle bar time of the period over every series: where the flash crash starts.
@@ -106,4 +118,40 @@ public struct Backtester: Sendable {
             return Double(perDay) * (alwaysOpen ? 365 : 252)
         }
     }
+}
+
+/// The signal jobs of a run shared by the working threads: the next job to take, the results, the count
+/// done, and whether the run was cancelled.
+private final class Jobs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private var done = 0
+    private(set) var cancelled = false
+    var results: [[EntrySignal]?]
+
+    init(_ count: Int) { results = Array(repeating: nil, count: count) }
+
+    /// The next job, or nil when none is left (or the run was cancelled).
+    func take() -> Int? {
+        lock.withLock {
+            guard !cancelled, next < results.count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    /// Stores a job's signals and reports progress (under the lock: one report at a time, in order).
+    func finish(_ j: Int, _ signals: [EntrySignal], report: (Int) -> Bool) {
+        lock.withLock {
+            results[j] = signals
+            done += 1
+            if !report(done) { cancelled = true }
+        }
+    }
+}
+
+/// The caller's progress callback, called by whichever thread finished a job (never two at once).
+private final class Reporter: @unchecked Sendable {
+    let call: (Double) -> Bool
+    init(_ call: @escaping (Double) -> Bool) { self.call = call }
 }

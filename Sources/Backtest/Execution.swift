@@ -16,7 +16,8 @@ import Signals
 /// 5. Commission `max(min, bps × notional + per-share × quantity)` on every fill.
 /// 6. Entries never take cash below `−(leverage − 1) × equity`; the quantity is cut to what is affordable,
 ///    and an order that affords nothing is skipped.
-/// 7. A fill at a price that is not positive (a defective bar) does not happen: the order waits for the next bar.
+/// 7. A fill at a price that is not positive (a defective bar) does not happen: an entry is skipped
+///    (`unfillable`), an exit waits for the next bar.
 enum Execution {
     /// Half the spread plus the slippage, as a fraction of the base price, for `quantity` on a bar of `volume`.
     @inline(__always)

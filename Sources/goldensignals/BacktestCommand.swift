@@ -50,9 +50,9 @@ struct BacktestCommand: ParsableCommand {
             let app = try Application(configuration: config, logger: logger)
             defer { app.close() }
             let queued = try app.backtests.submit(request, owner: nil)
-            let progress = Progress(total: 1000, enabled: isatty(STDERR_FILENO) == 1)
+            let progress = Progress(total: 100, enabled: isatty(STDERR_FILENO) == 1)  // percent
             let started = Date()
-            guard let run = try app.backtests.run(id: queued.id, progress: { p in progress.show(done: Int(p * 1000), label: "backtest") }) else {
+            guard let run = try app.backtests.run(id: queued.id, progress: { p in progress.show(done: Int(p * 100), label: "% backtest") }) else {
                 throw ValidationError("the run was taken by another process; see GET /api/v1/backtests/\(queued.id)")
             }
             progress.clear()

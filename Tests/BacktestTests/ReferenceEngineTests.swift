@@ -14,17 +14,7 @@ import Testing
     /// fills, 99.99% of equity per position, no spread, slippage or volume limit, a position still open at
     /// the end marked at the last close.
     static func smaConfiguration() -> BacktestConfiguration {
-        var c = BacktestConfiguration()
-        c.strategies = ["sma_crossover"]
-        c.signals = .candidates
-        c.useStops = false
-        c.useHorizon = false
-        c.exitOnOpposite = true
-        c.costs = Costs(commissionBps: 10)
-        c.slippage = .fixedBps(0)
-        c.maxParticipation = nil
-        c.sizing = .fixedFraction(0.9999)
-        c.fill = .nextOpen
+        var c = BacktestConfiguration.plain("sma_crossover", commissionBps: 10)
         c.closeAtEnd = false  // like backtesting.py without finalize_trades: an open position is marked, not closed
         return c
     }

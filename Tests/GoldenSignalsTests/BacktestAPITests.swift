@@ -71,6 +71,13 @@ import Testing
             // Never filled before the bar after the signal.
             #expect((t["entry_time"] as? String ?? "") > (t["signal_time"] as? String ?? "~"))
         }
+        // A trade's signal_id is the signal's id in /api/v1/signals (the import generated and stored them).
+        for t in trades.prefix(5) {
+            let signal = try s.get("/api/v1/signals/\(t["signal_id"] as? String ?? "-")")
+            #expect(signal.status == 200)
+            #expect(signal.json["strategy"] as? String == t["strategy"] as? String)
+            #expect(signal.json["timestamp"] as? String == t["signal_time"] as? String)
+        }
         // The same configuration run again gives the same result (reproducible from the stored config).
         let again = try s.postJSON("/api/v1/backtests", String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self))
         #expect(again.status == 202)
