@@ -2,6 +2,8 @@
 -- result can be reproduced; status and progress while it runs; the result document when done.
 -- `seq` orders the list (newest first) and is the paging cursor. `cancel_requested` is set by DELETE;
 -- the worker running the job (in any replica) sees it at its next progress report and stops.
+-- `heartbeat_at` moves with every progress report: a run `running` without one for 10 minutes was left
+-- by a process that stopped, and a worker claims it again (runs are deterministic, so rerunning is safe).
 CREATE TABLE backtests (
     id               uuid             PRIMARY KEY DEFAULT gen_random_uuid(),
     seq              bigint           GENERATED ALWAYS AS IDENTITY UNIQUE,
@@ -16,7 +18,8 @@ CREATE TABLE backtests (
     cancel_requested boolean          NOT NULL DEFAULT false,
     created_at       timestamptz      NOT NULL DEFAULT now(),
     started_at       timestamptz,
+    heartbeat_at     timestamptz,
     finished_at      timestamptz
 );
--- Workers claim the oldest queued run.
-CREATE INDEX backtests_queued_idx ON backtests (seq) WHERE status = 'queued';
+-- Workers claim the oldest queued (or abandoned) run.
+CREATE INDEX backtests_open_idx ON backtests (seq) WHERE status IN ('queued', 'running');

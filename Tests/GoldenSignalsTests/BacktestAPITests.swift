@@ -130,6 +130,19 @@ import Testing
         #expect(c2.status == 202 && c2.json["status"] as? String == "cancelled")
     }
 
+    @Test func aRunLeftRunningByAStoppedProcessIsRunAgain() throws {
+        let s = try Self.service()
+        // A run claimed by a process that stopped: running, its last progress report an hour ago.
+        let run = try s.app.backtests.store.create(config: #"{"symbols":["ORCL"],"timeframe":"1d","strategies":["sma_crossover"]}"#,
+                                                   codeVersion: BacktestService.codeVersion, owner: nil)
+        try s.app.pool.withConnection { conn in
+            _ = try conn.query("UPDATE backtests SET status = 'running', started_at = now() - interval '1 hour', heartbeat_at = now() - interval '1 hour' WHERE id = $1::uuid", [run.id])
+        }
+        let ended = try Self.wait(s, run.id) { $0["status"] as? String == "done" }
+        #expect(ended["status"] as? String == "done")
+        #expect((ended["result"] as? [String: Any])?["baseline"] != nil)
+    }
+
     @Test func invalidRequestsAnswer400NamingEachField() throws {
         let s = try Self.service()
         let r = try s.postJSON("/api/v1/backtests", """

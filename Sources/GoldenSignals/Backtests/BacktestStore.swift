@@ -66,14 +66,20 @@ public struct BacktestStore: Sendable {
         }
     }
 
-    /// Claims the oldest queued run for this worker (`running`), or nil.
+    /// Seconds without a progress report after which a running run counts as abandoned.
+    static let abandonedAfter = 600.0
+
+    /// Claims the oldest queued run for this worker (`running`), or one whose process stopped (no progress
+    /// report for `abandonedAfter` seconds), or nil.
     func claim() throws -> BacktestRecord? {
         try pool.withConnection { conn in
             try conn.query("""
-                UPDATE backtests SET status = 'running', started_at = now()
-                WHERE id = (SELECT id FROM backtests WHERE status = $1 ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
+                UPDATE backtests SET status = 'running', started_at = now(), heartbeat_at = now(), progress = 0
+                WHERE id = (SELECT id FROM backtests
+                            WHERE status = 'queued' OR (status = 'running' AND heartbeat_at < now() - make_interval(secs => $1))
+                            ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
                 RETURNING \(Self.columns(result: false))
-                """, ["queued"]).first.map(Self.decode)  // bound (extended protocol), so the row decodes like every other
+                """, [Self.abandonedAfter]).first.map(Self.decode)
         }
     }
 
@@ -81,7 +87,7 @@ public struct BacktestStore: Sendable {
     func claim(id: String) throws -> BacktestRecord? {
         try pool.withConnection { conn in
             try conn.query("""
-                UPDATE backtests SET status = 'running', started_at = now() WHERE id = $1::uuid AND status = 'queued'
+                UPDATE backtests SET status = 'running', started_at = now(), heartbeat_at = now() WHERE id = $1::uuid AND status = 'queued'
                 RETURNING \(Self.columns(result: false))
                 """, [id]).first.map(Self.decode)
         }
@@ -90,7 +96,7 @@ public struct BacktestStore: Sendable {
     /// Records progress; answers whether a cancel was requested.
     func progress(id: String, _ p: Double) throws -> Bool {
         try pool.withConnection { conn in
-            let rows = try conn.query("UPDATE backtests SET progress = $2 WHERE id = $1::uuid AND status = 'running' RETURNING cancel_requested",
+            let rows = try conn.query("UPDATE backtests SET progress = $2, heartbeat_at = now() WHERE id = $1::uuid AND status = 'running' RETURNING cancel_requested",
                                       [id, min(1, max(0, p))])
             return try rows.first.map { try $0.decode(0) as Bool } ?? true
         }
