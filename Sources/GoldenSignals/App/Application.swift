@@ -39,6 +39,8 @@ public final class Application: @unchecked Sendable {
     public let rateLimiter = RateLimiter()
     public let webhooks: WebhookStore
     public let webhookDispatcher: WebhookDispatcher
+    /// Backtest runs and their workers (`GS_BACKTEST_WORKERS`, default 1).
+    public let backtests: BacktestService
     private var keyUsageFlusher: PeriodicTask?
 
     /// When the process started (Unix seconds).
@@ -133,6 +135,8 @@ public final class Application: @unchecked Sendable {
         webhooks = WebhookStore(pool: pool)
         webhookDispatcher = WebhookDispatcher(store: webhooks, signals: signals, settings: configuration.webhooks,
                                               logger: logger, metrics: metrics)
+        backtests = BacktestService(store: BacktestStore(pool: pool), symbols: symbols, bars: bars, layers: configuration.layers,
+                                    workers: max(0, Int(configuration.environment["GS_BACKTEST_WORKERS"] ?? "") ?? 1), logger: logger)
         describeMetrics()
     }
 
@@ -241,6 +245,7 @@ public final class Application: @unchecked Sendable {
         KeyRoutes(keys: keys, verifier: keyVerifier).register(on: router)
         WebhookRoutes(store: webhooks, dispatcher: webhookDispatcher,
                       policy: DestinationPolicy(allowedHosts: configuration.webhooks.allowedHosts)).register(on: router)
+        BacktestRoutes(service: backtests).register(on: router)
         return router
     }
 
@@ -271,6 +276,7 @@ public final class Application: @unchecked Sendable {
         flusher.start()
         lock.withLock { keyUsageFlusher = flusher }
         if configuration.webhooks.worker { webhookDispatcher.start() }
+        backtests.start()
         let scheduler = IngestScheduler(conninfo: conninfo, symbols: symbols, ingest: ingest, providers: providers,
                                         interval: configuration.ingestInterval, logger: logger)
         let evaluator = EvaluateScheduler(service: outcomeService, interval: configuration.evaluateInterval, logger: logger)
@@ -311,6 +317,7 @@ public final class Application: @unchecked Sendable {
         evaluator?.stop()
         if let flusher = lock.withLock({ keyUsageFlusher }) { flusher.stop() }
         webhookDispatcher.stop()
+        backtests.stop()
         try? keyVerifier.flush()
         signalStream.stop()
         probe.close()
