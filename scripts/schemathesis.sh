@@ -64,6 +64,11 @@ export GS_WEBHOOK_ID="$(curl -sf "${auth[@]}" -H "Content-Type: application/json
   "$url/api/v1/webhooks" | "$venv/bin/python3" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
 for _ in 1 2; do curl -sf "${auth[@]}" -X POST "$url/api/v1/webhooks/$GS_WEBHOOK_ID/test" >/dev/null; done
 export GS_CURSOR_DELIVERIES="$(cursor "/api/v1/webhooks/$GS_WEBHOOK_ID/deliveries?limit=1")"
+for _ in 1 2; do
+  curl -sf "${auth[@]}" -H "Content-Type: application/json" -d '{"symbols":["AAPL"],"timeframe":"1d","from":"2015-01-01"}' \
+    "$url/api/v1/backtests" >/dev/null
+done
+export GS_CURSOR_BACKTESTS="$(cursor "/api/v1/backtests?limit=1")"
 
 status=0
 "$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run openapi.yaml --url "$url" \

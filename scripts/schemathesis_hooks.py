@@ -26,9 +26,9 @@ def _instant(text):
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
     """Sends a generated pair with `from` after `to` the right way round (every phase calls this hook)."""
-    query = case.query
-    if not query:
-        return
-    start, end = _instant(query.get("from")), _instant(query.get("to"))
-    if start is not None and end is not None and start > end:
-        query["from"], query["to"] = query["to"], query["from"]
+    for where in (case.query, case.body):
+        if not isinstance(where, dict):
+            continue
+        start, end = _instant(where.get("from")), _instant(where.get("to"))
+        if start is not None and end is not None and start > end:
+            where["from"], where["to"] = where["to"], where["from"]

@@ -42,6 +42,7 @@ public struct BacktestRequest: Sendable {
 
         if let list = body["symbols"] as? [String], !list.isEmpty, list.count <= 100 {
             r.symbols = list.map { $0.uppercased() }
+            if let wrong = r.symbols.first(where: { !NewSymbol.isValidTicker($0) }) { bad("symbols", "'\(wrong.prefix(40))' is not a ticker") }
             if Set(r.symbols).count != r.symbols.count { bad("symbols", "must not repeat a symbol") }
         } else { bad("symbols", "must be a list of 1 to 100 symbols") }
         if let v = body["timeframe"] {

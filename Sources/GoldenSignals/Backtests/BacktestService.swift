@@ -33,16 +33,17 @@ public final class BacktestService: @unchecked Sendable {
     }
 
     /// Checks that every symbol is known and has bars of the timeframe, then queues the run.
-    /// - Throws: 400 naming `symbols` for an unknown symbol or one without bars.
+    /// - Throws: 404 naming `symbols` for an unknown symbol; 422 for a known one without bars of the timeframe.
     public func submit(_ request: BacktestRequest, owner: String?) throws -> BacktestRecord {
-        var errors: [FieldError] = []
+        var unknown: [FieldError] = [], empty: [FieldError] = []
         for s in request.symbols {
-            guard let record = try symbols.find(s) else { errors.append(FieldError(field: "symbols", message: "'\(s)' is not a known symbol")); continue }
+            guard let record = try symbols.find(s) else { unknown.append(FieldError(field: "symbols", message: "'\(s)' is not a known symbol")); continue }
             if try bars.latestTimestamp(symbolID: record.id, timeframe: request.timeframe) == nil {
-                errors.append(FieldError(field: "symbols", message: "'\(s)' has no \(request.timeframe.rawValue) bars"))
+                empty.append(FieldError(field: "symbols", message: "'\(s)' has no \(request.timeframe.rawValue) bars"))
             }
         }
-        if !errors.isEmpty { throw HTTPError(.badRequest, detail: "the backtest cannot run as sent", errors: errors) }
+        if !unknown.isEmpty { throw HTTPError(.notFound, detail: "the backtest names symbols that are not stored", errors: unknown + empty) }
+        if !empty.isEmpty { throw HTTPError(HTTPStatus(422), detail: "the backtest cannot run: a symbol has no bars of the timeframe", errors: empty) }
         let record = try store.create(config: String(decoding: request.json(), as: UTF8.self), codeVersion: Self.codeVersion, owner: owner)
         wake()
         return record
