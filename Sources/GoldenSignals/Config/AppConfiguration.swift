@@ -43,6 +43,8 @@ public struct AppConfiguration: Sendable {
     public var access = AccessSettings()
     /// Webhook delivery (`GS_WEBHOOK_*`).
     public var webhooks = WebhookSettings()
+    /// Partition maintenance and the read replica (`GS_PARTITION_INTERVAL`, `DATABASE_READ_URL`, `GS_READ_*`).
+    public var scale = ScaleSettings()
     /// The whole environment, for provider settings.
     public var environment: [String: String] = [:]
 
@@ -103,6 +105,7 @@ public struct AppConfiguration: Sendable {
         }
         c.access = try AccessSettings.fromEnvironment(env)
         c.webhooks = try WebhookSettings.fromEnvironment(env)
+        c.scale = try ScaleSettings.fromEnvironment(env)
         if let v = env["GS_DEMO"], !v.isEmpty { c.demo = ["1", "true", "yes"].contains(v.lowercased()) }
         return c
     }
