@@ -47,6 +47,7 @@ public final class Application: @unchecked Sendable {
     private var scheduler: IngestScheduler?
     private var evaluateScheduler: EvaluateScheduler?
     private var partitionScheduler: PartitionScheduler?
+    private var generationSweep: GenerationSweep?
     /// The streaming replica read-only routes use (`DATABASE_READ_URL`), nil when none is configured.
     let readReplica: ReadReplica?
     private var closed = false
@@ -285,8 +286,11 @@ public final class Application: @unchecked Sendable {
         evaluator.start()
         readReplica?.start()
         let partitions = PartitionScheduler(pool: pool, interval: configuration.scale.partitionInterval, logger: logger)
-        lock.withLock { partitionScheduler = partitions }
+        let sweep = GenerationSweep(pool: pool, symbols: symbols, service: signalService,
+                                    interval: configuration.generateOnArrival ? configuration.scale.generateSweepInterval : 0, logger: logger)
+        lock.withLock { partitionScheduler = partitions; generationSweep = sweep }
         partitions.start()
+        sweep.start()
         signalStream.start()
         logger.notice("GoldenSignals listening", metadata: ["address": "http://\(host):\(server.localPort)",
                                                              "database": "\(embedded == nil ? "DATABASE_URL" : "embedded")"])
@@ -317,6 +321,7 @@ public final class Application: @unchecked Sendable {
         evaluator?.stop()
         if let flusher = lock.withLock({ keyUsageFlusher }) { flusher.stop() }
         lock.withLock { partitionScheduler }?.stop()
+        lock.withLock { generationSweep }?.stop()
         readReplica?.stop()
         webhookDispatcher.stop()
         try? keyVerifier.flush()

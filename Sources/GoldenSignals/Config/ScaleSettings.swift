@@ -4,6 +4,9 @@ import Foundation
 public struct ScaleSettings: Sendable {
     /// Seconds between partition-maintenance rounds (`GS_PARTITION_INTERVAL`, default 1 h; 0 = off).
     public var partitionInterval: Double = 3_600
+    /// Seconds between sweeps that generate series whose bars are newer than their last scan (left behind by a
+    /// process that died before or during generation) (`GS_GENERATE_SWEEP_INTERVAL`, default 300; 0 = off).
+    public var generateSweepInterval: Double = 300
     /// A streaming replica for read-only routes (`DATABASE_READ_URL`); nil = everything reads the primary.
     public var readURL: String?
     /// How far behind the primary the replica may be before reads go to the primary instead
@@ -26,6 +29,7 @@ public struct ScaleSettings: Sendable {
             return x
         }
         if let x = try seconds("GS_PARTITION_INTERVAL", minimum: 1, zeroAllowed: true) { s.partitionInterval = x }
+        if let x = try seconds("GS_GENERATE_SWEEP_INTERVAL", minimum: 0.1, zeroAllowed: true) { s.generateSweepInterval = x }
         if let v = env["DATABASE_READ_URL"], !v.isEmpty { s.readURL = v }
         if let x = try seconds("GS_READ_MAX_LAG", minimum: 0.001, zeroAllowed: false) { s.readMaxLag = x }
         if let x = try seconds("GS_READ_CHECK_INTERVAL", minimum: 0.05, zeroAllowed: false) { s.readCheckInterval = x }

@@ -71,31 +71,29 @@ final class PartitionScheduler: @unchecked Sendable {
 
     private let pool: PostgresPool
     private let logger: Logger
-    private let job: PeriodicJob
+    private let interval: Double
+    private let lock = NSLock()
+    private var job: PeriodicJob?
 
     init(pool: PostgresPool, interval: Double, logger: Logger) {
         self.pool = pool
         self.logger = logger
-        let holder = Holder()
-        job = PeriodicJob(name: "partition-maintenance", firstDelay: 2, interval: interval) { holder.run?() }
-        holder.run = { [weak self] in _ = self?.runOnce() }
+        self.interval = interval
     }
 
-    private final class Holder: @unchecked Sendable { var run: (() -> Void)? }
+    func start() {
+        let job = PeriodicJob(name: "partition-maintenance", firstDelay: 2, interval: interval) { [weak self] in _ = self?.runOnce() }
+        lock.withLock { self.job = job }
+        job.start()
+    }
 
-    func start() { job.start() }
-    func stop() { job.stop() }
+    func stop() { lock.withLock { job }?.stop() }
 
     /// One round if this replica wins the lock; nil when another replica holds it.
     @discardableResult
     func runOnce() -> BarPartitions.Round? {
         do {
-            return try pool.withConnection { conn -> BarPartitions.Round? in
-                guard try conn.query("SELECT pg_try_advisory_lock($1)", [Self.lockKey]).first?.decode(0, as: Bool.self) == true else {
-                    logger.debug("another replica maintains the partitions this round")
-                    return nil
-                }
-                defer { _ = try? conn.query("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
+            return try pool.ifElected(Self.lockKey) { conn -> BarPartitions.Round in
                 let runID: Int64 = try conn.query("INSERT INTO job_runs (job, instance) VALUES ('partitions', $1) RETURNING id",
                                                   [ProcessInfo.processInfo.hostName + ":\(getpid())"]).first!.decode(0)
                 do {
