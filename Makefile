@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation bench-backtest clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation bench-backtest bench-scale test-replica clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -24,7 +24,7 @@ run: deps build
 test: test-deps
 	@scripts/test-postgres.sh start >/dev/null
 	@mkdir -p .build && rm -f .build/test-results.log
-	@status=0; $(MAKE) -k --no-print-directory test-swift test-restart test-openapi test-schemathesis fuzz || status=$$?; \
+	@status=0; $(MAKE) -k --no-print-directory test-swift test-replica test-restart test-openapi test-schemathesis fuzz || status=$$?; \
 	  scripts/test-postgres.sh stop || true; scripts/test-summary.sh .build/test-results.log $$status
 
 deps:
@@ -43,6 +43,12 @@ release:
 # Every suite but those that stop and restart PostgreSQL, which run alone afterwards.
 test-swift:
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip DatabaseRestart 2>&1 | tee -a .build/test-results.log
+
+# Read-only routes on a real hot standby of the test server (pg_basebackup -R), stopped and restarted by the test.
+test-replica:
+	@scripts/test-postgres.sh standby-start >/dev/null
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) GS_TEST_STANDBY_URL=$$(scripts/test-postgres.sh standby-url) $(SWIFT) test --skip-build --filter ReadReplicaTests 2>&1 | tee -a .build/test-results.log
+	@scripts/test-postgres.sh standby-stop
 
 test-restart:
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) GS_TEST_PG_RESTART=1 $(SWIFT) test --skip-build --filter PostgresRestart 2>&1 | tee -a .build/test-results.log
@@ -73,6 +79,11 @@ bench-http:
 bench-import:
 	@scripts/test-postgres.sh start >/dev/null
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) run -c release --package-path Benchmarks ImportBench
+
+# Generated 1-minute bars for 200 symbols at 1 M and 10 M bars (SCALE_BARS=1000000 for the first size only).
+bench-scale:
+	@scripts/test-postgres.sh start >/dev/null
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) run -c release --package-path Benchmarks ScaleBench
 
 bench-import-process:
 	@scripts/test-postgres.sh start >/dev/null

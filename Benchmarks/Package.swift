@@ -45,6 +45,12 @@ let package = Package(
                                          .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Postgres", package: "GoldenSignals"),
                                          .product(name: "HTTPClient", package: "GoldenSignals")]),
+        // Generated 1-minute bars for 200 symbols at 1 M and 10 M bars: import rate, page latencies, generation, size.
+        .executableTarget(name: "ScaleBench",
+                          dependencies: ["BenchSupport", .product(name: "GoldenSignals", package: "GoldenSignals"),
+                                         .product(name: "Market", package: "GoldenSignals"),
+                                         .product(name: "Postgres", package: "GoldenSignals"),
+                                         .product(name: "HTTPClient", package: "GoldenSignals")]),
         // Dataset export (features, labels, splits as CSV) over every daily file against writing the raw bars.
         .executableTarget(name: "DatasetBench",
                           dependencies: ["BenchSupport", .product(name: "Market", package: "GoldenSignals"),

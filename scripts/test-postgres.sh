@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Starts, stops or restarts the throwaway PostgreSQL server the tests use.
 #   scripts/test-postgres.sh start|stop|restart|status|url
+#   scripts/test-postgres.sh standby-start|standby-stop|standby-url   (a hot standby of it, for read-replica tests)
 # It listens on 127.0.0.1:${GS_TEST_PG_PORT:-55432}, trusts local connections, and keeps its
 # cluster under ${GS_TEST_PG_DIR:-/tmp/goldensignals-test-pg}. Run as root, the server runs as
 # the unprivileged `postgres` user. Tests read GS_TEST_DATABASE_URL (printed by `url`).
+# The standby is a streaming replica (pg_basebackup -R) on 127.0.0.1:${GS_TEST_PG_STANDBY_PORT:-PORT+1}, its
+# cluster under $DIR/standby; tests read GS_TEST_STANDBY_URL (printed by `standby-url`).
 set -euo pipefail
 PORT="${GS_TEST_PG_PORT:-55432}"
 DIR="${GS_TEST_PG_DIR:-/tmp/goldensignals-test-pg}"
@@ -35,12 +38,29 @@ start() {
   [ "$(psql_ -c "select 1 from pg_database where datname='${DB}'")" = 1 ] || psql_ -c "create database ${DB} owner ${USER_NAME}"
   url
 }
-stop() { as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true; }
+STANDBY_PORT="${GS_TEST_PG_STANDBY_PORT:-$((PORT + 1))}"
+standby_url() { echo "postgresql://${USER_NAME}@127.0.0.1:${STANDBY_PORT}/${DB}"; }
+standby_start() {
+  if [ ! -s "$DIR/standby/PG_VERSION" ]; then
+    rm -rf "$DIR/standby"
+    as_owner "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -U postgres -D "$DIR/standby" -R -X stream -c fast >"$DIR/basebackup.log" 2>&1
+  fi
+  if ! as_owner "$BIN/pg_ctl" -D "$DIR/standby" status >/dev/null 2>&1; then
+    as_owner "$BIN/pg_ctl" -D "$DIR/standby" -l "$DIR/standby.log" -w -t 60 \
+      -o "-p $STANDBY_PORT -c listen_addresses=127.0.0.1 -k $DIR -c max_connections=300 -c hot_standby=on -c hot_standby_feedback=on" start >/dev/null
+  fi
+  standby_url
+}
+standby_stop() { as_owner "$BIN/pg_ctl" -D "$DIR/standby" -m fast -w stop >/dev/null 2>&1 || true; }
+stop() { [ -d "$DIR/standby" ] && standby_stop; as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true; }
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
   restart) as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast -w restart -o "-p $PORT -c listen_addresses=127.0.0.1 -k $DIR -c max_connections=300 -c fsync=off" >/dev/null ;;
   status) as_owner "$BIN/pg_ctl" -D "$DIR/data" status ;;
   url) url ;;
-  *) echo "usage: $0 start|stop|restart|status|url" >&2; exit 2 ;;
+  standby-start) standby_start ;;
+  standby-stop) standby_stop ;;
+  standby-url) standby_url ;;
+  *) echo "usage: $0 start|stop|restart|status|url|standby-start|standby-stop|standby-url" >&2; exit 2 ;;
 esac

@@ -20,6 +20,24 @@ public final class PostgresPool: @unchecked Sendable {
     public let longStatementTimeout: Double?
     private let logger: Logger
     private let onEvent: (@Sendable (Event) -> Void)?
+    /// Set on a read-routing pool (`init(readingFrom:fallback:useReplica:record:)`), which owns no connections.
+    private let readRouting: ReadRouting?
+
+    /// Where a read-routing pool sent one acquisition.
+    public enum ReadTarget: Sendable {
+        case replica
+        /// The replica was not to be used (lagging or found down by its health check).
+        case primary
+        /// The replica was to be used but no connection to it could be had.
+        case primaryAfterReplicaFailure
+    }
+
+    private struct ReadRouting: Sendable {
+        let replica: PostgresPool
+        let primary: PostgresPool
+        let useReplica: @Sendable () -> Bool
+        let record: @Sendable (ReadTarget) -> Void
+    }
 
     /// What the pool reports to `onEvent` (for metrics). `.waited` is reported with the pool's lock held, the
     /// others without: the callback must be cheap and must not call back into the pool.
@@ -69,6 +87,23 @@ public final class PostgresPool: @unchecked Sendable {
         self.connectTimeout = connectTimeout
         self.queryTimeout = queryTimeout
         self.logger = logger
+        self.readRouting = nil
+    }
+
+    /// A pool for read-only work that owns no connections: each acquisition takes one from `replica` while
+    /// `useReplica()` says so, and from `primary` otherwise or when none can be had from the replica (a replica
+    /// that went down between two health checks). `record` is told where each acquisition went (keep it cheap).
+    /// `shutdown()` of this pool shuts neither of the two down.
+    public init(readingFrom replica: PostgresPool, fallback primary: PostgresPool, useReplica: @escaping @Sendable () -> Bool,
+                record: @escaping @Sendable (ReadTarget) -> Void) {
+        conninfo = ""
+        maxConnections = 1
+        acquireTimeout = primary.acquireTimeout
+        connectTimeout = primary.connectTimeout
+        queryTimeout = primary.queryTimeout
+        logger = primary.logger
+        onEvent = nil
+        readRouting = ReadRouting(replica: replica, primary: primary, useReplica: useReplica, record: record)
     }
 
     deinit {
@@ -149,7 +184,23 @@ public final class PostgresPool: @unchecked Sendable {
     // MARK: - Acquire and release
 
     func withConnection<T>(timeout: Double, _ body: (PostgresConnection) throws -> T) throws -> T {
-        let connection = try acquire(timeout: timeout)
+        if let routing = readRouting {
+            if routing.useReplica() {
+                if let connection = try? routing.replica.acquire(timeout: timeout) {
+                    routing.record(.replica)
+                    return try routing.replica.lend(connection, body)
+                }
+                routing.record(.primaryAfterReplicaFailure)
+            } else {
+                routing.record(.primary)
+            }
+            return try routing.primary.withConnection(timeout: timeout, body)
+        }
+        return try lend(try acquire(timeout: timeout), body)
+    }
+
+    /// Runs `body` with an acquired connection and releases it.
+    private func lend<T>(_ connection: PostgresConnection, _ body: (PostgresConnection) throws -> T) throws -> T {
         do {
             let value = try body(connection)
             release(connection)

@@ -63,6 +63,8 @@ final class TestService: @unchecked Sendable {
         config.openAPIPath = Paths.openAPI
         config.ingestInterval = 0
         config.evaluateInterval = 0
+        config.scale.partitionInterval = 0
+        config.scale.generateSweepInterval = 0
         config.poolSize = 6
         config.poolAcquireTimeout = 1
         configure(&config)

@@ -22,7 +22,8 @@ struct QualityRoutes {
                     throw HTTPError(.notFound, detail: "no \(timeframe.rawValue) bars are stored for \(symbol.symbol), so there is nothing to check")
                 }
                 try quality.refresh(symbol, timeframe: timeframe, trigger: "on_demand")
-                stored = try reports.latest(symbolID: symbol.id, timeframe: timeframe)
+                // Read back where it was written (`reports` may be a read replica that has not replayed it yet).
+                stored = try quality.reports.latest(symbolID: symbol.id, timeframe: timeframe)
             }
             guard let report = stored else { throw HTTPError(.internalServerError) }
             var w = JSONWriter(capacity: report.checksJSON.utf8.count + report.issuesJSON.utf8.count + 256)

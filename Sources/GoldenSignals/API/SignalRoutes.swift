@@ -146,7 +146,8 @@ struct SignalRoutes {
         w.key("bars_scanned"); w.number(summary.barsScanned)
         w.key("signals"); w.beginArray()
         if let first = shown.first {
-            for s in try signals.published(after: first - 1, limit: shown.count + 1) where shown.contains(s.seq) { w.raw(s.json) }
+            // From the primary, where they were just written (`signals` may be a read replica behind it).
+            for s in try service.signals.published(after: first - 1, limit: shown.count + 1) where shown.contains(s.seq) { w.raw(s.json) }
         }
         w.endArray()
         if summary.publishedSeqs.count > shown.count { w.key("signals_truncated"); w.bool(true) }

@@ -50,6 +50,10 @@ public final class Application: @unchecked Sendable {
     private var server: HTTPServer?
     private var scheduler: IngestScheduler?
     private var evaluateScheduler: EvaluateScheduler?
+    private var partitionScheduler: PartitionScheduler?
+    private var generationSweep: GenerationSweep?
+    /// The streaming replica read-only routes use (`DATABASE_READ_URL`), nil when none is configured.
+    let readReplica: ReadReplica?
     private var closed = false
     /// Worker-pool refusals already added to `gs_http_worker_refused_total` (guarded by `lock`).
     private var refusedReported = 0
@@ -101,6 +105,11 @@ public final class Application: @unchecked Sendable {
             throw error
         }
 
+        let primaryPool = pool
+        readReplica = configuration.scale.readURL.map {
+            ReadReplica(url: $0, primary: primaryPool, settings: configuration.scale, poolSize: configuration.poolSize,
+                        metrics: metrics, logger: logger)
+        }
         symbols = SymbolStore(pool: pool)
         bars = BarStore(pool: pool)
         qualityReports = QualityStore(pool: pool, keep: configuration.qualityHistory)
@@ -233,14 +242,15 @@ public final class Application: @unchecked Sendable {
                      openAPIPath: configuration.openAPIPath, databaseMode: embedded == nil ? "external" : "embedded",
                      startedAt: startedAt).register(on: router)
         SymbolRoutes(symbols: symbols).register(on: router)
-        MarketDataRoutes(symbols: symbols, marketData: marketData, imports: imports, metrics: metrics,
+        let reads = ReadStores(pool: readReplica?.readPool ?? pool)   // the read replica, when configured
+        MarketDataRoutes(symbols: symbols, marketData: reads.marketData, imports: imports, metrics: metrics,
                          uploadTimeout: configuration.limits.uploadHandlerTimeout).register(on: router)
-        QualityRoutes(symbols: symbols, bars: bars, reports: qualityReports, quality: quality).register(on: router)
+        QualityRoutes(symbols: reads.symbols, bars: reads.bars, reports: reads.reports, quality: quality).register(on: router)
         let stream = signalStream
-        SignalRoutes(symbols: symbols, signals: signals, service: signalService, outcomes: outcomeService, hub: stream,
+        SignalRoutes(symbols: symbols, signals: reads.signals, service: signalService, outcomes: outcomeService, hub: stream,
                      pages: PageCache(ttl: 1, version: { stream.version })).register(on: router)
-        IndicatorRoutes(symbols: symbols, bars: bars).register(on: router)
-        HistoricalRoutes(symbols: symbols, bars: bars).register(on: router)
+        IndicatorRoutes(symbols: reads.symbols, bars: reads.bars).register(on: router)
+        HistoricalRoutes(symbols: reads.symbols, bars: reads.bars).register(on: router)
         DatasetRoutes(service: DatasetService(app: self), logger: logger).register(on: router)
         KeyRoutes(keys: keys, verifier: keyVerifier).register(on: router)
         WebhookRoutes(store: webhooks, dispatcher: webhookDispatcher,
@@ -287,6 +297,13 @@ public final class Application: @unchecked Sendable {
         }
         scheduler.start()
         evaluator.start()
+        readReplica?.start()
+        let partitions = PartitionScheduler(pool: pool, interval: configuration.scale.partitionInterval, logger: logger)
+        let sweep = GenerationSweep(pool: pool, symbols: symbols, service: signalService,
+                                    interval: configuration.generateOnArrival ? configuration.scale.generateSweepInterval : 0, logger: logger)
+        lock.withLock { partitionScheduler = partitions; generationSweep = sweep }
+        partitions.start()
+        sweep.start()
         signalStream.start()
         logger.notice("GoldenSignals listening", metadata: ["address": "http://\(host):\(server.localPort)",
                                                              "database": "\(embedded == nil ? "DATABASE_URL" : "embedded")"])
@@ -316,6 +333,9 @@ public final class Application: @unchecked Sendable {
         scheduler?.stop()
         evaluator?.stop()
         if let flusher = lock.withLock({ keyUsageFlusher }) { flusher.stop() }
+        lock.withLock { partitionScheduler }?.stop()
+        lock.withLock { generationSweep }?.stop()
+        readReplica?.stop()
         webhookDispatcher.stop()
         backtests.stop()
         try? keyVerifier.flush()

@@ -48,6 +48,8 @@ public struct AppConfiguration: Sendable {
     public var webhooks = WebhookSettings()
     /// Connections, bodies, deadlines and statement timeouts (`GS_HTTP_*`, `GS_DB_*STATEMENT_TIMEOUT`).
     public var limits = ServerLimits()
+    /// Partition maintenance and the read replica (`GS_PARTITION_INTERVAL`, `DATABASE_READ_URL`, `GS_READ_*`).
+    public var scale = ScaleSettings()
     /// The whole environment, for provider settings.
     public var environment: [String: String] = [:]
 
@@ -116,6 +118,7 @@ public struct AppConfiguration: Sendable {
         c.access = try AccessSettings.fromEnvironment(env)
         c.webhooks = try WebhookSettings.fromEnvironment(env)
         c.limits = try ServerLimits.fromEnvironment(env)
+        c.scale = try ScaleSettings.fromEnvironment(env)
         if let v = env["GS_DEMO"], !v.isEmpty { c.demo = ["1", "true", "yes"].contains(v.lowercased()) }
         return c
     }

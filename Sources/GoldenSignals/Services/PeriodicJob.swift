@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// A background thread that runs `body` after a first delay and then every `interval` seconds until
 /// stopped (a stop wakes it at once). The schedulers of ingestion and evaluation run on it; each round
@@ -45,6 +46,19 @@ final class PeriodicJob: @unchecked Sendable {
             if done { return }
             body()
             wait = interval
+        }
+    }
+}
+
+extension PostgresPool {
+    /// Runs `body` on a connection holding the session-level advisory lock `key`, when it can be taken at
+    /// once (the election of a scheduled job's round); nil, without running it, when another session holds it.
+    /// The lock is released when `body` returns, or by the server when the connection dies with its process.
+    func ifElected<T>(_ key: Int64, _ body: (PostgresConnection) throws -> T) throws -> T? {
+        try withConnection { conn -> T? in
+            guard try conn.query("SELECT pg_try_advisory_lock($1)", [key]).first?.decode(0, as: Bool.self) == true else { return nil }
+            defer { _ = try? conn.query("SELECT pg_advisory_unlock($1)", [key]) }
+            return try body(conn)
         }
     }
 }

@@ -26,8 +26,16 @@ public struct BarStore: Sendable {
     /// Inserts new bars and updates revised ones; identical bars change nothing.
     public func upsert(symbolID: Int64, timeframe: Timeframe, bars: [Bar], source: String) throws -> UpsertCounts {
         guard !bars.isEmpty else { return UpsertCounts(inserted: 0, updated: 0, unchanged: 0) }
-        return try pool.transaction { conn in
-            try upsert(symbolID: symbolID, timeframe: timeframe, bars: bars, source: source, on: conn)
+        return try pool.withConnection { conn in
+            // The time partitions the bars need, in a short transaction of their own (creating one takes a
+            // brief lock that must not be held for the whole load); rows outside them would land in the
+            // default partition, which the maintenance job drains.
+            var first = bars[0].timestamp, last = first
+            for b in bars { first = min(first, b.timestamp); last = max(last, b.timestamp) }
+            try BarPartitions.ensure(timeframe: timeframe, from: first, through: last, on: conn)
+            return try conn.transaction { conn in
+                try upsert(symbolID: symbolID, timeframe: timeframe, bars: bars, source: source, on: conn)
+            }
         }
     }
 
@@ -68,9 +76,15 @@ public struct BarStore: Sendable {
             CopyText.appendValues(b, to: &out)
             out.append(10)
         }
+        // `bars` is partitioned, and a partitioned table cannot return `xmax` (which would tell an insert from an
+        // update), so the staged keys already stored are counted first: every sub-statement of one WITH sees the
+        // same snapshot, so `existing` counts the rows as they were before `up` wrote.
         let result = try conn.query("""
             WITH staged AS (
                 SELECT ts, open, high, low, close, volume FROM bars_stage
+            ), existing AS (
+                SELECT count(*) AS n FROM staged s
+                JOIN bars b ON b.symbol_id = $1 AND b.timeframe = $2 AND b.ts = to_timestamp(s.ts)
             ), up AS (
                 INSERT INTO bars AS b (symbol_id, timeframe, ts, open, high, low, close, volume, source)
                 SELECT $1, $2, to_timestamp(ts), open, high, low, close, volume, $3 FROM staged
@@ -79,13 +93,13 @@ public struct BarStore: Sendable {
                         volume = EXCLUDED.volume, source = EXCLUDED.source, ingested_at = now()
                     WHERE (b.open, b.high, b.low, b.close, b.volume)
                           IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
-                RETURNING (xmax = 0) AS inserted
+                RETURNING 1
             )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), (SELECT count(*) FROM staged)
-            FROM up
+            SELECT (SELECT count(*) FROM up), (SELECT n FROM existing), (SELECT count(*) FROM staged)
             """, [symbolID, timeframe.rawValue, source])
         guard let row = result.first else { throw StoreError.inconsistent("upsert returned no counts") }
-        let inserted: Int = try row.decode(0), updated: Int = try row.decode(1), staged: Int = try row.decode(2)
+        let written: Int = try row.decode(0), existing: Int = try row.decode(1), staged: Int = try row.decode(2)
+        let inserted = staged - existing, updated = written - inserted
         return UpsertCounts(inserted: inserted, updated: updated, unchanged: staged - inserted - updated)
     }
 
@@ -96,6 +110,35 @@ public struct BarStore: Sendable {
             for b in bars { try writer.appendRaw { line(b, &$0) } }
         }
     }
+
+    /// The market-data page query: $1 symbol id, $2 timeframe, $3/$4 from/to and $5 the cursor (Unix seconds or
+    /// NULL), $6 the row limit. With a time window bound, the planner prunes to the partitions it touches; the
+    /// bounds are written as `ts >= coalesce(…, '-infinity')` rather than `$3 IS NULL OR ts >= …` so that a
+    /// generic plan of the prepared statement prunes too (at executor start-up: an OR with IS NULL cannot prune).
+    static func pageSQL(descending: Bool) -> String {
+        descending
+            ? """
+              SELECT ts, open, high, low, close, volume, source FROM bars
+              WHERE symbol_id = $1 AND timeframe = $2
+                AND ts >= coalesce(to_timestamp($3::int8), '-infinity') AND ts <= coalesce(to_timestamp($4::int8), 'infinity')
+                AND ts < coalesce(to_timestamp($5::int8), 'infinity')
+              ORDER BY ts DESC LIMIT $6
+              """
+            : """
+              SELECT ts, open, high, low, close, volume, source FROM bars
+              WHERE symbol_id = $1 AND timeframe = $2
+                AND ts >= coalesce(to_timestamp($3::int8), '-infinity') AND ts <= coalesce(to_timestamp($4::int8), 'infinity')
+                AND ts > coalesce(to_timestamp($5::int8), '-infinity')
+              ORDER BY ts LIMIT $6
+              """
+    }
+
+    /// The whole-series read of generation, quality and indicators: $1 symbol id, $2 timeframe. The timeframe
+    /// prunes to its branch (daily or intraday partitions only).
+    static let seriesSQL = """
+        SELECT ts, open, high, low, close, volume FROM bars
+        WHERE symbol_id = $1 AND timeframe = $2 ORDER BY ts
+        """
 
     /// A page of bars in time order.
     /// - Parameters:
@@ -113,21 +156,7 @@ public struct BarStore: Sendable {
     /// The same, on the caller's connection.
     func page(symbolID: Int64, timeframe: Timeframe, from: Int64?, to: Int64?, after: Int64?, descending: Bool,
               limit: Int, on conn: PostgresConnection) throws -> (bars: [StoredBar], more: Bool) {
-        let sql = descending
-            ? """
-              SELECT ts, open, high, low, close, volume, source FROM bars
-              WHERE symbol_id = $1 AND timeframe = $2
-                AND ($3::int8 IS NULL OR ts >= to_timestamp($3)) AND ($4::int8 IS NULL OR ts <= to_timestamp($4))
-                AND ($5::int8 IS NULL OR ts < to_timestamp($5))
-              ORDER BY ts DESC LIMIT $6
-              """
-            : """
-              SELECT ts, open, high, low, close, volume, source FROM bars
-              WHERE symbol_id = $1 AND timeframe = $2
-                AND ($3::int8 IS NULL OR ts >= to_timestamp($3)) AND ($4::int8 IS NULL OR ts <= to_timestamp($4))
-                AND ($5::int8 IS NULL OR ts > to_timestamp($5))
-              ORDER BY ts LIMIT $6
-              """
+        let sql = Self.pageSQL(descending: descending)
         var out: [StoredBar] = []
         out.reserveCapacity(min(limit, 10_000))
         var more = false
@@ -148,10 +177,7 @@ public struct BarStore: Sendable {
     /// The same, on the caller's connection (inside its transaction).
     public func all(symbolID: Int64, timeframe: Timeframe, on conn: PostgresConnection) throws -> [Bar] {
         var bars: [Bar] = []
-        _ = try conn.queryBinary(PostgresQuery("""
-                SELECT ts, open, high, low, close, volume FROM bars
-                WHERE symbol_id = $1 AND timeframe = $2 ORDER BY ts
-                """, binds: [symbolID, timeframe.rawValue])) { row in
+        _ = try conn.queryBinary(PostgresQuery(Self.seriesSQL, binds: [symbolID, timeframe.rawValue])) { row in
             bars.append(Bar(timestamp: try row.unixSeconds(0), open: try row.double(1), high: try row.double(2),
                             low: try row.double(3), close: try row.double(4), volume: try row.double(5)))
         }

@@ -37,6 +37,11 @@ public final class MetricsRegistry: Sendable {
         "gs_db_pool_waits_total": "Times a caller had to wait for a database connection.",
         "gs_db_pool_timeouts_total": "Times no database connection was free within the acquire timeout.",
         "gs_db_pool_errors_total": "Database pool errors, by kind (connect, broken).",
+        // Read replica (DATABASE_READ_URL)
+        "gs_db_reads_total": "Connections taken for read-only routes, by target (replica, primary).",
+        "gs_db_read_fallbacks_total": "Read-only work sent to the primary although a replica is configured, by reason (lag, down, not_in_recovery, connect).",
+        "gs_db_read_replica_usable": "Whether the read replica is used for read-only routes (1) or reads go to the primary (0).",
+        "gs_db_read_replica_lag_seconds": "Replay lag of the read replica at its last health check (0 when it has replayed all it received).",
         // Market data
         "gs_provider_calls_total": "Outbound market-data provider calls, by provider and outcome.",
         "gs_provider_call_duration_seconds": "Time an outbound market-data provider call took, by provider.",
