@@ -70,7 +70,7 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         // Tests.
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Primitives"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .testTarget(name: "MarketTests", dependencies: ["Market"], swiftSettings: swiftSettings),
         .testTarget(name: "MarketProvidersTests", dependencies: ["MarketProviders", "Market", "HTTPClient", "HTTPServer"],
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "QualityTests", dependencies: ["Quality", "Market"], swiftSettings: swiftSettings),
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators"], exclude: ["talib_reference.py"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "SignalsTests", dependencies: ["Signals", "Market", "Indicators"], swiftSettings: swiftSettings),
+        .testTarget(name: "SignalsTests", dependencies: ["Signals", "Market", "Indicators", "Primitives"], swiftSettings: swiftSettings),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Signals", "Market"], exclude: ["Python"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "GoldenSignalsTests",

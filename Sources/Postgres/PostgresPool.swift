@@ -101,6 +101,8 @@ public final class PostgresPool: @unchecked Sendable {
         acquireTimeout = primary.acquireTimeout
         connectTimeout = primary.connectTimeout
         queryTimeout = primary.queryTimeout
+        statementTimeout = primary.statementTimeout
+        longStatementTimeout = primary.longStatementTimeout
         logger = primary.logger
         onEvent = nil
         readRouting = ReadRouting(replica: replica, primary: primary, useReplica: useReplica, record: record)

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 import Market
 
 /// A deterministic demo universe for `make run`: about 20 fictional symbols with five years of daily
@@ -153,23 +154,8 @@ public enum DemoUniverse {
     }
 }
 
-/// SplitMix64: a small, fast, deterministic generator (the demo data must be the same every run).
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-
+/// The demo universe draws from `SplitMix64` (Primitives): the demo data must be the same every run.
+extension SplitMix64 {
     /// Standard normal (Box–Muller).
     mutating func gaussian() -> Double {
         let u1 = max(unit(), 1e-300), u2 = unit()
