@@ -218,9 +218,9 @@ final class WebhookReceiver: @unchecked Sendable {
         }
         let bad = try s.postJSON("/api/v1/webhooks", #"{"url":"http://127.0.0.1/","events":["signal.maybe"],"filters":{"min_confidence":2}}"#)
         #expect(Set(((bad.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String }) == ["url", "events", "filters.min_confidence"])
-        // Filters name real tickers and strategies: text that is neither (here with a NUL and a quote, which once
-        // reached the database as a malformed array and answered 500) is refused, naming the filter.
-        let junk = try s.postJSON("/api/v1/webhooks", #"{"url":"http://127.0.0.1/","events":["signal.created"],"filters":{"symbols":["A\u0000\"B"],"strategies":["sma_crossover","nope"]}}"#)
+        // Filters name real tickers and strategies: text that is neither (control characters and quotes once
+        // reached the database in an array and could answer 500) is refused, naming the filter.
+        let junk = try s.postJSON("/api/v1/webhooks", #"{"url":"http://127.0.0.1/","events":["signal.created"],"filters":{"symbols":["A\u0007\"{B,}"],"strategies":["sma_crossover","nope"]}}"#)
         #expect(junk.status == 422)
         #expect(Set(((junk.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String }).isSuperset(of: ["filters.symbols", "filters.strategies"]))
         let policy = DestinationPolicy(allowedHosts: [])

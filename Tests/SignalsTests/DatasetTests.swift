@@ -115,7 +115,11 @@ import Testing
     @Test func specsParseAndRefuse() throws {
         #expect(try DatasetLabel.parse("forward_return:5,triple_barrier:10:2:1").flatMap(\.columns)
                 == ["label_fwd_ret_5", "label_tb_10_2_1", "label_tb_10_2_1_bars"])
-        #expect(throws: DatasetSpecError.self) { try DatasetLabel.parse("signal_outcome") }
+        #expect(try DatasetLabel.parse("signal_outcome,signal_outcome:macd_cross").flatMap(\.columns)
+                == ["label_signal_outcome", "label_signal_return", "label_signal_outcome_macd_cross", "label_signal_return_macd_cross"])
+        #expect(try DatasetLabel.parse("signal_outcome:sma_crossover").first?.horizon == 20)
+        #expect(throws: DatasetSpecError.self) { try DatasetLabel.parse("signal_outcome:nope") }
+        #expect(throws: DatasetSpecError.self) { try DatasetLabel.parse("signal_outcome:sma_crossover:2") }
         #expect(throws: DatasetSpecError.self) { try DatasetFeature.parse("minutes_since_open", intraday: false) }
         #expect(try DatasetRequest.parseNormalize("rolling:20") == 20)
         #expect(try WalkForward.parse("walk_forward:4").folds == 4)
