@@ -81,12 +81,19 @@ BEGIN
     IF to_regclass(name) IS NOT NULL THEN
         RETURN name;
     END IF;
-    -- One creator at a time (the maintenance job of one replica, an import of another).
+    -- One creator at a time (the maintenance job of one replica, an import of another). Once the lock is
+    -- ours, the catalog is read with a fresh snapshot (to_regclass reads a cache that taking an advisory lock
+    -- does not refresh): a partition another transaction created while we waited is found here.
     PERFORM pg_advisory_xact_lock(hashtext('gs_bars_partitions'));
-    IF to_regclass(name) IS NOT NULL THEN
+    IF EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE c.relname = name AND n.nspname = current_schema()) THEN
         RETURN name;
     END IF;
-    EXECUTE format('CREATE TABLE %I (LIKE bars INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
+    BEGIN
+        EXECUTE format('CREATE TABLE %I (LIKE bars INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
+    EXCEPTION WHEN duplicate_table THEN
+        RETURN name;   -- created concurrently after all: it is there, which is all the caller needs
+    END;
     -- The range as a constraint first, so that ATTACH need not scan the table to prove it.
     EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (ts >= %L AND ts < %L)', name, name || '_range', lo, hi);
     EXECUTE format('WITH moved AS (DELETE FROM %I WHERE ts >= %L AND ts < %L RETURNING *) INSERT INTO %I SELECT * FROM moved',

@@ -155,13 +155,13 @@ import Testing
         let fields = Set(((r.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String })
         #expect(fields == ["symbols", "timeframe", "strategies", "min_confidence", "sizing.fraction", "costs.spread_bps", "costs.tips",
                            "slippage.model", "max_participation", "fill", "scenarios", "from", "colour"])
-        // Symbols are checked against the store: an unknown one is 404, a known one without bars of the timeframe 422.
+        // Symbols are checked against the store: unknown, or known without bars of the timeframe, is 404.
         let u = try s.postJSON("/api/v1/backtests", #"{"symbols":["ZZZZ","NOBARS"],"timeframe":"1d"}"#)
         #expect(u.status == 404)
         let messages = ((u.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["message"] as? String }
         #expect(messages == ["'ZZZZ' is not a known symbol", "'NOBARS' has no 1d bars"])
         let e = try s.postJSON("/api/v1/backtests", #"{"symbols":["NOBARS"],"timeframe":"1d"}"#)
-        #expect(e.status == 422)
+        #expect(e.status == 404)
         #expect(try s.postJSON("/api/v1/backtests", #"{"symbols":["no ticker"],"timeframe":"1d"}"#).status == 400)
         #expect(try s.postJSON("/api/v1/backtests", "[1]").status == 400)
         #expect(try s.postJSON("/api/v1/backtests", "{").status == 400)

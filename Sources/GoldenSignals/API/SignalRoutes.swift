@@ -159,7 +159,7 @@ struct SignalRoutes {
 
     func quality(_ request: Request) throws -> Response {
         var q = QueryReader(request)
-        let timeframe: Timeframe? = request.query["timeframe"].map { $0.isEmpty } == false ? q.timeframe() : nil
+        let timeframe: Timeframe? = request.query["timeframe"] != nil ? q.timeframe() : nil
         var strategy: String?
         if let s = request.query["strategy"], !s.isEmpty {
             if Strategies.names.contains(s) { strategy = s } else { q.fail("strategy", "must be one of \(Strategies.names.joined(separator: ", "))") }

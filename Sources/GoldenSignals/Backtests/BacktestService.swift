@@ -33,7 +33,7 @@ public final class BacktestService: @unchecked Sendable {
     }
 
     /// Checks that every symbol is known and has bars of the timeframe, then queues the run.
-    /// - Throws: 404 naming `symbols` for an unknown symbol; 422 for a known one without bars of the timeframe.
+    /// - Throws: 404 naming `symbols` for an unknown symbol or a known one without bars of the timeframe.
     public func submit(_ request: BacktestRequest, owner: String?) throws -> BacktestRecord {
         var unknown: [FieldError] = [], empty: [FieldError] = []
         for s in request.symbols {
@@ -42,8 +42,9 @@ public final class BacktestService: @unchecked Sendable {
                 empty.append(FieldError(field: "symbols", message: "'\(s)' has no \(request.timeframe.rawValue) bars"))
             }
         }
-        if !unknown.isEmpty { throw HTTPError(.notFound, detail: "the backtest names symbols that are not stored", errors: unknown + empty) }
-        if !empty.isEmpty { throw HTTPError(HTTPStatus(422), detail: "the backtest cannot run: a symbol has no bars of the timeframe", errors: empty) }
+        if !unknown.isEmpty || !empty.isEmpty {
+            throw HTTPError(.notFound, detail: "the backtest names symbols without stored bars of the timeframe", errors: unknown + empty)
+        }
         let record = try store.create(config: String(decoding: request.json(), as: UTF8.self), codeVersion: Self.codeVersion, owner: owner)
         wake()
         return record

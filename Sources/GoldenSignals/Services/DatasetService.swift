@@ -29,13 +29,12 @@ public struct DatasetParameters: Sendable {
         func attempt<T>(_ body: () throws -> T) -> T? {
             do { return try body() } catch let e as DatasetSpecError { errors.append(e); return nil } catch { return nil }
         }
-        let list = symbols.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+        var seen = Set<String>()   // a symbol named twice counts once
+        let list = symbols.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { seen.insert($0).inserted }
         if list.isEmpty || list.count > 100 {
             errors.append(DatasetSpecError(field: "symbols", message: "name 1 to 100 symbols, comma-separated"))
         } else if let bad = list.first(where: { !NewSymbol.isValidTicker($0) }) {
             errors.append(DatasetSpecError(field: "symbols", message: "'\(bad.prefix(40))' is not a valid ticker"))
-        } else if Set(list).count != list.count {
-            errors.append(DatasetSpecError(field: "symbols", message: "a symbol is named twice"))
         }
         let fmt = DatasetRequest.Format(rawValue: format)
         if fmt == nil { errors.append(DatasetSpecError(field: "format", message: "must be csv or jsonl")) }
