@@ -37,6 +37,11 @@ public final class Application: @unchecked Sendable {
     public let rateLimiter = RateLimiter()
     public let webhooks: WebhookStore
     public let webhookDispatcher: WebhookDispatcher
+    /// Anomalies: the store, the detector, and the database outages seen by this process.
+    public let anomalies: AnomalyStore
+    public let anomalyDetector: AnomalyDetector
+    public let databaseOutages = DatabaseOutageTracker()
+    let accuracy: AccuracyCache
     private var keyUsageFlusher: PeriodicTask?
 
     /// When the process started (Unix seconds).
@@ -89,7 +94,10 @@ public final class Application: @unchecked Sendable {
             }
             pool = PostgresPool(conninfo: conninfo, maxConnections: configuration.poolSize,
                                 acquireTimeout: configuration.poolAcquireTimeout, logger: logger,
-                                onEvent: { event in Application.recordPoolEvent(event, metrics) })
+                                onEvent: { [databaseOutages] event in
+                                    Application.recordPoolEvent(event, metrics)
+                                    if case .connectFailed = event { databaseOutages.noteFailure() }
+                                })
         } catch {
             embedded?.stop()
             throw error
@@ -128,6 +136,14 @@ public final class Application: @unchecked Sendable {
         webhooks = WebhookStore(pool: pool)
         webhookDispatcher = WebhookDispatcher(store: webhooks, signals: signals, settings: configuration.webhooks,
                                               logger: logger, metrics: metrics)
+        anomalies = AnomalyStore(pool: pool)
+        accuracy = AccuracyCache(pool: pool, outcomes: outcomeService, window: AnomalyThresholds().accuracyWindow)
+        anomalyDetector = AnomalyDetector(pool: pool, store: anomalies, outcomes: outcomeService, metrics: metrics,
+                                          outages: databaseOutages, accuracy: accuracy, logger: logger)
+        anomalyDetector.circuits = { [weak self] in
+            guard let self, self.providersBuilt else { return [:] }   // never builds the chain by itself
+            return self.chain.circuitStates()
+        }
         describeMetrics()
     }
 
@@ -144,6 +160,9 @@ public final class Application: @unchecked Sendable {
 
     /// Whether the provider configuration and chain have been built (for tests).
     var providersBuilt: Bool { lock.withLock { builtProviders != nil } }
+
+    /// The HTTP server's worker pool, once started.
+    var workerStatistics: WorkerPoolStatistics? { lock.withLock { server }?.workerStatistics }
 
     private func providerParts() -> (configuration: ProviderConfiguration, chain: ProviderChain) {
         lock.withLock {
@@ -235,6 +254,7 @@ public final class Application: @unchecked Sendable {
         KeyRoutes(keys: keys, verifier: keyVerifier).register(on: router)
         WebhookRoutes(store: webhooks, dispatcher: webhookDispatcher,
                       policy: DestinationPolicy(allowedHosts: configuration.webhooks.allowedHosts)).register(on: router)
+        MonitoringRoutes(pool: pool, anomalies: anomalies, dashboard: makeDashboard()).register(on: router)
         return router
     }
 
@@ -274,6 +294,7 @@ public final class Application: @unchecked Sendable {
         }
         scheduler.start()
         evaluator.start()
+        anomalyDetector.start(interval: configuration.anomalyInterval)
         signalStream.start()
         logger.notice("GoldenSignals listening", metadata: ["address": "http://\(host):\(server.localPort)",
                                                              "database": "\(embedded == nil ? "DATABASE_URL" : "embedded")"])
@@ -302,6 +323,7 @@ public final class Application: @unchecked Sendable {
         server?.shutdown()
         scheduler?.stop()
         evaluator?.stop()
+        anomalyDetector.stop()
         if let flusher = lock.withLock({ keyUsageFlusher }) { flusher.stop() }
         webhookDispatcher.stop()
         try? keyVerifier.flush()

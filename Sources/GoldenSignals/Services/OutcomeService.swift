@@ -266,8 +266,12 @@ final class EvaluateScheduler: @unchecked Sendable {
     init(service: OutcomeService, interval: Double, logger: Logger) {
         job = PeriodicJob(name: "evaluate-scheduler", firstDelay: 10, interval: interval) {
             do {
+                let started = Int64(Date().timeIntervalSince1970)
                 let s = try service.evaluate()
-                if s.ran { logger.info("evaluation", metadata: ["finalized": "\(s.finalized)", "versions": "\(s.versionsFitted)", "rescored": "\(s.rescored)"]) }
+                if s.ran {
+                    logger.info("evaluation", metadata: ["finalized": "\(s.finalized)", "versions": "\(s.versionsFitted)", "rescored": "\(s.rescored)"])
+                    JobRuns.record(service.pool, job: "evaluate", started: started, detail: "{\"finalized\":\(s.finalized),\"versions\":\(s.versionsFitted)}", logger: logger)
+                }
             } catch {
                 logger.warning("evaluation could not run", metadata: ["error": "\(error)"])
             }
