@@ -49,6 +49,10 @@ let package = Package(
         .executableTarget(name: "DatasetBench",
                           dependencies: ["BenchSupport", .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Signals", package: "GoldenSignals")]),
+        // The dashboard JSON with every daily file's signals and outcomes, and GET /metrics under load, against GET /health/live.
+        .executableTarget(name: "DashboardBench",
+                          dependencies: ["BenchSupport", .product(name: "GoldenSignals", package: "GoldenSignals"),
+                                         .product(name: "HTTPClient", package: "GoldenSignals")]),
         // Every indicator over 10,000 real bars against TA-Lib's C library (via Python) in the same run.
         .executableTarget(name: "IndicatorBench",
                           dependencies: [.product(name: "Indicators", package: "GoldenSignals")]),

@@ -20,3 +20,9 @@ if ! "$venv/bin/python3" -c 'import standardwebhooks' >/dev/null 2>&1; then
   echo "installing standardwebhooks into $venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check standardwebhooks
 fi
+# playwright: drives the system Chromium (Debian's `chromium`, via executable_path; no browser download) in the
+# dashboard's browser test (Tests/Browser/dashboard_test.py).
+if ! "$venv/bin/python3" -c 'import playwright' >/dev/null 2>&1; then
+  echo "installing playwright into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check playwright
+fi

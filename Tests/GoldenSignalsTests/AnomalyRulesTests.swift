@@ -63,9 +63,9 @@ import Testing
         // Full windows counted back from the newest: [50…149] all hits, [150…249] all misses.
         #expect(a.strategies[0].windows.map(\.hitRate) == [1, 0])
         #expect(a.daily.count == 180)
-        let lastDay = a.daily.last!
-        #expect(lastDay.n30 == 30 && lastDay.hits30 == 0)
-        let atBoundary = a.daily.first { $0.day == 160 * 86_400 }!   // days 131…160: 19 hits (131…149), 11 misses
-        #expect(atBoundary.n30 == 30 && atBoundary.hits30 == 19)
+        let lastDay = a.daily.last!   // days 160…249: all misses
+        #expect(lastDay.nTrailing == 90 && lastDay.hitsTrailing == 0)
+        let atBoundary = a.daily.first { $0.day == 200 * 86_400 }!   // days 111…200: 39 hits (111…149), 51 misses
+        #expect(atBoundary.nTrailing == 90 && atBoundary.hitsTrailing == 39)
     }
 }

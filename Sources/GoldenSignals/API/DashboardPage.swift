@@ -14,6 +14,7 @@ enum DashboardPage {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>GoldenSignals · Monitoring</title>
+<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%232557d6'/%3E%3Cpath d='M3 11l3-4 3 2 4-5' stroke='white' stroke-width='2' fill='none'/%3E%3C/svg%3E">
 <style>
 :root {
   --bg: #f4f5f7; --card: #ffffff; --ink: #17202a; --muted: #5f6b7a; --faint: #8a95a3; --line: #e3e6ea;
@@ -68,7 +69,11 @@ td.mono { font-family: var(--mono); font-size: 12px; }
 .fact .k { font-size: 11px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
 .fact .v { font-size: 15px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .fact .s { font-size: 11px; color: var(--faint); }
-.smalls { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px; }
+.smalls { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px; margin-bottom: 14px; }
+#health .facts { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+td.sym { white-space: nowrap; }
+td .sub { color: var(--faint); font-size: 11px; }
+#providers td, #providers th, #health td, #health th { padding: 6px 5px; }
 .small h3 { font-size: 12px; margin: 0 0 2px; font-weight: 650; font-family: var(--mono); }
 .small .s { color: var(--faint); font-size: 11px; }
 svg { display: block; width: 100%; height: auto; overflow: visible; }
@@ -89,6 +94,8 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
   .grid { grid-template-columns: minmax(0, 1fr); }
   .span-4, .span-5, .span-6, .span-7, .span-8, .span-12 { grid-column: auto; }
   .facts { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  .smalls { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px; }
+  .small .s { display: none; }
   .keybox input { min-width: 0; }
   .hide-sm { display: none; }
 }
@@ -100,7 +107,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
   <span id="status" class="pill idle" data-status="">loading</span>
   <span class="spacer"></span>
   <span class="meta" id="updated">not loaded yet</span>
-  <label class="meta" for="every">refresh</label>
+  <label class="meta hide-sm" for="every">refresh</label>
   <select id="every" aria-label="Refresh interval">
     <option value="10">every 10 s</option><option value="30" selected>every 30 s</option><option value="60">every 60 s</option><option value="0">paused</option>
   </select>
@@ -117,13 +124,13 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
   <div id="banners"></div>
   <section class="kpis" id="kpis" aria-label="Key figures"></section>
   <div class="grid">
+    <section class="card span-7" id="anomalies"><h2>Anomalies</h2><p class="hint">Open anomalies first, then those resolved in the last 7 days.</p><div class="body"></div></section>
     <section class="card span-5" id="health"><h2>System health</h2><p class="hint">Database, migrations, worker pool and scheduled jobs.</p><div class="body"></div></section>
-    <section class="card span-7" id="accuracy"><h2>Hit rate over time</h2><p class="hint">Published signals with a final outcome, by the day of the signal's bar (UTC). Line: trailing 30-day hit rate; bars: outcomes per day.</p><div class="body"></div></section>
-    <section class="card span-12" id="reliability"><h2>Reliability by strategy</h2><p class="hint">Mean calibrated confidence against realised hit rate per confidence bucket (10 buckets). Points on the dashed diagonal are perfectly calibrated; point area and label give the bucket's outcomes.</p><div class="body"></div></section>
+    <section class="card span-7" id="accuracy"><h2>Hit rate over time</h2><p class="hint">Published signals with a final outcome, by the day of the signal's bar (UTC). Line: hit rate over the trailing 90 days; bars: outcomes per day.</p><div class="body"></div></section>
+    <section class="card span-5" id="providers"><h2>Providers</h2><p class="hint">Market-data providers over the last hour. Keys are never shown.</p><div class="body"></div></section>
+    <section class="card span-12" id="reliability"><h2>Signal accuracy by strategy</h2><p class="hint">Reliability diagrams: mean calibrated confidence against realised hit rate per confidence bucket (10 buckets). Points on the dashed diagonal are perfectly calibrated; point area and label give the bucket's outcomes.</p><div class="body"></div></section>
     <section class="card span-6" id="funnel"><h2>Filter funnel</h2><p class="hint">Candidate signals reaching each filter layer, and how many it rejected.</p><div class="body"></div></section>
     <section class="card span-6" id="quality"><h2>Data quality by series</h2><p class="hint">Newest quality score of each series (0–100 %), worst first, with the change since the previous report.</p><div class="body"></div></section>
-    <section class="card span-6" id="anomalies"><h2>Anomalies</h2><p class="hint">Open anomalies first, then those resolved in the last 7 days.</p><div class="body"></div></section>
-    <section class="card span-6" id="providers"><h2>Providers</h2><p class="hint">Market-data providers over the last hour. Keys are never shown.</p><div class="body"></div></section>
     <section class="card span-12" id="signals"><h2>Latest signals</h2><p class="hint">Newest published signals by bar time.</p><div class="body"></div></section>
   </div>
   <footer id="foot">Data: <code>GET /api/v1/monitoring/dashboard</code> · metrics: <a href="/metrics">/metrics</a> · spec: <a href="/openapi.yaml">/openapi.yaml</a></footer>
@@ -187,6 +194,15 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     if (sec < 172800) return (sec / 3600).toFixed(1) + " h";
     return Math.round(sec / 86400) + " d";
   }
+  // Charts are drawn in the pixels of their card, so text keeps its size on a phone.
+  function widthOf(id, min) { var b = $(id).querySelector(".body"); return Math.max(min || 300, Math.floor(b.clientWidth || 600)); }
+  var resizeTimer = null, lastWidth = window.innerWidth;
+  window.addEventListener("resize", function () {
+    if (window.innerWidth === lastWidth) return;
+    lastWidth = window.innerWidth;
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { if (last) render(last); }, 150);
+  });
   function empty(what, why) { return h("div", { "class": "empty", "data-empty": "true" }, [h("b", { text: what }), " ", why]); }
   function fill(id, kids) { var b = $(id).querySelector(".body"); b.textContent = ""; add(b, kids); }
   function tag(text, cls) { return h("span", { "class": "tag " + (cls || ""), text: text }); }
@@ -327,38 +343,48 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
       fill("accuracy", empty("No final outcomes yet.", "A signal's hit or miss is known once its horizon has passed in stored bars; outcomes are scored by the evaluate job (or `goldensignals evaluate`)."));
       return;
     }
-    var W = 640, H = 220, L = 44, R = 40, T = 10, B = 28;
+    var W = widthOf("accuracy", 300), H = Math.round(Math.min(260, Math.max(190, W * 0.36))), L = 40, R = 34, T = 10, B = 24;
+    var t0 = Date.parse(daily[0].date), t1 = Date.parse(daily[daily.length - 1].date), span = Math.max(1, t1 - t0);
     var n = daily.length, maxN = Math.max.apply(null, daily.map(function (d) { return d.n; }));
-    var x = function (i) { return L + (n === 1 ? (W - L - R) / 2 : i * (W - L - R) / (n - 1)); };
+    var x = function (d) { return L + (n === 1 ? (W - L - R) / 2 : (Date.parse(d.date) - t0) / span * (W - L - R)); };
     var y = function (v) { return T + (1 - v) * (H - T - B); };
-    var yn = function (v) { return H - B - (v / maxN) * (H - T - B) * 0.35; };
-    var g = s("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Hit rate over time", "data-chart": "hit-rate" });
+    var yn = function (v) { return H - B - (v / maxN) * (H - T - B) * 0.3; };
+    var g = s("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": "Hit rate over time", "data-chart": "hit-rate" });
     [0, 0.25, 0.5, 0.75, 1].forEach(function (v) {
       g.appendChild(s("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#eef0f3" }));
       g.appendChild(s("text", { x: L - 6, y: y(v) + 3, "text-anchor": "end", text: (v * 100) + " %" }));
     });
-    g.appendChild(s("text", { x: W - R + 6, y: H - B + 3, text: "0" }));
-    g.appendChild(s("text", { x: W - R + 6, y: yn(maxN) + 3, text: num(maxN) }));
-    var bw = Math.max(1, Math.min(8, (W - L - R) / n * 0.7));
-    daily.forEach(function (d, i) {
-      g.appendChild(s("rect", { x: x(i) - bw / 2, y: yn(d.n), width: bw, height: H - B - yn(d.n), fill: "#c9d6f6", "data-date": d.date, "data-n": d.n }, s("title", { text: d.date + ": " + count(d.n, "outcome") + ", hit rate " + pct(d.hit_rate) })));
+    g.appendChild(s("text", { x: W - R + 5, y: H - B + 3, text: "0" }));
+    g.appendChild(s("text", { x: W - R + 5, y: yn(maxN) + 3, text: num(maxN) }));
+    // Year (or month) ticks on the time axis.
+    var years = span > 400 * 864e5, first = new Date(t0), ticks = [];
+    var tk = years ? Date.UTC(first.getUTCFullYear() + 1, 0, 1) : Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 1);
+    while (tk <= t1) { ticks.push(tk); var dt = new Date(tk); tk = years ? Date.UTC(dt.getUTCFullYear() + 1, 0, 1) : Date.UTC(dt.getUTCFullYear(), dt.getUTCMonth() + 1, 1); }
+    var every = Math.ceil(ticks.length / Math.max(2, Math.floor((W - L - R) / 70)));
+    ticks.forEach(function (t, i) {
+      if (i % every) return;
+      var xx = L + (t - t0) / span * (W - L - R);
+      g.appendChild(s("line", { x1: xx, x2: xx, y1: T, y2: H - B, stroke: "#f3f4f6" }));
+      g.appendChild(s("text", { x: xx, y: H - 8, "text-anchor": "middle", text: years ? String(new Date(t).getUTCFullYear()) : new Date(t).toISOString().slice(0, 7) }));
     });
-    var path = daily.map(function (d, i) { return (i ? "L" : "M") + x(i).toFixed(1) + " " + y(d.hit_rate_30d).toFixed(1); }).join(" ");
-    g.appendChild(s("path", { d: path, fill: "none", stroke: "#2557d6", "stroke-width": 2 }));
-    daily.forEach(function (d, i) {
-      g.appendChild(s("circle", { cx: x(i), cy: y(d.hit_rate_30d), r: n > 60 ? 1.6 : 3, fill: "#2557d6", "data-point": "hit-rate-30d", "data-date": d.date, "data-value": d.hit_rate_30d }, s("title", { text: d.date + ": 30-day hit rate " + pct(d.hit_rate_30d) + " over " + count(d.n_30d, "outcome") })));
+    var bw = Math.max(1, Math.min(6, (W - L - R) / Math.max(n, 1) * 0.6));
+    daily.forEach(function (d) {
+      g.appendChild(s("rect", { x: x(d) - bw / 2, y: yn(d.n), width: bw, height: H - B - yn(d.n), fill: "#c9d6f6", "data-date": d.date, "data-n": d.n }, s("title", { text: d.date + ": " + count(d.n, "outcome") + ", hit rate " + pct(d.hit_rate) })));
     });
     var o = acc.overall;
     g.appendChild(s("line", { x1: L, x2: W - R, y1: y(o.hit_rate), y2: y(o.hit_rate), stroke: "#1b7f4b", "stroke-dasharray": "4 3" }));
-    g.appendChild(s("text", { x: L, y: H - 8, text: daily[0].date }));
-    g.appendChild(s("text", { x: W - R, y: H - 8, "text-anchor": "end", text: daily[n - 1].date }));
-    var rows = (acc.by_strategy || []).map(function (st) {
-      return row([h("span", { "class": "mono", text: st.strategy }), td(num(st.n), "num"), td(pct(st.hit_rate), "num"), td(pp(st.calibration_error), "num"), td(num(st.brier, 3), "num hide-sm")], { "data-strategy": st.strategy, "data-hit-rate": st.hit_rate, "data-n": st.n });
+    g.appendChild(s("path", { d: daily.map(function (d, i) { return (i ? "L" : "M") + x(d).toFixed(1) + " " + y(d.hit_rate_90d).toFixed(1); }).join(" "), fill: "none", stroke: "#2557d6", "stroke-width": 1.8, "stroke-linejoin": "round" }));
+    daily.forEach(function (d) {
+      g.appendChild(s("circle", { cx: x(d), cy: y(d.hit_rate_90d), r: n > 60 ? 1.4 : 3, fill: "#2557d6", "data-point": "hit-rate-90d", "data-date": d.date, "data-value": d.hit_rate_90d }, s("title", { text: d.date + ": hit rate " + pct(d.hit_rate_90d) + " over the 90 days to this one (" + count(d.n_90d, "outcome") + ")" })));
     });
-    fill("accuracy", [g,
-      h("div", { "class": "legend" }, [h("span", null, [h("i", { style: "background:#2557d6" }), "30-day hit rate (%)"]), h("span", null, [h("i", { style: "background:#c9d6f6" }), "outcomes per day (right scale, count)"]), h("span", null, [h("i", { style: "background:#1b7f4b" }), "overall " + pct(o.hit_rate) + " over " + count(o.n, "outcome")])]),
-      h("div", { style: "height:10px" }),
-      table(["Strategy", "Outcomes", "Hit rate", "Calib. error", "Brier"], rows, [0, 1, 1, 1, "num hide-sm"])]);
+    var lastDay = daily[n - 1];
+    fill("accuracy", [h("div", { "class": "facts" }, [
+        fact("Overall hit rate", pct(o.hit_rate), count(o.n, "final outcome")),
+        fact("Last 90 days", pct(lastDay.hit_rate_90d), count(lastDay.n_90d, "outcome") + " to " + lastDay.date),
+        fact("Calibration error", pp(o.calibration_error), "ECE, 10 bins"),
+        fact("Brier score", num(o.brier, 3), "lower is better")]),
+      g,
+      h("div", { "class": "legend" }, [h("span", null, [h("i", { style: "background:#2557d6" }), "trailing 90-day hit rate (%)"]), h("span", null, [h("i", { style: "background:#c9d6f6" }), "outcomes per day (right scale, count)"]), h("span", null, [h("i", { style: "background:#1b7f4b" }), "overall hit rate"]), h("span", { text: daily[0].date + " → " + lastDay.date + ", " + n + " days with outcomes" })])]);
   }
 
   function renderReliability(acc) {
@@ -369,7 +395,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     }
     var wrap = h("div", { "class": "smalls" });
     list.forEach(function (st) {
-      var W = 240, H = 210, L = 34, R = 8, T = 8, B = 30;
+      var W = 240, H = 210, L = 34, R = 10, T = 8, B = 30;
       var x = function (v) { return L + v * (W - L - R); }, y = function (v) { return T + (1 - v) * (H - T - B); };
       var maxN = Math.max.apply(null, st.reliability.map(function (b) { return b.n; }).concat([1]));
       var g = s("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Reliability of " + st.strategy, "data-chart": "reliability", "data-strategy": st.strategy });
@@ -381,26 +407,32 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
       });
       g.appendChild(s("line", { x1: x(0), y1: y(0), x2: x(1), y2: y(1), stroke: "#9aa5b1", "stroke-dasharray": "4 3", "data-diagonal": "true" }));
       g.appendChild(s("text", { x: x(0.5), y: H - 3, "text-anchor": "middle", text: "mean confidence (%)" }));
+      g.appendChild(s("text", { x: 8, y: y(0.5), "text-anchor": "middle", transform: "rotate(-90 8 " + y(0.5) + ")", text: "hit rate (%)" }));
       var pts = st.reliability.slice().sort(function (a, b) { return a.mean_confidence - b.mean_confidence; });
       g.appendChild(s("path", { d: pts.map(function (b, i) { return (i ? "L" : "M") + x(b.mean_confidence).toFixed(1) + " " + y(b.hit_rate).toFixed(1); }).join(" "), fill: "none", stroke: "#2557d6", "stroke-width": 1.5 }));
       pts.forEach(function (b) {
-        var r = 3 + 7 * Math.sqrt(b.n / maxN);
-        g.appendChild(s("circle", { cx: x(b.mean_confidence), cy: y(b.hit_rate), r: r.toFixed(1), fill: "rgba(37,87,214,.25)", stroke: "#2557d6", "data-bucket": b.lo, "data-n": b.n, "data-confidence": b.mean_confidence, "data-hit-rate": b.hit_rate },
+        var r = 2.5 + 7 * Math.sqrt(b.n / maxN);
+        g.appendChild(s("circle", { cx: x(b.mean_confidence), cy: y(b.hit_rate), r: r.toFixed(1), fill: "rgba(37,87,214,.22)", stroke: "#2557d6", "data-bucket": b.lo, "data-n": b.n, "data-confidence": b.mean_confidence, "data-hit-rate": b.hit_rate },
           s("title", { text: "confidence " + pct(b.lo, 0) + "–" + pct(b.hi, 0) + ": mean " + pct(b.mean_confidence) + ", hit rate " + pct(b.hit_rate) + ", " + count(b.n, "outcome") })));
-        g.appendChild(s("text", { x: x(b.mean_confidence) + r + 2, y: y(b.hit_rate) + 3, text: "n=" + b.n, style: "font-size:9px" }));
+        if (b.n >= maxN * 0.15) g.appendChild(s("text", { x: x(b.mean_confidence) + r + 2, y: y(b.hit_rate) - r, text: "n=" + b.n, style: "font-size:9px" }));
       });
-      wrap.appendChild(h("div", { "class": "small" }, [h("h3", { text: st.strategy }), h("div", { "class": "s", text: count(st.n, "outcome") + " · hit rate " + pct(st.hit_rate) + " · calib. error " + pp(st.calibration_error) + " · y: hit rate (%)" }), g]));
+      wrap.appendChild(h("div", { "class": "small" }, [h("h3", { text: st.strategy }), h("div", { "class": "s", text: count(st.n, "outcome") + " · hit " + pct(st.hit_rate) + " · ECE " + pp(st.calibration_error) }), g]));
     });
-    fill("reliability", wrap);
+    var rows = (acc.by_strategy || []).map(function (st) {
+      var worst = st.calibration_error > 0.1 ? "bad" : st.calibration_error > 0.05 ? "warn" : "ok";
+      return row([h("span", { "class": "mono", text: st.strategy }), td(num(st.n), "num"), td(pct(st.hit_rate), "num"), td([tag(pp(st.calibration_error), worst)], "num"), td(num(st.brier, 3), "num hide-sm")], { "data-strategy": st.strategy, "data-hit-rate": st.hit_rate, "data-n": st.n });
+    });
+    fill("reliability", [wrap, table(["Strategy", "Final outcomes", "Hit rate", "Calibration error (ECE)", "Brier score"], rows, [0, 1, 1, 1, "num hide-sm"]),
+      h("p", { "class": "hint", style: "margin-top:8px", text: "Confidence is calibrated out of sample (calibration version " + acc.calibration_version + " is the newest); calibration error under 5 pp is shown green, over 10 pp red." })]);
   }
 
   function renderFunnel(f) {
     if (!f) { fill("funnel", empty("No funnel.", "The database did not answer.")); return; }
     if (!f.candidates) { fill("funnel", empty("No candidate signals yet.", "Candidates appear when signals are generated over stored bars (on import, upload or ingestion, or `goldensignals generate`).")); return; }
     var layers = f.layers || [];
-    var W = 600, rowH = 26, L = 130, R = 120, H = (layers.length + 1) * rowH + 8;
+    var W = widthOf("funnel", 300), rowH = 26, L = Math.min(130, W * 0.3), R = W < 420 ? 78 : 110, H = (layers.length + 1) * rowH + 8;
     var x = function (v) { return L + (v / f.candidates) * (W - L - R); };
-    var g = s("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Filter funnel", "data-chart": "funnel" });
+    var g = s("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": "Filter funnel", "data-chart": "funnel" });
     layers.forEach(function (l, i) {
       var yy = 4 + i * rowH;
       g.appendChild(s("text", { x: L - 8, y: yy + 15, "text-anchor": "end", text: l.layer.replace(/_/g, " "), style: "font-size:11px;fill:#17202a" }));
@@ -411,7 +443,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     var yy = 4 + layers.length * rowH;
     g.appendChild(s("text", { x: L - 8, y: yy + 15, "text-anchor": "end", text: "published", style: "font-size:11px;font-weight:600;fill:#17202a" }));
     g.appendChild(s("rect", { x: L, y: yy + 3, width: Math.max(0.5, x(f.published) - L), height: rowH - 8, fill: "#1b7f4b", rx: 2, "data-layer": "published", "data-passed": f.published }));
-    g.appendChild(s("text", { x: x(f.published) + 6, y: yy + 15, text: count(f.published, "signal") + " (" + pct(f.published / f.candidates) + ")", style: "font-size:10px" }));
+    g.appendChild(s("text", { x: x(f.published) + 6, y: yy + 15, text: num(f.published) + " (" + pct(f.published / f.candidates) + ")", style: "font-size:10px" }));
     fill("funnel", [h("div", { "class": "facts" }, [fact("Candidates", num(f.candidates), "signals proposed by strategies"), fact("Published", num(f.published), pct(f.published / f.candidates) + " of candidates")]), g,
       h("div", { "class": "legend" }, [h("span", null, [h("i", { style: "background:#2557d6" }), "passed (count)"]), h("span", null, [h("i", { style: "background:#f0a8a3" }), "rejected by the layer (count, share of those reaching it)"])])]);
   }
@@ -420,9 +452,9 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     if (!q) { fill("quality", empty("No quality figures.", "The database did not answer.")); return; }
     var list = q.series || [];
     if (!list.length) { fill("quality", empty("No quality reports yet.", "A series gets a report when bars are imported, uploaded or ingested.")); return; }
-    var W = 600, rowH = 24, L = 110, R = 150, H = list.length * rowH + 24;
+    var W = widthOf("quality", 300), rowH = 24, L = W < 420 ? 92 : 110, R = W < 420 ? 112 : 150, H = list.length * rowH + 24;
     var x = function (v) { return L + v * (W - L - R); };
-    var g = s("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Data quality by series", "data-chart": "quality" });
+    var g = s("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": "Data quality by series", "data-chart": "quality" });
     [0, 0.5, 0.9, 1].forEach(function (v) {
       g.appendChild(s("line", { x1: x(v), x2: x(v), y1: 0, y2: H - 18, stroke: v === 0.9 ? "#f2c38a" : "#eef0f3", "stroke-dasharray": v === 0.9 ? "3 3" : null }));
       g.appendChild(s("text", { x: x(v), y: H - 4, "text-anchor": "middle", text: (v * 100) + " %" }));
@@ -464,23 +496,26 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     if (!list) { fill("providers", empty("No provider figures.", "The database did not answer.")); return; }
     if (!list.length) { fill("providers", empty("No providers known.", "")); return; }
     var configured = list.filter(function (p) { return p.configured; });
-    var rows = list.map(function (p) {
+    var ordered = configured.concat(list.filter(function (p) { return !p.configured; }));
+    var rows = ordered.map(function (p) {
       var rl = p.rate_limit;
       return row([h("span", { "class": "mono", text: p.provider }),
-        p.configured ? tag(p.circuit ? "circuit " + p.circuit.replace("_", " ") : "configured", stateClass(p.circuit)) : tag("not configured", ""),
-        td(p.calls_1h ? num(p.calls_1h) : "0", "num"), td(pct(p.success_rate_1h), "num"),
-        td(p.latency_ms_p50 === null ? "—" : num(p.latency_ms_p50, 0) + " / " + num(p.latency_ms_p95, 0) + " ms", "num hide-sm"),
-        td(rl ? pct(rl.headroom, 0) + " of " + rl.requests + "/" + dur(rl.per_seconds) : "—", "num")], { "data-provider": p.provider, "data-success-rate": p.success_rate_1h === null ? "" : p.success_rate_1h });
+        p.configured ? tag(p.circuit ? p.circuit.replace("_", " ") : "configured", p.circuit === "closed" ? "ok" : stateClass(p.circuit)) : tag("no key", ""),
+        td([num(p.calls_1h), h("div", { "class": "sub", text: p.calls_1h ? pct(p.success_rate_1h) + " ok" : "" })], "num"),
+        td(p.latency_ms_p50 === null ? "—" : num(p.latency_ms_p50, 0) + " / " + num(p.latency_ms_p95, 0) + " ms", "num"),
+        td(rl ? [pct(rl.headroom, 0), h("div", { "class": "sub", text: num(rl.requests) + " per " + dur(rl.per_seconds) })] : "—", "num")],
+        { "data-provider": p.provider, "data-success-rate": p.success_rate_1h === null ? "" : p.success_rate_1h });
     });
     fill("providers", [configured.length ? null : empty("No provider is configured.", "Ingestion needs provider keys in the environment (see the README); imported and uploaded data still work."),
-      table(["Provider", "State", "Calls", "Success", "p50 / p95", "Rate-limit headroom"], rows, [0, 0, 1, 1, "num hide-sm", 1])]);
+      table(["Provider", "Circuit", "Calls 1 h", "p50 / p95", "Headroom"], rows, [0, 0, 1, 1, 1]),
+      h("p", { "class": "hint", style: "margin-top:8px", text: "Calls, success and latency over the last hour; headroom is the share of the rate limit (all keys) left in its current window." })]);
   }
 
   function renderSignals(list) {
     if (!list) { fill("signals", empty("No signals.", "The database did not answer.")); return; }
     if (!list.length) { fill("signals", empty("No published signals yet.", "Signals are published when a candidate passes every filter layer; see the funnel for where candidates stop.")); return; }
     var rows = list.map(function (g) {
-      return row([td(day(g.timestamp), "mono"), h("span", null, [h("b", { text: g.symbol }), g.demo ? " " : null, g.demo ? tag("demo", "demo") : null]), g.timeframe,
+      return row([td(day(g.timestamp), "mono"), td([h("b", { text: g.symbol }), g.demo ? " " : null, g.demo ? tag("demo", "demo") : null], "sym"), g.timeframe,
         h("span", { "class": "mono", text: g.strategy }), tag(g.action, g.action === "BUY" ? "buy" : "sell"),
         td(pct(g.confidence), "num"), td(num(g.price, g.price < 10 ? 4 : 2), "num"), td(g.stop_loss === null ? "—" : num(g.stop_loss, 2) + " / " + num(g.take_profit, 2), "num hide-sm"),
         tag(g.status, g.status === "active" ? "ok" : ""), td(g.reason || "", "hide-sm")], { "data-signal": g.id, "data-confidence": g.confidence });

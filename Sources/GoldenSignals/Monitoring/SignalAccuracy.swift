@@ -31,9 +31,9 @@ public struct SignalAccuracy: Sendable {
         public var day: Int64
         public var n: Int
         public var hits: Int
-        /// Outcomes and hits of signals in the 30 days ending with this one.
-        public var n30: Int
-        public var hits30: Int
+        /// Outcomes and hits of signals in the `trailingDays` days ending with this one.
+        public var nTrailing: Int
+        public var hitsTrailing: Int
     }
 
     public var overall: Figures
@@ -41,6 +41,9 @@ public struct SignalAccuracy: Sendable {
     /// The newest `days` days with outcomes, oldest first.
     public var daily: [Day]
     public var calibrationVersion: Int
+
+    /// The trailing window of the daily series (calendar days).
+    public static let trailingDays: Int64 = 90
 
     static func figures(_ pts: [ScoredPoint]) -> Figures {
         Figures(n: pts.count, hitRate: Metrics.hitRate(pts), calibrationError: Metrics.ece(pts), brier: Metrics.brier(pts))
@@ -62,7 +65,7 @@ public struct SignalAccuracy: Sendable {
             }
             return Strategy(name: name, figures: figures(pts), buckets: Metrics.reliability(pts), windows: windows.reversed())
         }
-        // Days with outcomes, and a trailing 30-day sum kept with two pointers.
+        // Days with outcomes, and a trailing sum over `trailingDays` kept with two pointers.
         var perDay: [(Int64, Int, Int)] = []
         for r in rows {
             let d = r.ts - ((r.ts % 86_400) + 86_400) % 86_400
@@ -74,11 +77,11 @@ public struct SignalAccuracy: Sendable {
             }
         }
         var daily: [Day] = []
-        var lo = 0, n30 = 0, h30 = 0
+        var lo = 0, nT = 0, hT = 0
         for (i, d) in perDay.enumerated() {
-            n30 += d.1; h30 += d.2
-            while perDay[lo].0 <= d.0 - 30 * 86_400 { n30 -= perDay[lo].1; h30 -= perDay[lo].2; lo += 1 }
-            if i >= perDay.count - days { daily.append(Day(day: d.0, n: d.1, hits: d.2, n30: n30, hits30: h30)) }
+            nT += d.1; hT += d.2
+            while perDay[lo].0 <= d.0 - trailingDays * 86_400 { nT -= perDay[lo].1; hT -= perDay[lo].2; lo += 1 }
+            if i >= perDay.count - days { daily.append(Day(day: d.0, n: d.1, hits: d.2, nTrailing: nT, hitsTrailing: hT)) }
         }
         return SignalAccuracy(overall: overall, strategies: strategies, daily: daily, calibrationVersion: version)
     }
@@ -143,8 +146,8 @@ public struct SignalAccuracy: Sendable {
             w.key("date"); w.string(String(RFC3339.format(d.day).prefix(10)))
             w.key("n"); w.number(d.n)
             w.key("hit_rate"); w.number(Double(d.hits) / Double(d.n))
-            w.key("n_30d"); w.number(d.n30)
-            w.key("hit_rate_30d"); w.number(Double(d.hits30) / Double(max(1, d.n30)))
+            w.key("n_90d"); w.number(d.nTrailing)
+            w.key("hit_rate_90d"); w.number(Double(d.hitsTrailing) / Double(max(1, d.nTrailing)))
             w.endObject()
         }
         w.endArray()
