@@ -111,6 +111,19 @@ public struct SignalAccuracy: Sendable {
         return try row?.decode(0) ?? ""
     }
 
+    /// Reliability buckets as the API writes them (here and in `GET /api/v1/signals/quality`), with Wilson intervals.
+    static func writeBuckets(_ buckets: [Metrics.Bucket], into w: inout JSONWriter) {
+        w.beginArray()
+        for b in buckets {
+            w.beginObject()
+            w.key("lo"); w.number(b.lo); w.key("hi"); w.number(b.hi); w.key("n"); w.number(b.n)
+            w.key("mean_confidence"); w.number(b.meanConfidence); w.key("hit_rate"); w.number(b.hitRate)
+            w.key("ci_low"); w.number(b.ciLow); w.key("ci_high"); w.number(b.ciHigh)
+            w.endObject()
+        }
+        w.endArray()
+    }
+
     /// Writes the dashboard's `signal_accuracy` object.
     func write(into w: inout JSONWriter) {
         func figs(_ f: Figures) {
@@ -129,14 +142,7 @@ public struct SignalAccuracy: Sendable {
             w.beginObject()
             w.key("strategy"); w.string(s.name)
             figs(s.figures)
-            w.key("reliability"); w.beginArray()
-            for b in s.buckets {
-                w.beginObject()
-                w.key("lo"); w.number(b.lo); w.key("hi"); w.number(b.hi); w.key("n"); w.number(b.n)
-                w.key("mean_confidence"); w.number(b.meanConfidence); w.key("hit_rate"); w.number(b.hitRate)
-                w.endObject()
-            }
-            w.endArray()
+            w.key("reliability"); Self.writeBuckets(s.buckets, into: &w)
             w.endObject()
         }
         w.endArray()
