@@ -17,6 +17,15 @@ import Testing
         }
     }
 
+    /// Waits until the registry has counted `n` answers of `GET /health/live` (recorded as the response goes out).
+    static func waitForLiveCount(_ s: TestService, _ n: Double) throws {
+        let deadline = Date().addingTimeInterval(5)
+        while s.app.metrics.value("gs_http_requests_total", labels: [("method", "GET"), ("route", "/health/live"), ("status", "200")]) ?? 0 < n {
+            guard Date() < deadline else { throw NotCounted() }
+            usleep(5_000)
+        }
+    }
+
     static func rows(_ s: TestService, kind: String) throws -> [(open: Bool, occurrences: Int64)] {
         try s.app.pool.withConnection { conn in
             try conn.query("SELECT resolved_at IS NULL, occurrences::int8 FROM anomalies WHERE kind = $1 ORDER BY id", [kind]).map {
@@ -55,6 +64,27 @@ import Testing
         try Self.failCalls(s, provider: "alphavantage", count: 6)
         try s.app.anomalyDetector.runOnce()
         #expect(try Self.rows(s, kind: "provider_error_spike").map(\.open) == [false, true])
+    }
+
+    /// Latency and 5xx spikes come from the HTTP series of the metrics registry, between two rounds.
+    @Test func httpSpikesAreReadFromTheMetrics() throws {
+        let s = try TestService(label: "anomaly_http")
+        try s.app.anomalyDetector.runOnce()   // the baseline
+        for _ in 0..<10 { #expect(try s.get("/health/live").status == 200) }
+        try Self.waitForLiveCount(s, 10)
+        // Traffic as the metrics middleware records it: slow answers and server errors on a template route.
+        for _ in 0..<30 { s.app.metrics.recordRequest(method: "GET", route: "/api/v1/signals/{id}", status: 503, seconds: 3) }
+        let spike = try s.app.anomalyDetector.runOnce()
+        #expect(Set(spike.findings.map(\.kind)).isSuperset(of: [.latencySpike, .serverErrorSpike]))
+        let errors = try #require(spike.findings.first { $0.kind == .serverErrorSpike })
+        #expect(errors.details.first { $0.0 == "server_errors" }?.1 == .number(30))
+        #expect(errors.details.first { $0.0 == "requests" }?.1 == .number(40))
+        // A quiet interval resolves both.
+        for _ in 0..<25 { _ = try s.get("/health/live") }
+        try Self.waitForLiveCount(s, 35)
+        let quiet = try s.app.anomalyDetector.runOnce()
+        #expect(quiet.resolved == 2)
+        #expect(try Self.rows(s, kind: "latency_spike").map(\.open) == [false])
     }
 
     @Test func badQueryIsNamed() throws {
@@ -182,3 +212,6 @@ import Testing
         #expect(try s.get("/api/v1/monitoring/dashboard").status == 401)
     }
 }
+
+/// The registry did not count the requests in time.
+struct NotCounted: Error {}
