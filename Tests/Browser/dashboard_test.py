@@ -89,16 +89,13 @@ def main():
                GS_INGEST_INTERVAL="0", GS_EVALUATE_INTERVAL="0", GS_ANOMALY_INTERVAL="1", GS_LOG_LEVEL="warning")
     server = None
     try:
+        check_empty_database(env)
         started = time.time()
         for file, symbol in FILES:
             subprocess.run([BINARY, "import", "--symbol", symbol, "--timeframe", "1d", os.path.join(DATA, file)],
                            env=env, check=True, capture_output=True, cwd=REPO)
         print(f"imported {len(FILES)} daily files (signals generated and scored on arrival) in {time.time() - started:.1f} s", flush=True)
-        port = free_port()
-        log = open(os.path.join(OUT, "dashboard-browser-server.log"), "w")
-        server = subprocess.Popen([BINARY, "serve", "--port", str(port)], env=env, stdout=log, stderr=log, cwd=REPO)
-        base = f"http://127.0.0.1:{port}"
-        wait_for("readiness", lambda: get_json(base + "/health/ready")["status"] == "ready")
+        server, base = serve(env, "server")
         # The detector's first round (every second here) finds the stale historical series.
         wait_for("the first anomaly round", lambda: get_json(base + "/api/v1/monitoring/anomalies")["anomalies"])
         run_browser(base)
@@ -109,6 +106,49 @@ def main():
         psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
 
+def serve(env, name):
+    port = free_port()
+    log = open(os.path.join(OUT, f"dashboard-browser-{name}.log"), "w")
+    proc = subprocess.Popen([BINARY, "serve", "--port", str(port)], env=env, stdout=log, stderr=log, cwd=REPO)
+    base = f"http://127.0.0.1:{port}"
+    wait_for("readiness", lambda: get_json(base + "/health/ready")["status"] == "ready")
+    return proc, base
+
+
+def collect_problems(page, problems):
+    page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+
+
+def check_empty_database(env):
+    """Before any data: every data section says what is missing and why, and nothing is made up."""
+    proc, base = serve(env, "empty")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            problems = []
+            collect_problems(page, problems)
+            page.goto(base + "/dashboard", wait_until="load")
+            page.wait_for_selector("body[data-loaded]", timeout=30_000)
+
+            def empty_states():
+                for section in ["accuracy", "reliability", "funnel", "quality", "signals", "anomalies"]:
+                    text = page.inner_text(f"#{section} [data-empty]") if page.query_selector(f"#{section} [data-empty]") else ""
+                    expect(len(text) > 30, f"#{section} has no empty state that says what is missing")
+                expect(page.get_attribute('[data-kpi="hit_rate"]', "data-value") == "", "the hit-rate tile shows a figure without outcomes")
+                expect(not page.query_selector_all("svg[data-chart]"), "a chart is drawn without data")
+                expect(not problems, "; ".join(problems))
+            check("emptyDatabaseShowsEmptyStates", empty_states)
+            page.screenshot(path=os.path.join(OUT, "dashboard-empty.png"), full_page=True)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def run_browser(base):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
@@ -117,10 +157,7 @@ def run_browser(base):
                 ctx = browser.new_context(viewport=viewport, device_scale_factor=2 if mobile else 1, is_mobile=mobile, has_touch=mobile)
                 page = ctx.new_page()
                 problems = []
-                page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
-                page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
-                page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}"))
-                page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+                collect_problems(page, problems)
                 page.goto(base + "/dashboard", wait_until="load")
                 page.wait_for_selector("body[data-loaded]", timeout=30_000)
                 api = get_json(base + "/api/v1/monitoring/dashboard")

@@ -60,7 +60,7 @@ table { width: 100%; border-collapse: collapse; font-size: 13px; }
 th { text-align: left; color: var(--muted); font-weight: 600; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; padding: 6px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 td { padding: 6px 8px; border-bottom: 1px solid var(--grid); vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.mono { font-family: var(--mono); font-size: 12px; }
+td.mono { font-family: var(--mono); font-size: 12px; white-space: nowrap; }
 .tag { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: 11px; font-weight: 600; background: #eef1f5; color: #374151; white-space: nowrap; }
 .tag.ok { background: var(--ok-soft); color: var(--ok); } .tag.warn { background: var(--warn-soft); color: var(--warn); } .tag.bad { background: var(--bad-soft); color: var(--bad); }
 .tag.buy { background: var(--ok-soft); color: var(--ok); } .tag.sell { background: var(--bad-soft); color: var(--bad); } .tag.demo { background: #fff1c2; color: #6b4e00; }
@@ -98,6 +98,10 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
   .small .s { display: none; }
   .keybox input { min-width: 0; }
   .hide-sm { display: none; }
+  table { font-size: 12px; }
+  td, th { padding: 5px 4px; }
+  th { white-space: normal; }
+  td .mono, td.mono { font-size: 11px; }
 }
 </style>
 </head>
@@ -410,11 +414,17 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
       g.appendChild(s("text", { x: 8, y: y(0.5), "text-anchor": "middle", transform: "rotate(-90 8 " + y(0.5) + ")", text: "hit rate (%)" }));
       var pts = st.reliability.slice().sort(function (a, b) { return a.mean_confidence - b.mean_confidence; });
       g.appendChild(s("path", { d: pts.map(function (b, i) { return (i ? "L" : "M") + x(b.mean_confidence).toFixed(1) + " " + y(b.hit_rate).toFixed(1); }).join(" "), fill: "none", stroke: "#2557d6", "stroke-width": 1.5 }));
-      pts.forEach(function (b) {
+      var placed = [];
+      pts.slice().sort(function (a, b) { return b.n - a.n; }).forEach(function (b) {
         var r = 2.5 + 7 * Math.sqrt(b.n / maxN);
         g.appendChild(s("circle", { cx: x(b.mean_confidence), cy: y(b.hit_rate), r: r.toFixed(1), fill: "rgba(37,87,214,.22)", stroke: "#2557d6", "data-bucket": b.lo, "data-n": b.n, "data-confidence": b.mean_confidence, "data-hit-rate": b.hit_rate },
           s("title", { text: "confidence " + pct(b.lo, 0) + "–" + pct(b.hi, 0) + ": mean " + pct(b.mean_confidence) + ", hit rate " + pct(b.hit_rate) + ", " + count(b.n, "outcome") })));
-        if (b.n >= maxN * 0.15) g.appendChild(s("text", { x: x(b.mean_confidence) + r + 2, y: y(b.hit_rate) - r, text: "n=" + b.n, style: "font-size:9px" }));
+        // Bucket sizes as labels, where they do not collide with one already placed (the title always has it).
+        var lx = x(b.mean_confidence) + r + 2, ly = y(b.hit_rate) - r, lw = 6 + 5 * String(b.n).length;
+        if (!placed.some(function (p) { return Math.abs(p[0] - lx) < lw && Math.abs(p[1] - ly) < 10; })) {
+          placed.push([lx, ly]);
+          g.appendChild(s("text", { x: lx, y: ly, text: "n=" + b.n, style: "font-size:9px" }));
+        }
       });
       wrap.appendChild(h("div", { "class": "small" }, [h("h3", { text: st.strategy }), h("div", { "class": "s", text: count(st.n, "outcome") + " · hit " + pct(st.hit_rate) + " · ECE " + pp(st.calibration_error) }), g]));
     });
@@ -422,7 +432,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
       var worst = st.calibration_error > 0.1 ? "bad" : st.calibration_error > 0.05 ? "warn" : "ok";
       return row([h("span", { "class": "mono", text: st.strategy }), td(num(st.n), "num"), td(pct(st.hit_rate), "num"), td([tag(pp(st.calibration_error), worst)], "num"), td(num(st.brier, 3), "num hide-sm")], { "data-strategy": st.strategy, "data-hit-rate": st.hit_rate, "data-n": st.n });
     });
-    fill("reliability", [wrap, table(["Strategy", "Final outcomes", "Hit rate", "Calibration error (ECE)", "Brier score"], rows, [0, 1, 1, 1, "num hide-sm"]),
+    fill("reliability", [wrap, table(["Strategy", "Outcomes", "Hit rate", "Calib. error (ECE)", "Brier score"], rows, [0, 1, 1, 1, "num hide-sm"]),
       h("p", { "class": "hint", style: "margin-top:8px", text: "Confidence is calibrated out of sample (calibration version " + acc.calibration_version + " is the newest); calibration error under 5 pp is shown green, over 10 pp red." })]);
   }
 
@@ -430,12 +440,12 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     if (!f) { fill("funnel", empty("No funnel.", "The database did not answer.")); return; }
     if (!f.candidates) { fill("funnel", empty("No candidate signals yet.", "Candidates appear when signals are generated over stored bars (on import, upload or ingestion, or `goldensignals generate`).")); return; }
     var layers = f.layers || [];
-    var W = widthOf("funnel", 300), rowH = 26, L = Math.min(130, W * 0.3), R = W < 420 ? 78 : 110, H = (layers.length + 1) * rowH + 8;
+    var W = widthOf("funnel", 300), rowH = 26, L = W < 420 ? 118 : 140, R = W < 420 ? 84 : 110, H = (layers.length + 1) * rowH + 8;
     var x = function (v) { return L + (v / f.candidates) * (W - L - R); };
     var g = s("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": "Filter funnel", "data-chart": "funnel" });
     layers.forEach(function (l, i) {
       var yy = 4 + i * rowH;
-      g.appendChild(s("text", { x: L - 8, y: yy + 15, "text-anchor": "end", text: l.layer.replace(/_/g, " "), style: "font-size:11px;fill:#17202a" }));
+      g.appendChild(s("text", { x: L - 8, y: yy + 15, "text-anchor": "end", text: l.layer.replace(/_/g, " "), style: "font-size:" + (W < 420 ? 10 : 11) + "px;fill:#17202a" }));
       g.appendChild(s("rect", { x: L, y: yy + 3, width: Math.max(0.5, x(l.passed) - L), height: rowH - 8, fill: "#2557d6", rx: 2, "data-layer": l.layer, "data-passed": l.passed, "data-rejected": l.rejected, "data-reached": l.reached }, s("title", { text: l.layer + ": " + count(l.reached, "candidate") + " reached, " + num(l.passed) + " passed, " + num(l.rejected) + " rejected" })));
       if (l.rejected > 0) g.appendChild(s("rect", { x: x(l.passed), y: yy + 3, width: Math.max(0.5, x(l.reached) - x(l.passed)), height: rowH - 8, fill: "#f0a8a3", rx: 2 }));
       g.appendChild(s("text", { x: Math.max(x(l.reached), L) + 6, y: yy + 15, text: "−" + num(l.rejected) + " (" + (l.reached ? pct(l.rejected / l.reached, 0) : "0 %") + ")", style: "font-size:10px" }));
@@ -457,7 +467,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     var g = s("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": "Data quality by series", "data-chart": "quality" });
     [0, 0.5, 0.9, 1].forEach(function (v) {
       g.appendChild(s("line", { x1: x(v), x2: x(v), y1: 0, y2: H - 18, stroke: v === 0.9 ? "#f2c38a" : "#eef0f3", "stroke-dasharray": v === 0.9 ? "3 3" : null }));
-      g.appendChild(s("text", { x: x(v), y: H - 4, "text-anchor": "middle", text: (v * 100) + " %" }));
+      if (v !== 0.9) g.appendChild(s("text", { x: x(v), y: H - 4, "text-anchor": "middle", text: (v * 100) + " %" }));
     });
     list.forEach(function (r, i) {
       var yy = i * rowH;
@@ -472,7 +482,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     list.forEach(function (r) {
       (r.changed_checks || []).forEach(function (c) { changes.push(row([r.symbol + " " + r.timeframe, h("span", { "class": "mono", text: c.check }), td(num(c.before) + " → " + num(c.after), "num")])); });
     });
-    fill("quality", [g, h("div", { "class": "legend" }, [h("span", null, [h("i", { style: "background:#1b7f4b" }), "≥ 90 %"]), h("span", null, [h("i", { style: "background:#d08a1b" }), "70–90 %"]), h("span", null, [h("i", { style: "background:#c0322b" }), "< 70 %"]), h("span", { text: "showing " + list.length + " of " + q.series_total + " series" })]),
+    fill("quality", [g, h("div", { "class": "legend" }, [h("span", null, [h("i", { style: "background:#1b7f4b" }), "≥ 90 % (dashed line)"]), h("span", null, [h("i", { style: "background:#d08a1b" }), "70–90 %"]), h("span", null, [h("i", { style: "background:#c0322b" }), "< 70 %"]), h("span", { text: "showing " + list.length + " of " + q.series_total + " series" })]),
       h("div", { style: "height:10px" }),
       changes.length ? table(["Series", "Check", "Findings before → after"], changes.slice(0, 12), [0, 0, 1]) : h("p", { "class": "hint", text: "What changed: no check's count changed since each series' previous report." })]);
   }
@@ -502,12 +512,12 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
       return row([h("span", { "class": "mono", text: p.provider }),
         p.configured ? tag(p.circuit ? p.circuit.replace("_", " ") : "configured", p.circuit === "closed" ? "ok" : stateClass(p.circuit)) : tag("no key", ""),
         td([num(p.calls_1h), h("div", { "class": "sub", text: p.calls_1h ? pct(p.success_rate_1h) + " ok" : "" })], "num"),
-        td(p.latency_ms_p50 === null ? "—" : num(p.latency_ms_p50, 0) + " / " + num(p.latency_ms_p95, 0) + " ms", "num"),
+        td(p.latency_ms_p50 === null ? "—" : num(p.latency_ms_p50, 0) + " / " + num(p.latency_ms_p95, 0) + " ms", "num hide-sm"),
         td(rl ? [pct(rl.headroom, 0), h("div", { "class": "sub", text: num(rl.requests) + " per " + dur(rl.per_seconds) })] : "—", "num")],
         { "data-provider": p.provider, "data-success-rate": p.success_rate_1h === null ? "" : p.success_rate_1h });
     });
     fill("providers", [configured.length ? null : empty("No provider is configured.", "Ingestion needs provider keys in the environment (see the README); imported and uploaded data still work."),
-      table(["Provider", "Circuit", "Calls 1 h", "p50 / p95", "Headroom"], rows, [0, 0, 1, 1, 1]),
+      table(["Provider", "Circuit", "Calls 1 h", "p50 / p95", "Headroom"], rows, [0, 0, 1, "num hide-sm", 1]),
       h("p", { "class": "hint", style: "margin-top:8px", text: "Calls, success and latency over the last hour; headroom is the share of the rate limit (all keys) left in its current window." })]);
   }
 
@@ -515,12 +525,12 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     if (!list) { fill("signals", empty("No signals.", "The database did not answer.")); return; }
     if (!list.length) { fill("signals", empty("No published signals yet.", "Signals are published when a candidate passes every filter layer; see the funnel for where candidates stop.")); return; }
     var rows = list.map(function (g) {
-      return row([td(day(g.timestamp), "mono"), td([h("b", { text: g.symbol }), g.demo ? " " : null, g.demo ? tag("demo", "demo") : null], "sym"), g.timeframe,
+      return row([td(day(g.timestamp), "mono"), td([h("b", { text: g.symbol }), g.demo ? " " : null, g.demo ? tag("demo", "demo") : null], "sym"), td(g.timeframe, "hide-sm"),
         h("span", { "class": "mono", text: g.strategy }), tag(g.action, g.action === "BUY" ? "buy" : "sell"),
         td(pct(g.confidence), "num"), td(num(g.price, g.price < 10 ? 4 : 2), "num"), td(g.stop_loss === null ? "—" : num(g.stop_loss, 2) + " / " + num(g.take_profit, 2), "num hide-sm"),
         tag(g.status, g.status === "active" ? "ok" : ""), td(g.reason || "", "hide-sm")], { "data-signal": g.id, "data-confidence": g.confidence });
     });
-    fill("signals", table(["Bar (UTC)", "Symbol", "TF", "Strategy", "Action", "Confidence", "Price", "Stop / target", "Status", "Reason"], rows, [0, 0, 0, 0, 0, 1, 1, "num hide-sm", 0, "hide-sm"]));
+    fill("signals", table(["Bar (UTC)", "Symbol", "TF", "Strategy", "Action", "Confidence", "Price", "Stop / target", "Status", "Reason"], rows, [0, 0, "hide-sm", 0, 0, 1, 1, "num hide-sm", 0, "hide-sm"]));
   }
 
   load();
