@@ -102,6 +102,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
   td, th { padding: 5px 4px; }
   th { white-space: normal; }
   td .mono, td.mono { font-size: 11px; }
+  td span.mono { overflow-wrap: anywhere; }
 }
 </style>
 </head>

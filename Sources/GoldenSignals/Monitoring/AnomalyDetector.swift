@@ -224,9 +224,7 @@ public final class AnomalyDetector: @unchecked Sendable {
                 let (strategy, result): (String, String) = (try row.decode(0), try row.decode(1))
                 let n = Int(try row.decode(2, as: Int64.self)), key = strategy + "\u{1}" + result
                 let before = outcomesCounted[key] ?? 0
-                if n > before {
-                    metrics.counter("gs_signal_outcomes_total", [("strategy", strategy), ("outcome", result)]).increment(by: Int64(n - before))
-                }
+                metrics.recordSignalOutcome(strategy: strategy, outcome: result, count: n - before)
                 outcomesCounted[key] = max(n, before)
             }
         }
