@@ -200,6 +200,32 @@ import Testing
         #expect(rendered.contains("gs_signal_outcomes_total{") && rendered.contains("gs_signal_calibration_error{"))
     }
 
+    @Test func providersShowHeadroomButNeverKeys() throws {
+        let keys = ["gsTestSecretAAAA1111", "gsTestSecretBBBB2222"]
+        let s = try TestService(label: "dashboard_keys", environment: ["GS_ALPHAVANTAGE_KEYS": keys.joined(separator: ","),
+                                                                    "GS_ALPHAVANTAGE_RATE_LIMIT": "5/60"])
+        try s.app.pool.withConnection { conn in
+            for error in [nil, nil, "HTTP 429"] as [String?] {
+                try conn.query("INSERT INTO provider_calls (provider, key_slot, symbol, timeframe, http_status, latency_ms, error) VALUES ('alphavantage', 0, 'AAPL', '1d', 200, 250, $1)",
+                               [error])
+            }
+        }
+        let r = try s.get("/api/v1/monitoring/dashboard")
+        #expect(r.status == 200)
+        for key in keys { #expect(!r.text.contains(key)) }
+        let providers = try #require(r.json["providers"] as? [[String: Any]])
+        let av = try #require(providers.first { $0["provider"] as? String == "alphavantage" })
+        #expect(av["configured"] as? Bool == true)
+        #expect(av["calls_1h"] as? Int == 3 && av["errors_1h"] as? Int == 1)
+        #expect(abs((av["success_rate_1h"] as? Double ?? 0) - 2.0 / 3.0) < 1e-12)
+        #expect(av["latency_ms_p50"] as? Double == 250)
+        let limit = try #require(av["rate_limit"] as? [String: Any])
+        #expect(limit["requests"] as? Int == 10)   // 5 per 60 s for each of the two keys
+        #expect(limit["used_in_window"] as? Int == 3)
+        #expect(abs((limit["headroom"] as? Double ?? 0) - 0.7) < 1e-12)
+        #expect(providers.first { $0["provider"] as? String == "polygon" }?["configured"] as? Bool == false)
+    }
+
     @Test func pageIsSelfContainedAndOpen() throws {
         let s = try TestService(label: "dashboard_page", environment: ["GS_AUTH": "required"])
         let page = try s.get("/dashboard")
