@@ -63,6 +63,7 @@ final class TestService: @unchecked Sendable {
         config.openAPIPath = Paths.openAPI
         config.ingestInterval = 0
         config.evaluateInterval = 0
+        config.anomalyInterval = 0   // tests run detection rounds themselves (AnomalyDetector.runOnce)
         config.poolSize = 6
         config.poolAcquireTimeout = 1
         configure(&config)

@@ -51,6 +51,7 @@ struct DashboardService: Sendable {
             w.key("demo"); w.bool(try conn.query("SELECT EXISTS (SELECT 1 FROM symbols WHERE is_demo AND active)", []).first?.decode(0) ?? false)
             w.key("signal_accuracy"); derived.accuracy.write(into: &w)
             w.key("funnel"); w.beginObject()
+            w.key("timeframe"); w.null()   // every timeframe, as GET /api/v1/signals/funnel without one
             SignalRoutes.writeFunnel(derived.funnel, into: &w)
             w.key("by_strategy"); w.beginArray()
             for strategy in Set(derived.funnel.map(\.strategy)).sorted() {
