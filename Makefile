@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-browser fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation bench-dashboard clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis test-browser fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation bench-dashboard clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -19,11 +19,13 @@ run: deps build
 	GS_DATA_DIR="$$dir" exec .build/debug/goldensignals serve --demo --host $(HOST) --port $(PORT)
 
 ## test: install what the tests need, start a throwaway PostgreSQL, run every test
+# The recipe shell runs with -e: `|| status=$$?` keeps a failing suite from skipping the PostgreSQL stop and the
+# summary, and -k runs every suite even when one fails; the summary exits with the run's status.
 test: test-deps
 	@scripts/test-postgres.sh start >/dev/null
 	@mkdir -p .build && rm -f .build/test-results.log
-	@$(MAKE) --no-print-directory test-swift test-restart test-openapi test-browser fuzz; \
-	  status=$$?; scripts/test-postgres.sh stop; scripts/test-summary.sh .build/test-results.log $$status
+	@status=0; $(MAKE) -k --no-print-directory test-swift test-restart test-openapi test-schemathesis test-browser fuzz || status=$$?; \
+	  scripts/test-postgres.sh stop || true; scripts/test-summary.sh .build/test-results.log $$status
 
 deps:
 	@scripts/install-deps.sh run
@@ -46,10 +48,11 @@ test-restart:
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) GS_TEST_PG_RESTART=1 $(SWIFT) test --skip-build --filter PostgresRestart 2>&1 | tee -a .build/test-results.log
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) test --skip-build --filter DatabaseRestart 2>&1 | tee -a .build/test-results.log
 
-# The spec must be valid OpenAPI 3.1 (the route-by-route comparison is a Swift test).
+# The spec must be valid OpenAPI 3.1 and yield a whole generated client (the route-by-route comparison is a Swift test).
 test-openapi:
 	@[ -x .build/pyenv/bin/openapi-spec-validator ] || { python3 -m venv .build/pyenv && .build/pyenv/bin/pip install -q openapi-spec-validator; }
 	.build/pyenv/bin/openapi-spec-validator openapi.yaml
+	scripts/openapi-client.sh
 
 # The dashboard page in Debian's Chromium (Playwright) against the service on real imported files:
 # no script error or failed request, charts hold the API's figures, screenshots in .build/dashboard-*.png.
@@ -57,8 +60,15 @@ test-browser: build
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) .build/pyenv/bin/python3 Tests/Browser/dashboard_test.py 2>&1 | tee -a .build/test-results.log
 
 # A short libFuzzer run over the HTTP parser (Fuzz/README.md documents the long run).
+# schemathesis (every check, GS_SCHEMATHESIS_EXAMPLES per operation) against the service with real data.
+test-schemathesis:
+	scripts/schemathesis.sh 2>&1 | tee -a .build/test-results.log
+
+# Short libFuzzer runs: the HTTP parser for 30 s, the CSV reader and the JSON body checks for 15 s each
+# (Fuzz/README.md documents long runs).
 fuzz:
-	Fuzz/run.sh 30
+	Fuzz/run.sh 30 parser
+	Fuzz/run.sh 15 csv json
 
 bench: bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals
 

@@ -44,7 +44,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         // Provider adapters, the provider chain and backfill: market data fetched through HTTPClient.
-        .target(name: "MarketProviders", dependencies: ["Market", "HTTPClient"], swiftSettings: swiftSettings),
+        .target(name: "MarketProviders", dependencies: ["Market", "HTTPClient", "Primitives"], swiftSettings: swiftSettings),
 
         // Domain (pure: no sockets, no database).
         .target(name: "Market", dependencies: ["Primitives"], swiftSettings: swiftSettings),

@@ -210,8 +210,8 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
         set(gs_curl_setopt_string(h, CURLOPT_URL, request.url))
         set(gs_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1))
         set(gs_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, errorBuffer))
-        set(gs_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(max(1, request.connectTimeout * 1000))))
-        set(gs_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(max(1, request.timeout * 1000))))
+        set(gs_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, HTTPClient.milliseconds(request.connectTimeout)))
+        set(gs_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, HTTPClient.milliseconds(request.timeout)))
         set(gs_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1))
         set(gs_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2))
         set(gs_curl_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)))
@@ -262,6 +262,14 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
         var status = 0
         _ = gs_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         return HTTPClientResponse(status: status, headers: state.headers, body: state.body)
+    }
+
+    /// A timeout in seconds as libcurl's milliseconds: at least 1, at most a day (a configured `1e300` or infinity
+    /// would trap in `Int(_:)`; NaN means the least).
+    static func milliseconds(_ seconds: Double) -> Int {
+        let ms = seconds * 1000
+        guard ms.isFinite else { return ms > 0 ? 86_400_000 : 1 }
+        return Int(min(86_400_000, max(1, ms)))
     }
 
     private static func kind(of code: CURLcode, tooLarge: Bool) -> HTTPClientError.Kind {

@@ -1,6 +1,7 @@
 public import HTTPClient
 public import Market
 import Foundation
+import Primitives
 
 /// Binance spot klines (`/api/v3/klines`); keyless (public market data), crypto only.
 ///
@@ -67,7 +68,7 @@ public struct BinanceProvider: MarketDataProvider {
         }
         if let s = ProviderSupport.statusError(response, provider: name) { throw s }
         guard let rows = root as? [Any] else { throw ProviderSupport.bad(name, "body is not an array", response) }
-        let nowMs = Int64(now() * 1000)
+        let nowMs = Int64(saturating: now() * 1000)
         var bars: [Bar] = []
         bars.reserveCapacity(rows.count)
         for (i, item) in rows.enumerated() {

@@ -1,6 +1,7 @@
 public import HTTPClient
 public import Market
 import Foundation
+import Primitives
 
 /// One HTTP call to a provider, for monitoring. Holds the key's slot number, never the key.
 public struct ProviderCall: Sendable {
@@ -275,6 +276,8 @@ public final class ProviderChain: @unchecked Sendable {
                 return page
             case .failure(var e):
                 if e.httpStatus == nil { e.httpStatus = status }
+                // Recorded, thrown and logged without the keys: an upstream may quote the request URL back.
+                e.message = SecretScrubber.scrub(e.message, secrets: settings.keys)
                 record(ProviderCall(provider: name, keySlot: slot, symbol: request.symbol, timeframe: request.timeframe,
                                     httpStatus: status, latencyMs: latency, bars: 0, error: e.description, at: Int64(started)))
                 let unhealthy: Bool
@@ -379,7 +382,7 @@ public final class ProviderChain: @unchecked Sendable {
         }
         if bestWait > maxRateLimitWait {
             throw ProviderError(kind: .rateLimited, provider: name,
-                                message: "local rate limit: next slot free in \(Int(bestWait.rounded(.up))) s", retryAfter: bestWait)
+                                message: "local rate limit: next slot free in \(Int(saturating: bestWait.rounded(.up))) s", retryAfter: bestWait)
         }
         let wait = list[best].reserve(t)
         nextSlot[name] = (best + 1) % n

@@ -1,6 +1,7 @@
 public import HTTPClient
 public import Market
 import Foundation
+import Primitives
 
 /// A request for bars of one symbol and timeframe over an inclusive Unix-seconds range.
 public struct ProviderBarsRequest: Sendable {
@@ -75,7 +76,9 @@ public struct RateLimit: Sendable, Hashable {
     /// Parses `N/S` (e.g. `5/60`), or nil.
     public init?(parsing text: String) {
         let parts = text.split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count == 2, let n = Int(parts[0]), let s = Double(parts[1]), n > 0, s > 0 else { return nil }
+        // Bounded: an infinite or vanishing window would make every wait infinite.
+        guard parts.count == 2, let n = Int(parts[0]), let s = Double(parts[1]), n > 0, n <= 1_000_000,
+              s.isFinite, s >= 0.001, s <= 366 * 86_400 else { return nil }
         self.init(requests: n, perSeconds: s)
     }
 }
@@ -144,8 +147,9 @@ public func wallClock() -> Double {
 
 /// Blocks the calling thread for `seconds` (no-op for ≤ 0).
 public func defaultSleep(_ seconds: Double) {
-    guard seconds > 0 else { return }
-    var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+    guard seconds > 0 else { return }   // also NaN
+    let s = min(seconds, 1e9)            // infinity or 1e300 would trap in Int(_:)
+    var ts = timespec(tv_sec: Int(s), tv_nsec: Int((s - s.rounded(.down)) * 1e9))
     var rem = timespec()
     while nanosleep(&ts, &rem) != 0 && errno == EINTR { ts = rem }
 }

@@ -15,6 +15,9 @@ public final class PostgresPool: @unchecked Sendable {
     private let acquireTimeout: Double
     private let connectTimeout: Int
     private let queryTimeout: Double?
+    /// `statement_timeout` of every connection, and the longer one `withLongConnection` grants (seconds; nil: the server's).
+    public let statementTimeout: Double?
+    public let longStatementTimeout: Double?
     private let logger: Logger
     private let onEvent: (@Sendable (Event) -> Void)?
 
@@ -48,10 +51,16 @@ public final class PostgresPool: @unchecked Sendable {
     ///   - connectTimeout: seconds before a connection attempt gives up (libpq's minimum is 2).
     ///   - queryTimeout: seconds to wait for any one answer from the server before dropping the connection
     ///     (`PostgresConnection.queryTimeout`); nil waits forever.
+    ///   - statementTimeout: PostgreSQL's `statement_timeout` for every statement on the pool's connections
+    ///     (the server cancels a longer one: SQLSTATE 57014); nil keeps the server's setting.
+    ///   - longStatementTimeout: the timeout `withLongConnection` sets for its body (exports, backtests).
     ///   - onEvent: told of waits, timeouts, failed connects and broken connections (for metrics; keep it cheap).
     public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Double = 2.0,
                 logger: Logger = Logger(label: "postgres"), connectTimeout: Int = 2, queryTimeout: Double? = nil,
+                statementTimeout: Double? = nil, longStatementTimeout: Double? = nil,
                 onEvent: (@Sendable (Event) -> Void)? = nil) {
+        self.statementTimeout = statementTimeout
+        self.longStatementTimeout = longStatementTimeout
         self.onEvent = onEvent
         precondition(maxConnections > 0, "maxConnections must be positive")
         self.conninfo = conninfo
@@ -73,6 +82,40 @@ public final class PostgresPool: @unchecked Sendable {
         try withConnection(timeout: acquireTimeout, body)
     }
 
+    /// Runs `body` with a connection whose `statement_timeout` is `longStatementTimeout` (for work that is
+    /// long by nature: exports, backtests); the pool's own timeout is restored before the connection goes back.
+    public func withLongConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try withConnection { connection in
+            guard longStatementTimeout != statementTimeout else { return try body(connection) }
+            try Self.setStatementTimeout(longStatementTimeout, on: connection)
+            let value: T
+            do {
+                value = try body(connection)
+            } catch {
+                restoreStatementTimeout(on: connection)
+                throw error
+            }
+            restoreStatementTimeout(on: connection)
+            return value
+        }
+    }
+
+    private func restoreStatementTimeout(on connection: PostgresConnection) {
+        // Outside any failed transaction the body left (release would roll it back after us).
+        if connection.transactionStatus == PQTRANS_INTRANS || connection.transactionStatus == PQTRANS_INERROR {
+            _ = try? connection.execute("ROLLBACK")
+        }
+        if (try? Self.setStatementTimeout(statementTimeout, on: connection)) == nil {
+            connection.close()  // never hand on a connection with the long timeout
+        }
+    }
+
+    /// `SET statement_timeout` in milliseconds (0, PostgreSQL's "none", for nil).
+    static func setStatementTimeout(_ seconds: Double?, on connection: PostgresConnection) throws {
+        let ms = seconds.map { max(1, Int(min($0, 2_000_000) * 1000)) } ?? 0
+        try connection.execute("SET statement_timeout = \(ms)")
+    }
+
     /// Runs `body` in a transaction on a pooled connection (ROLLBACK and rethrow when it throws).
     @discardableResult
     public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
@@ -81,21 +124,7 @@ public final class PostgresPool: @unchecked Sendable {
 
     /// Runs `SELECT 1`; returns false on any failure or when it takes longer than about `timeout` seconds.
     public func ping(timeout: Double = 1.0) -> Bool {
-        let box = PingBox()
-        // A separate thread bounds the wait even if a connect or a query on a dead peer blocks in libpq.
-        let thread = Thread { [self] in
-            let ok = (try? self.withConnection(timeout: timeout) { connection in
-                // Bound the query too, so a stalled server cannot keep this thread and connection forever.
-                let saved = connection.queryTimeout
-                connection.queryTimeout = max(timeout, 0.05)
-                defer { connection.queryTimeout = saved }
-                return try connection.query("SELECT 1").count == 1
-            }) ?? false
-            box.finish(ok)
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-        return box.wait(timeout: timeout)
+        PingBox.ping(timeout: timeout) { [self] body in try self.withConnection(timeout: timeout, body) }
     }
 
     /// Connections open (idle, in use or being opened), idle, in use, and callers waiting for one.
@@ -159,6 +188,12 @@ public final class PostgresPool: @unchecked Sendable {
                 do {
                     let connection = try PostgresConnection.connect(conninfo, connectTimeout: connectTimeout)
                     connection.queryTimeout = queryTimeout
+                    if let statementTimeout {
+                        do { try Self.setStatementTimeout(statementTimeout, on: connection) } catch {
+                            connection.close()
+                            throw error
+                        }
+                    }
                     condition.lock()
                     let recovered = failing
                     failing = false
@@ -256,7 +291,27 @@ public final class PostgresPool: @unchecked Sendable {
 }
 
 /// The outcome of a ping, handed from the ping thread to the waiting caller.
-private final class PingBox: @unchecked Sendable {
+final class PingBox: @unchecked Sendable {
+    /// Runs `SELECT 1` on the connection `lend` lends, on a thread of its own, and waits at most `timeout` seconds:
+    /// the separate thread bounds the wait even if a connect or a query on a dead peer blocks in libpq.
+    static func ping(timeout: Double,
+                     _ lend: @escaping @Sendable (_ body: (PostgresConnection) throws -> Bool) throws -> Bool) -> Bool {
+        let box = PingBox()
+        let thread = Thread {
+            let ok = (try? lend { connection in
+                // Bound the query too, so a stalled server cannot keep this thread and connection forever.
+                let saved = connection.queryTimeout
+                connection.queryTimeout = max(timeout, 0.05)
+                defer { connection.queryTimeout = saved }
+                return try connection.query("SELECT 1").count == 1
+            }) ?? false
+            box.finish(ok)
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        return box.wait(timeout: timeout)
+    }
+
     private let semaphore = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var result = false

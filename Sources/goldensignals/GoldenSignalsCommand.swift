@@ -150,9 +150,9 @@ struct Import: ParsableCommand {
                     let s = try app.imports.importFile(path: file, symbol: NewSymbol(symbol: ticker, assetClass: cls), timeframe: tf, timeZone: zone)
                     progress.clear()
                     let seconds = Date().timeIntervalSince(started)
-                    print("\(file): \(s.symbol) \(s.timeframe.rawValue) \(s.format): \(s.dataRows) rows, \(s.inserted) inserted, \(s.updated) updated, \(s.unchanged) unchanged, \(s.rejected.count) rejected, \(s.duplicatesReplaced) duplicates replaced (\(String(format: "%.2f", seconds)) s)")
+                    print("\(file): \(s.symbol) \(s.timeframe.rawValue) \(s.format): \(s.dataRows) rows, \(s.inserted) inserted, \(s.updated) updated, \(s.unchanged) unchanged, \(s.rejectedTotal) rejected, \(s.duplicatesReplaced) duplicates replaced (\(String(format: "%.2f", seconds)) s)")
                     for r in s.rejected.prefix(20) { print("  line \(r.line): \(r.reason)") }
-                    if s.rejected.count > 20 { print("  … and \(s.rejected.count - 20) more rejected rows") }
+                    if s.rejectedTotal > 20 { print("  … and \(s.rejectedTotal - 20) more rejected rows") }
                 } catch {
                     progress.clear()
                     print("\(file): FAILED: \(error)")
@@ -189,7 +189,8 @@ struct Ingest: ParsableCommand {
             let now = Int64(Date().timeIntervalSince1970)
             let start = try fromTs ?? service.start(for: record, timeframe: tf, now: now)
             let result = try service.backfill(record, timeframe: tf, from: start, to: toTs ?? now)
-            print("\(record.symbol) \(tf.rawValue): \(result.bars) bars in \(result.chunks) chunks")
+            print("\(record.symbol) \(tf.rawValue): \(result.bars) bars in \(result.chunks) chunks"
+                  + (result.forming > 0 ? "; \(result.forming) still forming, left for a later run" : ""))
         } catch let e as ValidationError { throw e } catch { throw fail(error) }
     }
 }

@@ -39,6 +39,19 @@ import Testing
         #expect(lines.first?.hasSuffix("] GET /health/live 200") == true, "\(lines.first ?? "")")
     }
 
+    @Test func aLineBreakInAMessageOrMetadataCannotForgeALine() throws {
+        let (path, fd) = try Self.tempFile()
+        defer { close(fd); unlink(path) }
+        let buffer = LogBuffer(fd: fd, flushInterval: 0)
+        let logger = Logger(label: "access") { BufferedLogHandler(label: $0, format: .text, buffer: buffer) }
+        logger.info("GET /x\n2026-01-01T00:00:00.000Z info access : [GoldenSignals] forged 200", metadata: ["path": "/a\r\nb"])
+        buffer.flush()
+        let lines = Self.lines(path)
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains(#"path=/a\r\nb"#) == true, "\(lines)")
+        #expect(lines.first?.hasSuffix(#"] GET /x\n2026-01-01T00:00:00.000Z info access : [GoldenSignals] forged 200"#) == true)
+    }
+
     @Test func theTimerFlushesAndErrorsAreWrittenAtOnce() throws {
         let (path, fd) = try Self.tempFile()
         defer { close(fd); unlink(path) }

@@ -48,7 +48,6 @@ import Testing
         #expect((left?["reason"] as? String)?.hasPrefix("quality score") == true, "\(left ?? [:])")
         #expect(left?["quality_score"] is Double)
         #expect((strict["included"] as? [Any])?.isEmpty == true)
-        #expect((manifest["unavailable_labels"] as? [[String: Any]])?.first?["name"] as? String == "label_signal_outcome")
         // The stream's AAPL rows are exactly the file whose checksum the manifest gives.
         #expect(included.first?["sha256"] as? String == Self.sha256(r.body))
         #expect(included.first?["rows"] as? Int == 10_086)
@@ -90,14 +89,62 @@ import Testing
         #expect(first?["timestamp"] as? String == "2020-01-02T00:00:00Z")
         #expect(first?["ret_1"] is Double, "warm-up comes from the history before from")
 
-        let bad = try s.get("/api/v1/datasets/features?symbols=AAPL&features=nope&labels=signal_outcome&splits=walk_forward:0&format=xml")
+        let bad = try s.get("/api/v1/datasets/features?symbols=AAPL&features=nope&labels=signal_outcome:nope&splits=walk_forward:0&format=xml")
         #expect(bad.status == 400)
         let fields = (bad.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
         #expect(fields.sorted() == ["features", "format", "labels", "splits"], "every bad parameter named at once: \(fields)")
         #expect(try s.get("/api/v1/datasets/features?symbols=NOPE").status == 404)
         #expect(try s.get("/api/v1/datasets/features").status == 400)
-        let outcome = try s.get("/api/v1/datasets/manifest?symbols=AAPL&labels=signal_outcome")
-        #expect(outcome.status == 400 && outcome.text.contains("not available yet"))
+    }
+
+    /// `signal_outcome` labels carry what each published signal went on to do, exactly as the signals API
+    /// reports it: 1 win, −1 loss, 0 expired, its net return; null on bars without a signal; null with
+    /// `label_horizon_past_end` = 1 while the outcome is provisional.
+    @Test func signalOutcomeLabelsAreTheStoredOutcomes() throws {
+        let s = try Self.service()
+        _ = try s.app.outcomeService.evaluate()
+        let strategy = "sma_crossover"
+        // Every published signal of the strategy, through the API.
+        var signals: [[String: Any]] = []
+        var cursor: String? = nil
+        repeat {
+            let page = try s.get("/api/v1/signals?symbol=AAPL&strategy=\(strategy)&status=all&limit=500" + (cursor.map { "&cursor=" + $0 } ?? "")).json
+            signals += (page["signals"] as? [[String: Any]] ?? []).filter { $0["status"] as? String != "filtered" }
+            cursor = page["next_cursor"] as? String
+        } while cursor != nil
+        #expect(signals.count > 20)
+
+        let r = try s.get("/api/v1/datasets/features?symbols=AAPL&features=ret_1&labels=signal_outcome:\(strategy)&format=jsonl")
+        #expect(r.status == 200)
+        let rows = r.text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let byTime = Dictionary(rows.map { ($0["timestamp"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let column = "label_signal_outcome_\(strategy)", returns = "label_signal_return_\(strategy)"
+        var finals = 0, provisional = 0
+        for signal in signals {
+            let row = try #require(byTime[signal["timestamp"] as? String ?? ""], "a row for every signal's bar")
+            let outcome = signal["outcome"] as? [String: Any]
+            if outcome?["provisional"] as? Bool == false {
+                finals += 1
+                let expected: Double = ["win": 1, "loss": -1, "expired": 0][outcome?["result"] as? String ?? ""] ?? .nan
+                #expect(row[column] as? Double == expected, "\(signal["timestamp"] ?? "")")
+                let ret = try #require(outcome?["return"] as? Double)
+                // Dataset numbers carry 10 significant digits (docs/DATASETS.md).
+                #expect(abs((row[returns] as? Double ?? .nan) - ret) <= 1e-9 * max(1e-3, abs(ret)))
+            } else {
+                provisional += 1
+                #expect(row[column] is NSNull && row["label_horizon_past_end"] as? Int == 1)
+            }
+        }
+        #expect(finals > 20)
+        let signalTimes = Set(signals.compactMap { $0["timestamp"] as? String })
+        let unlabelled = rows.filter { !signalTimes.contains($0["timestamp"] as? String ?? "") }
+        #expect(!unlabelled.isEmpty && unlabelled.allSatisfy { $0[column] is NSNull }, "bars without a signal have no outcome label")
+
+        // The manifest lists the label with the strategy's horizon, which purging uses.
+        let m = try s.get("/api/v1/datasets/manifest?symbols=AAPL&labels=signal_outcome:\(strategy)").json
+        let label = (m["labels"] as? [[String: Any]])?.first
+        #expect(label?["columns"] as? [String] == [column, returns])
+        #expect(label?["horizon_bars"] as? Int == 20)
     }
 }
 

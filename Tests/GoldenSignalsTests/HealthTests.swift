@@ -58,7 +58,12 @@ import Testing
 
         let spec = try service.get("/openapi.yaml")
         #expect(spec.status == 200)
+        #expect(spec.header("Content-Type") == "application/yaml")
         #expect(spec.text.hasPrefix("openapi: 3.1"))
+        // The same document as text/yaml to a client that asks for that (generated clients read text/* as text).
+        let text = try service.get("/openapi.yaml", headers: [("Accept", "text/yaml")])
+        #expect(text.header("Content-Type") == "text/yaml")
+        #expect(text.text == spec.text)
     }
 
     @Test func readinessFailsWhenAMigrationIsPending() throws {

@@ -58,6 +58,13 @@ final class YahooStub: @unchecked Sendable {
         }
     }
 
+    /// How many quality reports a series has.
+    static func reports(_ s: TestService, _ record: SymbolRecord) throws -> Int {
+        try s.app.pool.withConnection { conn in
+            try conn.query("SELECT count(*) FROM quality_reports WHERE symbol_id = $1", [record.id]).first!.decode(0)
+        }
+    }
+
     @Test func backfillStoresProviderBarsWithTheirSourceCheckpointAndCalls() throws {
         let stub = try YahooStub()
         let s = try TestService(label: "ingest", environment: ["GS_YAHOO_BASE_URL": stub.baseURL, "GS_PROVIDER_ORDER_EQUITY": "yahoo"])
@@ -88,10 +95,17 @@ final class YahooStub: @unchecked Sendable {
         #expect((providers?["configured"] as? [String])?.contains("yahoo") == true)
         #expect((providers?["unconfigured"] as? [String])?.contains("polygon") == true)
 
-        // Ingesting the same range again changes nothing.
+        // Ingesting the same range again changes nothing. The checkpoint is cleared first, so the provider really is
+        // asked again and the same bars really arrive a second time: no bar changes, no report is added.
         let before = try s.app.bars.all(symbolID: record.id, timeframe: .d1)
-        _ = try s.app.ingest.backfill(record, timeframe: .d1, from: Self.from, to: Self.to)
+        let (requestsBefore, reportsBefore) = (stub.requests.count, try Self.reports(s, record))
+        _ = try s.app.pool.withConnection { try $0.query("DELETE FROM ingest_checkpoints", []) }
+        let again = try s.app.ingest.backfill(record, timeframe: .d1, from: Self.from, to: Self.to)
+        #expect(stub.requests.count > requestsBefore)
+        #expect(again.bars == before.count)
         #expect(try s.app.bars.all(symbolID: record.id, timeframe: .d1) == before)
+        #expect(try Self.reports(s, record) == reportsBefore)
+        #expect(try s.app.checkpoints.checkpoint(symbol: "AAPL", timeframe: .d1) == before.last.map { $0.timestamp + 86_399 })
     }
 
     @Test func aFailingProviderStoresNothingAndSaysSo() throws {
@@ -119,7 +133,7 @@ final class YahooStub: @unchecked Sendable {
         _ = try s.app.symbols.create(NewSymbol(symbol: "DEMO.DEMO", assetClass: .equity, isDemo: true))
         // Start the backfill where the recorded response has bars (it was recorded in 2025).
         try s.app.checkpoints.saveCheckpoint(symbol: "AAPL", timeframe: .d1, through: Self.from - 1)
-        let scheduler = IngestScheduler(pool: s.app.pool, symbols: s.app.symbols, ingest: s.app.ingest, providers: s.app.providers,
+        let scheduler = IngestScheduler(conninfo: s.app.conninfo, symbols: s.app.symbols, ingest: s.app.ingest, providers: s.app.providers,
                                         interval: 0, logger: s.app.logger)
 
         // Another replica holds the ingestion lock: this one does nothing.

@@ -125,6 +125,13 @@ import Testing
         let csv = try s.get("/api/v1/market-data/PAGE?limit=2", headers: [("Accept", "text/csv")])
         #expect(csv.header("Content-Type")?.hasPrefix("text/csv") == true)
         #expect(csv.text == "timestamp,open,high,low,close,volume,source\n2024-01-01T00:00:00Z,100,101,99,100.25,0,upload\n2024-01-02T00:00:00Z,101,102,100,101.25,1000,upload\n")
+        // A client that cannot set Accept asks with format=csv; format=json wins over Accept.
+        let asked = try s.get("/api/v1/market-data/PAGE?limit=2&format=csv")
+        #expect(asked.header("Content-Type")?.hasPrefix("text/csv") == true)
+        #expect(asked.text == csv.text)
+        let json = try s.get("/api/v1/market-data/PAGE?limit=2&format=json", headers: [("Accept", "text/csv")])
+        #expect(json.header("Content-Type") == "application/json")
+        #expect(try s.get("/api/v1/market-data/PAGE?format=xml").status == 400)
 
         let empty = try s.get("/api/v1/market-data/PAGE?timeframe=1m")
         #expect((empty.json["bars"] as? [Any])?.isEmpty == true)
@@ -164,5 +171,11 @@ import Testing
         #expect(r.status == 200, "\(r.text)")
         #expect(r.json["inserted"] as? Int == 2)
         #expect((r.json["rejected"] as? [[String: Any]])?.first?["row"] as? Int == 3)
+        // The same file as the bytes of a file (what clients generated from the spec send) is read the same way.
+        let revised = csv.replacingOccurrences(of: "2020-01-06,1.5,2.5,1,2,2,200", with: "2020-01-06,1.5,2.5,1,2.25,2.25,200")
+        let asFile = try s.request("POST", "/api/v1/market-data/CSVU/bars?timeframe=1d", body: revised,
+                                   headers: [("Content-Type", "application/octet-stream")])
+        #expect(asFile.status == 200, "\(asFile.text)")
+        #expect(asFile.json["unchanged"] as? Int == 1 && asFile.json["updated"] as? Int == 1)
     }
 }

@@ -84,6 +84,10 @@ import Testing
         #expect(b.value("gs_http_requests_total", labels: [("method", "GET"), ("route", "/x"), ("status", "200")]) == nil)
         a.recordRejected(status: 431)
         #expect(a.value("gs_http_rejected_requests_total", labels: [("reason", "headers_too_large")]) == 1)
+        a.recordRejected(status: 503)  // body budget full, or a handler past its deadline
+        a.recordRejected(status: 417)
+        #expect(a.value("gs_http_rejected_requests_total", labels: [("reason", "unavailable")]) == 1)
+        #expect(a.value("gs_http_rejected_requests_total", labels: [("reason", "expectation_failed")]) == 1)
         a.recordProviderCall(provider: "yahoo", ok: false, seconds: 0.3)
         let text = a.renderText()
         #expect(text.contains(#"gs_provider_calls_total{provider="yahoo",outcome="error"} 1"#))

@@ -213,6 +213,14 @@ import Testing
         #expect(resumed.waitForHead() == 200)
         let replayed = try #require(resumed.next())
         #expect(replayed.id == second.id)
+
+        // An empty Last-Event-ID header is no header; a garbage id is refused, naming where it came from.
+        let fromQuery = try SSEClient(port: b.port, path: "/api/v1/signals/stream?symbol=ORCL&last_event_id=\(id)", headers: [("Last-Event-ID", "")])
+        #expect(fromQuery.waitForHead() == 200)
+        #expect(try #require(fromQuery.next()).id == second.id)
+        let garbage = try b.get("/api/v1/signals/stream?last_event_id=%C2%84", headers: [("Last-Event-ID", "")])
+        #expect(garbage.status == 400)
+        #expect((garbage.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "last_event_id")
     }
 
     @Test func corsForTheFrontendOrigins() throws {

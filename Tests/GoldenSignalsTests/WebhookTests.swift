@@ -218,6 +218,11 @@ final class WebhookReceiver: @unchecked Sendable {
         }
         let bad = try s.postJSON("/api/v1/webhooks", #"{"url":"http://127.0.0.1/","events":["signal.maybe"],"filters":{"min_confidence":2}}"#)
         #expect(Set(((bad.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String }) == ["url", "events", "filters.min_confidence"])
+        // Filters name real tickers and strategies: text that is neither (here with a NUL and a quote, which once
+        // reached the database as a malformed array and answered 500) is refused, naming the filter.
+        let junk = try s.postJSON("/api/v1/webhooks", #"{"url":"http://127.0.0.1/","events":["signal.created"],"filters":{"symbols":["A\u0000\"B"],"strategies":["sma_crossover","nope"]}}"#)
+        #expect(junk.status == 422)
+        #expect(Set(((junk.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String }).isSuperset(of: ["filters.symbols", "filters.strategies"]))
         let policy = DestinationPolicy(allowedHosts: [])
         #expect(throws: DestinationPolicy.Refusal.self) { try policy.check("http://192.168.1.10/") }
         #expect(throws: DestinationPolicy.Refusal.self) { try policy.check("http://100.64.0.1/") }

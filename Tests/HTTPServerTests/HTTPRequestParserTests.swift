@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import HTTPServer
 
@@ -149,6 +150,13 @@ func errorStatus(_ raw: String) -> Int? {
         #expect(head?.expectsContinue == true)
     }
 
+    @Test func unknownExpectationIs417() {
+        #expect(errorStatus("POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\n") == 417)
+        #expect(errorStatus("GET / HTTP/1.1\r\nHost: a\r\nExpect: x\r\n\r\n") == 417)
+        // HTTP/1.0 expectations are ignored (RFC 9110 §10.1.1).
+        #expect(parse("GET / HTTP/1.0\r\nExpect: x\r\n\r\n").error == nil)
+    }
+
     // MARK: Framing attacks
 
     @Test func contentLengthWithTransferEncodingIs400() {
@@ -287,7 +295,10 @@ func errorStatus(_ raw: String) -> Int? {
     }
 
     @Test func randomInputNeverTraps() {
-        var rng = SystemRandomNumberGenerator()
+        // Seeded, and the seed printed, so that a failure can be replayed (GS_PARSER_SEED=<seed>).
+        let seed = TestEnvironment.parserSeed ?? UInt64.random(in: 1...UInt64.max)
+        print("randomInputNeverTraps: GS_PARSER_SEED=\(seed)")
+        var rng = SplitMix64(seed: seed)
         let alphabet = Array("GET POST / HTTP/1.1\r\n:Host: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n0\r\n\u{0}".utf8)
         for _ in 0..<2000 {
             let length = Int.random(in: 0..<300, using: &rng)
@@ -295,4 +306,22 @@ func errorStatus(_ raw: String) -> Int? {
             _ = parse(raw, piece: Int.random(in: 1...64, using: &rng))
         }
     }
+}
+
+/// A small seedable generator (SplitMix64, Steele et al. 2014), so that random tests can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+enum TestEnvironment {
+    /// `GS_PARSER_SEED` from the environment, if set.
+    static var parserSeed: UInt64? { getenv("GS_PARSER_SEED").flatMap { UInt64(String(cString: $0)) } }
 }

@@ -203,6 +203,7 @@ func makeLiveRouter(gate: Gate = Gate(), streamGone: ClosedFlag = ClosedFlag()) 
         }
         let baseline = try medianLatency()
         var slow: [TestConnection] = []
+        // 200 slow clients, plus the ones medianLatency opens, plus their server ends.
         for i in 0..<200 {
             let c = try live.connect()
             c.send("GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow-\(i): ")
@@ -213,10 +214,22 @@ func makeLiveRouter(gate: Gate = Gate(), streamGone: ClosedFlag = ClosedFlag()) 
         let loaded = try medianLatency()
         for c in slow.prefix(50) { c.send("b") }
         print("slowloris: median latency \(Int(baseline * 1e6)) µs alone, \(Int(loaded * 1e6)) µs with 200 slow clients")
-        #expect(loaded < baseline + 0.005)
+        // Every other client was answered (medianLatency reads each response); none waited behind the slow
+        // ones — a loop blocked on them would take the 10 s header timeout. No millisecond thresholds.
+        #expect(loaded < 1)
+        // And the slow clients are all still connected, waiting: nothing was dropped to serve the others.
+        var p = slow.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+        #expect(poll(&p, nfds_t(p.count), 0) == 0)
     }
 
     @Test func holdsTwoThousandIdleConnections() throws {
+        // Client and server ends of 2,000 connections live in this process: make sure the descriptors exist.
+        let needed = 2 * 2_000 + 512
+        let (soft, hard) = DescriptorLimit.current()
+        if soft < needed {
+            try #require(hard >= needed, "RLIMIT_NOFILE hard limit \(hard) is below the \(needed) this test needs")
+            #expect(DescriptorLimit.setSoft(needed))
+        }
         let live = try LiveServer(router: makeLiveRouter())
         defer { live.stop() }
         var idle: [TestConnection] = []
@@ -225,8 +238,7 @@ func makeLiveRouter(gate: Gate = Gate(), streamGone: ClosedFlag = ClosedFlag()) 
         let r = try live.get("/hello")
         let latency = monotonicNow() - start
         print("2000 idle connections: a new request took \(Int(latency * 1e6)) µs")
-        #expect(r?.status == 200)
-        #expect(latency < 0.05)
+        #expect(r?.status == 200)  // within the client's timeout; the figure above is for reading, not a threshold
         for c in stride(from: 0, to: 2000, by: 200).map({ idle[$0] }) {
             c.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(c.readResponse()?.text == "hello")
@@ -234,23 +246,24 @@ func makeLiveRouter(gate: Gate = Gate(), streamGone: ClosedFlag = ClosedFlag()) 
     }
 
     @Test func gracefulShutdownFinishesRequestInFlight() throws {
-        let live = try LiveServer(router: makeLiveRouter())
+        let gate = Gate()
+        let live = try LiveServer(router: makeLiveRouter(gate: gate))
         let port = live.port
         let busy = try live.connect()
         let idle = try live.connect()
-        busy.send("GET /sleep/300 HTTP/1.1\r\nHost: t\r\n\r\n")
-        sleep(seconds: 0.05)
+        busy.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n")
+        gate.waitForWaiters(1)  // the request is in its handler
         let done = ClosedFlag()
         Posix.startThread(name: "shutdown") {
             live.stop()
             done.set()
         }
-        sleep(seconds: 0.05)
-        #expect(idle.isClosedByPeer())  // idle connections go at once
+        #expect(idle.isClosedByPeer())  // idle connections go at once (waits for the close)
         #expect((try? TestConnection(port: port, timeout: 1)) == nil)  // no longer accepting
+        gate.release()
         let r = busy.readResponse()
         #expect(r?.status == 200)
-        #expect(r?.text == "300")
+        #expect(r?.text == "unblocked")
         #expect(r?.headers["Connection"] == "close")
         let deadline = monotonicNow() + 3
         while !done.isSet, monotonicNow() < deadline { sleep(seconds: 0.01) }
@@ -273,13 +286,15 @@ func makeLiveRouter(gate: Gate = Gate(), streamGone: ClosedFlag = ClosedFlag()) 
         a.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n")
         gate.waitForWaiters(1)
         b.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n")
-        sleep(seconds: 0.05)
-        let start = monotonicNow()
+        // Wait until b's request is queued behind a's.
+        let queuedBy = monotonicNow() + 5
+        while live.server.workerStatistics?.queued != 1, monotonicNow() < queuedBy { sched_yield() }
+        #expect(live.server.workerStatistics?.queued == 1)
         c.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n")
         let refused = c.readResponse()
         #expect(refused?.status == 503)
         #expect(refused?.headers["Retry-After"] == "1")
-        #expect(monotonicNow() - start < 0.5)
+        // Answered while the gate is still closed: the refusal did not wait for a worker.
         #expect(statuses.all == ["/block 503"])  // middleware sees the refusal
         // The connection stays usable: loop routes still answer.
         c.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -311,7 +326,7 @@ func makeLiveRouter(gate: Gate = Gate(), streamGone: ClosedFlag = ClosedFlag()) 
         do {
             let sse = try live.connect()
             sse.send("GET /endless HTTP/1.1\r\nHost: t\r\n\r\n")
-            sleep(seconds: 0.1)
+            #expect(sse.awaitData())  // the stream is running before the client leaves
         }
         let deadline = monotonicNow() + 3
         while !gone.isSet, monotonicNow() < deadline { sleep(seconds: 0.01) }

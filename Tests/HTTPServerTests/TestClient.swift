@@ -111,6 +111,9 @@ final class TestConnection {
         return TestResponse(status: status, headers: headers, body: body)
     }
 
+    /// Waits for the server to send something (kept for the next read); false on end of stream or timeout.
+    func awaitData() -> Bool { !buffer.isEmpty || fill() }
+
     /// True when the server has closed the connection (end of stream within the timeout).
     func isClosedByPeer() -> Bool {
         if !buffer.isEmpty { return false }

@@ -25,7 +25,13 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         p = self.path
         if p == "/ok": self.send(200, b"hello")
-        elif p == "/slow": time.sleep(3); self.send(200, b"late")
+        elif p == "/slow":
+            # Answers only when the client hangs up (or after 30 s): a client whose timeout works never sees it.
+            self.connection.settimeout(30)
+            try: self.rfile.read(1)
+            except Exception: pass
+            try: self.send(200, b"late")
+            except Exception: pass
         elif p == "/big": self.send(200, b"x" * 100000)
         elif p == "/big-unsized":
             self.send_response(200); self.end_headers()
@@ -115,9 +121,8 @@ private func expectClientError(_ kind: HTTPClientError.Kind, _ body: () throws -
         let server = try PythonTestServer()
         var req = HTTPClientRequest(url: server.url("/slow"))
         req.timeout = 0.5
-        let start = Date()
+        // The server never answers while the client waits, so only the client's own timeout can end the call.
         expectClientError(.timeout) { try client.send(req) }
-        #expect(Date().timeIntervalSince(start) < 2.5)
     }
 
     @Test func tooLargeBodyIsAborted() throws {

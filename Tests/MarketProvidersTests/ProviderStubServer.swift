@@ -197,20 +197,20 @@ final class ProviderStubServer: @unchecked Sendable {
         }
         var headers = HTTPHeaders(r.headers)
         if let n = r.streamedBytes {
-            return Response(status: HTTPStatus(r.status), headers: headers, body: .stream { writer in
-                // Paced at 256 KiB every 8 ms (32 MB/s): the server drops a stream whose client falls 8 MiB
-                // behind (so one slow client cannot hold a broadcaster), which leaves the client 256 ms of
-                // slack — enough on a loaded 2-core machine, where 64 ms (2 ms pacing) was not.
+            // Flow-controlled: each write waits while more than the bound is queued for the client (no pacing by
+            // the clock), and returns false once the client has hung up (it refuses the body past its limit).
+            var response = Response(status: HTTPStatus(r.status), headers: headers, body: .stream { writer in
                 let chunk = [UInt8](repeating: 0x20, count: 256 << 10)
                 var left = n
                 while left > 0, !writer.isClosed {
                     let k = min(left, chunk.count)
                     if !writer.write(k == chunk.count ? chunk : Array(chunk.prefix(k))) { break }   // the client hung up
                     left -= k
-                    usleep(8_000)
                 }
                 writer.finish()
             })
+            response.streamFlow = .waitForClient(bound: StreamFlow.defaultBound)
+            return response
         }
         if !headers.contains("Content-Type") { headers.set("Content-Type", "application/octet-stream") }
         return Response(status: HTTPStatus(r.status), headers: headers, body: .bytes(r.body))

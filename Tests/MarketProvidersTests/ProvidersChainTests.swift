@@ -412,19 +412,36 @@ private func binanceDays() -> FakeTransport {
         #expect(again.chunks == 0 && again.bars == 0)
     }
 
-    @Test func emptyChunksAreCheckpointedOtherErrorsStop() throws {
+    @Test func emptyChunksMoveTheCheckpointOnlyWhenLaterBarsArriveOtherErrorsStop() throws {
         let day: Int64 = 86_400
-        let transport = FakeTransport { r, n in
-            n == 0 ? HTTPClientResponse(status: 200, body: Array("[]".utf8)) : HTTPClientResponse(status: 400, body: Array(#"{"code":-1121,"msg":"Invalid symbol."}"#.utf8))
+        // Chunks of 5 days: empty, one day with bars (day 7), empty, then an unknown symbol.
+        let kline = "[[\(7 * day * 1000),\"1\",\"2\",\"0.5\",\"1.5\",\"10\",\(8 * day * 1000 - 1),\"0\",1,\"0\",\"0\",\"0\"]]"
+        let transport = FakeTransport { _, n in
+            switch n {
+            case 0, 2: return HTTPClientResponse(status: 200, body: Array("[]".utf8))
+            case 1: return HTTPClientResponse(status: 200, body: Array(kline.utf8))
+            default: return HTTPClientResponse(status: 400, body: Array(#"{"code":-1121,"msg":"Invalid symbol."}"#.utf8))
+            }
         }
         let chain = ProviderChain(
             configuration: config([ProviderSettings(provider: BinanceProvider(), rateLimit: generous)], order: ["binance"], for: .crypto),
             transport: transport, sleep: { _ in }, now: { 1_000 })
         let store = InMemoryCheckpointStore()
         let backfill = Backfill(chain: chain, checkpoints: store, chunkSeconds: 5 * day)
+        // An empty first chunk alone does not move the checkpoint (it may be a provider that has not published yet).
+        let onlyEmpty = FakeTransport { _, _ in HTTPClientResponse(status: 200, body: Array("[]".utf8)) }
+        let emptyChain = ProviderChain(
+            configuration: config([ProviderSettings(provider: BinanceProvider(), rateLimit: generous)], order: ["binance"], for: .crypto),
+            transport: onlyEmpty, sleep: { _ in }, now: { 1_000 })
+        let emptyRun = try Backfill(chain: emptyChain, checkpoints: store, chunkSeconds: 5 * day)
+            .run(symbol: "X", assetClass: .crypto, timeframe: .d1, from: 0, to: 10 * day - 1) { _, _ in }
+        #expect(emptyRun.chunks == 2 && emptyRun.bars == 0)
+        #expect(try store.checkpoint(symbol: "X", timeframe: .d1) == nil)
+        // Bars after an empty chunk carry the checkpoint past it, to the end of the newest bar; the empty chunk after
+        // them leaves it there; the unknown symbol stops the run.
         expectProviderError(.notFound) {
             try backfill.run(symbol: "X", assetClass: .crypto, timeframe: .d1, from: 0, to: 20 * day - 1) { _, _ in }
         }
-        #expect(try store.checkpoint(symbol: "X", timeframe: .d1) == 5 * day - 1)
+        #expect(try store.checkpoint(symbol: "X", timeframe: .d1) == 8 * day - 1)
     }
 }

@@ -147,3 +147,18 @@ import Testing
         #expect(throws: CSVFormatError.self) { try parse("") }
     }
 }
+
+@Suite struct CSVRejectionLimitTests {
+    @Test func theFirstThousandRejectionsAreKeptWithReasonsAndTheRestCounted() throws {
+        var text = "date,open,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,100\n"
+        for i in 0..<2_500 { text += "2024-01-03,x\(i),2,0.5,1.5,100\n" }
+        let r = try OHLCVCSVReader.parse(Array(text.utf8), options: CSVImportOptions(timeframe: .d1))
+        #expect(r.bars.count == 1)
+        #expect(r.dataRows == 2_501)
+        #expect(r.rejected.count == OHLCVCSVReader.maxRejectedKept)
+        #expect(r.rejectedTotal == 2_500)
+        #expect(r.rejected.first?.line == 3)
+        #expect(r.rejected.first?.reason.contains("open") == true)
+        #expect(r.rejected.last?.line == 1_002)
+    }
+}

@@ -23,13 +23,18 @@ extension PostgresError: HTTPResponseError {
 /// Problems reading a JSON request body.
 enum JSONBody {
     /// The body as a JSON object.
-    /// - Throws: 400 (`body`) when it is not JSON or not an object; 415 when the content type is not JSON.
+    /// - Throws: 400 (`body`) when it is not JSON, not an object, or holds a NUL character; 415 when the
+    ///   content type is not JSON.
     static func object(_ request: Request) throws -> [String: Any] {
         if let type = request.headers["Content-Type"]?.lowercased(), !type.hasPrefix("application/json"), !type.contains("+json") {
             throw HTTPError(HTTPStatus(415), detail: "send application/json", errors: [FieldError(field: "Content-Type", message: "must be application/json")])
         }
         guard !request.body.isEmpty else {
             throw HTTPError(.badRequest, detail: "the request body is empty", errors: [FieldError(field: "body", message: "a JSON object is required")])
+        }
+        if JSONScan.containsNUL(request.body) {
+            throw HTTPError(.badRequest, detail: "the request body contains a NUL character",
+                            errors: [FieldError(field: "body", message: "must not contain NUL characters (\\u0000)")])
         }
         let parsed: Any
         do {

@@ -6,6 +6,8 @@ import Postgres
 /// `/health`, `/health/live`, `/health/ready`, `/metrics`, `/api/v1/monitoring/metrics`, `/openapi.yaml`.
 struct HealthRoutes {
     let pool: PostgresPool
+    /// The probes' own connection (outside the pool): a pool busy with requests cannot make the service look down.
+    let probe: PostgresReservedConnection
     let migrator: Migrator
     let metrics: MetricsRegistry
     let providers: ProviderConfiguration
@@ -42,17 +44,21 @@ struct HealthRoutes {
             return r
         }
         let spec = FileManager.default.contents(atPath: openAPIPath).map { [UInt8]($0) }
-        router.get("/openapi.yaml", options: RouteOptions(runsOnLoop: true)) { _ in
+        router.get("/openapi.yaml", options: RouteOptions(runsOnLoop: true)) { request in
             guard let spec else { throw HTTPError(.serviceUnavailable, detail: "openapi.yaml was not found at \(openAPIPath)") }
-            return .bytes(spec, contentType: "application/yaml")
+            // application/yaml (RFC 9512); the same bytes as text/yaml to a client that asks for that and
+            // not for application/yaml (generated clients read text/* bodies as text).
+            let accept = (request.headers["Accept"] ?? "").lowercased()
+            let asText = accept.contains("text/yaml") && !accept.contains("application/yaml")
+            return .bytes(spec, contentType: asText ? "text/yaml" : "application/yaml")
         }
     }
 
     /// Ready when the database answers within a second and no migration is pending.
     func readiness() -> (Bool, String?) {
-        guard pool.ping(timeout: 1) else { return (false, "database unreachable") }
+        guard probe.ping(timeout: 1) else { return (false, "database unreachable") }
         do {
-            let counts = try migrator.counts(in: pool)
+            let counts = try probe.withConnection(wait: 1, retryOnStale: true) { try migrator.counts(on: $0) }
             if counts.pending > 0 { return (false, "\(counts.pending) migration(s) pending") }
         } catch {
             return (false, "migration state unknown")
@@ -62,9 +68,9 @@ struct HealthRoutes {
 
     func health() -> Response {
         let started = DispatchTime.now()
-        let dbUp = pool.ping(timeout: 1)
+        let dbUp = probe.ping(timeout: 1)
         let latencyMs = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-        let migrations = dbUp ? try? migrator.counts(in: pool) : nil
+        let migrations = dbUp ? try? probe.withConnection(wait: 1, retryOnStale: true) { try migrator.counts(on: $0) } : nil
         let stats = pool.statistics
         let status: String
         if !dbUp { status = "down" } else if migrations == nil || migrations!.pending > 0 { status = "degraded" } else { status = "ok" }

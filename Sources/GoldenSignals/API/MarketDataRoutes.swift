@@ -9,6 +9,8 @@ struct MarketDataRoutes {
     let marketData: MarketDataService
     let imports: ImportService
     let metrics: MetricsRegistry
+    /// Seconds an upload's handler may take (it stores, checks and scans the bars); 0: no deadline.
+    var uploadTimeout: Double = 300
 
     /// Keys of the bar objects, encoded once.
     enum Keys {
@@ -18,11 +20,13 @@ struct MarketDataRoutes {
 
     /// The largest page a client may ask for.
     static let maxLimit = 10_000
+    /// The most bars one upload may carry.
+    static let maxUploadBars = 500_000
 
     func register(on router: Router) {
         let routes = self
         router.get("/api/v1/market-data/{symbol}") { request in try routes.get(request) }
-        router.post("/api/v1/market-data/{symbol}/bars", options: RouteOptions(maxBodyBytes: 32 << 20)) { request in
+        router.post("/api/v1/market-data/{symbol}/bars", options: RouteOptions(maxBodyBytes: 32 << 20, handlerTimeout: uploadTimeout)) { request in
             try routes.upload(request)
         }
     }
@@ -55,6 +59,8 @@ struct MarketDataRoutes {
         let limit = q.int("limit", default: 1_000, range: 1...Self.maxLimit)
         let order = q.choice("order", ["asc", "desc"], default: "asc")
         let cursor = q.cursor()
+        // `format=csv|json` beside `Accept: text/csv`, for clients that cannot set Accept (generated ones).
+        let format = q.choice("format", ["json", "csv"], default: "")
         if let from, let to, from > to { q.fail("from", "must not be after to") }
         try q.validate()
         let ticker = try Self.ticker(request)
@@ -66,7 +72,7 @@ struct MarketDataRoutes {
         let next = page.more ? page.bars.last.map { Cursor.make($0.bar.timestamp) } : nil
         let sourceLabel = page.sourceLabel
 
-        let wantsCSV = (request.headers["Accept"] ?? "").lowercased().contains("text/csv")
+        let wantsCSV = format.isEmpty ? (request.headers["Accept"] ?? "").lowercased().contains("text/csv") : format == "csv"
         let body: [UInt8]
         let contentType: String
         if wantsCSV {
@@ -154,9 +160,15 @@ struct MarketDataRoutes {
         let symbol = try Self.symbol(request, in: symbols)
         let contentType = (request.headers["Content-Type"] ?? "").lowercased()
         var bars: [Bar] = []
-        var rejected: [(row: Int, reason: String)] = []
+        var rejected: [(row: Int, reason: String)] = []   // the first maxRejectedKept
+        var rejectedTotal = 0
         var received = 0
-        if contentType.hasPrefix("text/csv") {
+        // A CSV file comes as text/csv, or as the bytes of a file (application/octet-stream, what generated clients send).
+        let isCSV = contentType.hasPrefix("text/csv") || contentType.hasPrefix("application/octet-stream")
+        if isCSV {
+            if request.body.contains(0) {
+                throw HTTPError(.badRequest, detail: "the CSV contains a NUL byte", errors: [FieldError(field: "body", message: "must not contain NUL bytes")])
+            }
             let localZone = LocalTimeZone(name: zone) ?? .utc
             let parsed: CSVParseResult
             do {
@@ -167,24 +179,38 @@ struct MarketDataRoutes {
             bars = parsed.bars
             received = parsed.dataRows
             rejected = parsed.rejected.map { ($0.line, $0.reason) }
+            rejectedTotal = parsed.rejectedTotal
         } else {
+            // The cap is checked while scanning, before anything is parsed: 32 MiB of `{},` would otherwise
+            // become millions of dictionaries first.
+            if JSONScan.arrayElementsExceed(request.body, depth: 2, limit: Self.maxUploadBars) {
+                throw HTTPError(.payloadTooLarge, detail: "at most \(Self.maxUploadBars) bars per request")
+            }
             let body = try JSONBody.object(request)
             guard let items = body["bars"] as? [Any] else {
                 throw HTTPError(.badRequest, detail: "the body must be {\"bars\": [...]}", errors: [FieldError(field: "bars", message: "must be an array of bars")])
             }
-            guard items.count <= 500_000 else {
-                throw HTTPError(.payloadTooLarge, detail: "at most 500000 bars per request")
+            guard items.count <= Self.maxUploadBars else {
+                throw HTTPError(.payloadTooLarge, detail: "at most \(Self.maxUploadBars) bars per request")
             }
             received = items.count
             for (i, item) in items.enumerated() {
                 switch Self.parseBar(item) {
                 case .success(let bar): bars.append(bar)
-                case .failure(let reason): rejected.append((i + 1, reason.message))
+                case .failure(let reason):
+                    rejectedTotal += 1
+                    if rejected.count < OHLCVCSVReader.maxRejectedKept { rejected.append((i + 1, reason.message)) }
                 }
             }
         }
         if received == 0 {
             throw HTTPError(.badRequest, detail: "no bars were sent", errors: [FieldError(field: "bars", message: "is empty")])
+        }
+        if bars.isEmpty {
+            // Nothing could be stored: not a success. The first reasons say why.
+            let field = isCSV ? "body" : "bars"
+            throw HTTPError(HTTPStatus(422), detail: "none of the \(received) rows is a valid bar (\(rejectedTotal) rejected)",
+                            errors: rejected.prefix(20).map { FieldError(field: field, message: "row \($0.row): \($0.reason)") })
         }
         let counts = try imports.store(bars, for: symbol, timeframe: timeframe, source: "upload", trigger: "upload")
         metrics.recordBarsIngested(source: "upload", count: counts.inserted + counts.updated)
@@ -197,11 +223,11 @@ struct MarketDataRoutes {
         w.key("updated"); w.number(Int64(counts.updated))
         w.key("unchanged"); w.number(Int64(counts.unchanged))
         w.key("rejected"); w.beginArray()
-        for r in rejected.prefix(1_000) {
+        for r in rejected {
             w.beginObject(); w.key("row"); w.number(Int64(r.row)); w.key("reason"); w.string(r.reason); w.endObject()
         }
         w.endArray()
-        if rejected.count > 1_000 { w.key("rejected_total"); w.number(Int64(rejected.count)) }
+        if rejectedTotal > rejected.count { w.key("rejected_total"); w.number(Int64(rejectedTotal)) }
         w.endObject()
         return .bytes(w.bytes, contentType: "application/json")
     }
@@ -215,7 +241,8 @@ struct MarketDataRoutes {
         if let s = o["timestamp"] as? String {
             guard let t = RFC3339.parse(s) else { return .failure(RowError(message: "timestamp: not an RFC 3339 time")) }
             ts = t
-        } else if let n = JSONBody.number(o["timestamp"]), n.isFinite, n == n.rounded(), abs(n) < 1e11 {
+        } else if let n = JSONBody.number(o["timestamp"]), n.isFinite, n == n.rounded(),
+                  n >= Double(RFC3339.minSeconds), n <= Double(RFC3339.maxSeconds) {
             ts = Int64(n)
         } else {
             return .failure(RowError(message: "timestamp: missing or not a time"))

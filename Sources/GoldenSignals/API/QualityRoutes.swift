@@ -45,7 +45,7 @@ struct QualityRoutes {
             var q = QueryReader(request)
             let timeframe = q.timeframe()
             let limit = q.int("limit", default: 100, range: 1...1_000)
-            let offset = Int(q.cursor() ?? 0)
+            let offset = Int(q.cursor(range: 0...1_000_000_000) ?? 0)
             try q.validate()
             let page = try reports.summary(timeframe: timeframe, limit: limit, offset: offset)
             var w = JSONWriter(capacity: 200 * page.rows.count + 64)

@@ -72,14 +72,29 @@ struct QueryReader {
         return t
     }
 
-    /// A paging cursor made by `Cursor.make`.
-    mutating func cursor(_ name: String = "cursor") -> Int64? {
+    /// A paging cursor made by `Cursor.make`, whose position must lie in `range` (by default the times
+    /// the API accepts: a forged position never reaches SQL).
+    mutating func cursor(_ name: String = "cursor", range: ClosedRange<Int64> = RFC3339.range) -> Int64? {
         guard let raw = query[name], !raw.isEmpty else { return nil }
-        guard let v = Cursor.parse(raw) else {
-            fail(name, "is not a cursor this service issued; pass next_cursor back unchanged")
+        guard let v = Cursor.parse(raw), range.contains(v) else {
+            failCursor(name)
             return nil
         }
         return v
+    }
+
+    /// A cursor of `kind` made by `Cursor.encode`, whose value `accept` checks (nil: a forged cursor).
+    mutating func cursor<T>(_ name: String = "cursor", kind: String, _ accept: (String) -> T?) -> T? {
+        guard let raw = query[name], !raw.isEmpty else { return nil }
+        guard let text = Cursor.decode(kind, raw), let v = accept(text) else {
+            failCursor(name)
+            return nil
+        }
+        return v
+    }
+
+    private mutating func failCursor(_ name: String) {
+        fail(name, "is not a cursor this service issued; pass next_cursor back unchanged")
     }
 
     /// Throws a 400 naming every bad parameter, if any.
@@ -100,11 +115,15 @@ enum Cursor {
 
     /// The value of a cursor of `kind`, or nil when the text is not one.
     static func decode(_ kind: String, _ text: String) -> String? {
-        guard text.utf8.count <= 128 else { return nil }
+        guard text.utf8.count <= 128, text.utf8.allSatisfy({ isBase64URL($0) }) else { return nil }
         var b64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.utf8.count % 4 != 0 { b64 += "=" }
         guard let data = Data(base64Encoded: b64), let s = String(data: data, encoding: .utf8), s.hasPrefix(kind + ":") else { return nil }
         return String(s.dropFirst(kind.count + 1))
+    }
+
+    private static func isBase64URL(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F
     }
 
     /// A cursor over a numeric position (a bar time, an offset).

@@ -55,9 +55,7 @@ struct SignalRoutes {
         f.since = q.time("since")
         f.asOf = q.time("as_of")
         f.limit = q.int("limit", default: 50, range: 1...Self.maxLimit)
-        if let c = request.query["cursor"], !c.isEmpty {
-            if let pos = Self.parseCursor(c) { f.before = pos } else { q.fail("cursor", "is not a cursor this service issued; pass next_cursor back unchanged") }
-        }
+        if let pos = q.cursor(kind: "g1", Self.cursorPosition) { f.before = pos }
         let ticker = symbolText.flatMap { q.ticker("symbol", $0) }
         try q.validate()
         f.symbolID = try ticker.map { try symbols.resolve($0) }?.id
@@ -80,10 +78,10 @@ struct SignalRoutes {
         return ConditionalGET.respond(request, body: w.bytes, contentType: "application/json", demo: page.demo, etag: etag)
     }
 
-    static func parseCursor(_ text: String) -> (ts: Int64, id: String)? {
-        guard let v = Cursor.decode("g1", text) else { return nil }
+    /// The position in a signal-list cursor (`g1`): a bar time and a signal id.
+    static func cursorPosition(_ v: String) -> (ts: Int64, id: String)? {
         let parts = v.split(separator: ":", maxSplits: 1)
-        guard parts.count == 2, let ts = Int64(parts[0]), abs(ts) < 400_000_000_000, UUIDText.isValid(String(parts[1])) else { return nil }
+        guard parts.count == 2, let ts = Int64(parts[0]), RFC3339.range.contains(ts), UUIDText.isValid(String(parts[1])) else { return nil }
         return (ts, String(parts[1]))
     }
 
@@ -285,8 +283,11 @@ struct SignalRoutes {
         var q = QueryReader(request)
         let timeframe: Timeframe? = request.query["timeframe"] != nil ? q.timeframe() : nil
         var lastEventID: Int64?
-        if let raw = request.headers["Last-Event-ID"] ?? request.query["last_event_id"], !raw.isEmpty {
-            if let v = Int64(raw), v >= 0 { lastEventID = v } else { q.fail("Last-Event-ID", "must be the id of an event this stream sent") }
+        // The header when it has a value, else the query parameter (an empty header is no header).
+        let header = request.headers["Last-Event-ID"].flatMap { $0.isEmpty ? nil : $0 }
+        if let raw = header ?? request.query["last_event_id"], !raw.isEmpty {
+            let field = header == nil ? "last_event_id" : "Last-Event-ID"
+            if let v = Int64(raw), v >= 0 { lastEventID = v } else { q.fail(field, "must be the id of an event this stream sent") }
         }
         let ticker = request.query["symbol"].flatMap { $0.isEmpty ? nil : q.ticker("symbol", $0) }
         try q.validate()

@@ -14,11 +14,7 @@ struct SymbolRoutes {
         router.get("/api/v1/symbols") { request in
             var q = QueryReader(request)
             let limit = q.int("limit", default: 100, range: 1...1_000)
-            let after = request.query["cursor"].flatMap { $0.isEmpty ? nil : $0 }
-            var afterSymbol: String?
-            if let after {
-                if let s = Cursor.decode("s1", after) { afterSymbol = s } else { q.fail("cursor", "is not a cursor this service issued; pass next_cursor back unchanged") }
-            }
+            let afterSymbol = q.cursor(kind: "s1") { NewSymbol.isValidTicker($0) ? $0 : nil }
             try q.validate()
             let rows = try symbols.list(limit: limit + 1, after: afterSymbol)
             let page = rows.prefix(limit)
@@ -80,7 +76,9 @@ struct SymbolRoutes {
             var w = JSONWriter(capacity: 256)
             Self.write(created, to: &w)
             var response = Response.bytes(w.bytes, contentType: "application/json", status: .created)
-            response.headers.set("Location", Self.itemPattern.replacingOccurrences(of: "{symbol}", with: created.symbol))
+            // A ticker may hold `/` (BTC/USD): encoded, it stays one path segment (routing is on raw segments).
+            let segment = created.symbol.replacingOccurrences(of: "/", with: "%2F").replacingOccurrences(of: "^", with: "%5E")
+            response.headers.set("Location", Self.itemPattern.replacingOccurrences(of: "{symbol}", with: segment))
             return response
         }
     }

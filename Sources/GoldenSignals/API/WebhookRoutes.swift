@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import Signals
 
 /// `/api/v1/webhooks`: subscriptions (create, list, read, update, delete), their delivery log, and a
 /// test message. A key sees and changes its own subscriptions; an admin key (or, with keys optional,
@@ -56,14 +57,16 @@ struct WebhookRoutes {
                     errors.append(FieldError(field: "filters.\(key)", message: "is not a known filter"))
                 }
                 if let v = filters["symbols"] {
-                    if v is NSNull { spec.symbols = nil } else if let list = v as? [String], list.count <= 1_000 {
-                        spec.symbols = list.map { $0.uppercased() }
-                    } else { errors.append(FieldError(field: "filters.symbols", message: "must be a list of tickers or null")) }
+                    if v is NSNull { spec.symbols = nil } else if let list = (v as? [String])?.map({ $0.uppercased() }), list.count <= 1_000,
+                                                                  list.allSatisfy(NewSymbol.isValidTicker) {
+                        spec.symbols = list
+                    } else { errors.append(FieldError(field: "filters.symbols", message: "must be a list of at most 1000 tickers, or null")) }
                 }
                 if let v = filters["strategies"] {
-                    if v is NSNull { spec.strategies = nil } else if let list = v as? [String], list.count <= 100 {
+                    let names = Strategies.names
+                    if v is NSNull { spec.strategies = nil } else if let list = v as? [String], list.count <= 100, list.allSatisfy(names.contains) {
                         spec.strategies = list
-                    } else { errors.append(FieldError(field: "filters.strategies", message: "must be a list of strategy names or null")) }
+                    } else { errors.append(FieldError(field: "filters.strategies", message: "must be a list of \(names.joined(separator: ", ")), or null")) }
                 }
                 if let v = filters["min_confidence"] {
                     if v is NSNull { spec.minConfidence = nil } else if let x = JSONBody.number(v), x >= 0, x <= 1 {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Logging
+import Primitives
 
 /// How access is configured (`GS_AUTH`, `GS_AUTH_OPEN_PATHS`, `GS_ANON_RATE`, `GS_ANON_BURST`).
 public struct AccessSettings: Sendable {
@@ -46,14 +47,20 @@ public struct AccessSettings: Sendable {
     /// `20/s`, `20`, `600/m`, `3600/h` → tokens per second; nil when malformed or not positive.
     public static func parseRate(_ text: String) -> Double? {
         let parts = text.lowercased().split(separator: "/", maxSplits: 1)
-        guard let first = parts.first, let n = Double(first), n > 0, n.isFinite else { return nil }
-        guard parts.count == 2 else { return n }
-        switch parts[1] {
-        case "s", "sec", "second": return n
-        case "m", "min", "minute": return n / 60
-        case "h", "hour": return n / 3600
-        default: return nil
+        guard let first = parts.first, let n = Double(first), n > 0, n <= 1_000_000, n.isFinite else { return nil }
+        let perSecond: Double
+        if parts.count == 2 {
+            switch parts[1] {
+            case "s", "sec", "second": perSecond = n
+            case "m", "min", "minute": perSecond = n / 60
+            case "h", "hour": perSecond = n / 3600
+            default: return nil
+            }
+        } else {
+            perSecond = n
         }
+        // A vanishing rate makes every wait infinite (1e-320/s).
+        return perSecond >= 1e-6 ? perSecond : nil
     }
 
     /// Whether keys are required when listening on `host`.
@@ -206,7 +213,7 @@ public final class RateLimiter: @unchecked Sendable {
             let allowed = b.tokens >= 1
             if allowed { b.tokens -= 1 }
             buckets[key] = b
-            let reset = allowed ? Int(((capacity - b.tokens) / rate).rounded(.up)) : Int(((1 - b.tokens) / rate).rounded(.up))
+            let reset = allowed ? Int(saturating: ((capacity - b.tokens) / rate).rounded(.up)) : Int(saturating: ((1 - b.tokens) / rate).rounded(.up))
             return Decision(allowed: allowed, remaining: Int(b.tokens), reset: max(allowed ? 0 : 1, reset))
         }
     }
@@ -268,7 +275,7 @@ public struct AccessMiddleware: Middleware {
 
     /// The `RateLimit-Policy` value of a bucket.
     static func policy(rate: Double, burst: Int) -> String {
-        "\"default\";q=\(burst);w=\(max(1, Int((Double(burst) / rate).rounded(.up))))"
+        "\"default\";q=\(burst);w=\(max(1, Int(saturating: (Double(burst) / rate).rounded(.up))))"
     }
 
     public func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
@@ -320,7 +327,7 @@ public struct AccessMiddleware: Middleware {
     }
 
     static func rateText(_ rate: Double) -> String {
-        rate == rate.rounded() ? "\(Int(rate))/s" : "\(rate)/s"
+        rate == rate.rounded() && abs(rate) < 1e15 ? "\(Int(rate))/s" : "\(rate)/s"
     }
 
     /// The address without its port (`1.2.3.4:5` → `1.2.3.4`, `[::1]:5` → `[::1]`).

@@ -29,8 +29,10 @@ public final class Application: @unchecked Sendable {
     public let signalStream: SignalStreamHub
     public let outcomes: OutcomeStore
     public let outcomeService: OutcomeService
-    /// How to reach the database (for connections outside the pool: LISTEN).
+    /// How to reach the database (for connections outside the pool: LISTEN, the ingestion lock, the probes).
     let conninfo: String
+    /// The health checks' own connection, so that probes never wait behind requests for the pool.
+    let probe: PostgresReservedConnection
     public let marketData: MarketDataService
     public let keys: KeyStore
     public let keyVerifier: KeyVerifier
@@ -94,6 +96,8 @@ public final class Application: @unchecked Sendable {
             }
             pool = PostgresPool(conninfo: conninfo, maxConnections: configuration.poolSize,
                                 acquireTimeout: configuration.poolAcquireTimeout, logger: logger,
+                                statementTimeout: ServerLimits.orNone(configuration.limits.statementTimeout),
+                                longStatementTimeout: ServerLimits.orNone(configuration.limits.longStatementTimeout),
                                 onEvent: { [databaseOutages] event in
                                     Application.recordPoolEvent(event, metrics)
                                     if case .connectFailed = event { databaseOutages.noteFailure() }
@@ -105,7 +109,7 @@ public final class Application: @unchecked Sendable {
 
         symbols = SymbolStore(pool: pool)
         bars = BarStore(pool: pool)
-        qualityReports = QualityStore(pool: pool)
+        qualityReports = QualityStore(pool: pool, keep: configuration.qualityHistory)
         providerCalls = ProviderCallStore(pool: pool)
         checkpoints = PostgresCheckpointStore(pool: pool)
         quality = QualityService(bars: bars, reports: qualityReports, logger: logger, observe: { symbol, timeframe, report in
@@ -128,6 +132,7 @@ public final class Application: @unchecked Sendable {
         signalService.observe = { made in Application.recordGenerated(made, metrics) }
         self.signalService = signalService
         self.conninfo = conninfo
+        probe = PostgresReservedConnection(conninfo: conninfo)
         imports = ImportService(symbols: symbols, bars: bars, quality: quality,
                                 signals: configuration.generateOnArrival ? signalService : nil)
         marketData = MarketDataService(pool: pool, symbols: symbols, bars: bars)
@@ -239,11 +244,12 @@ public final class Application: @unchecked Sendable {
         router.use(AccessLogMiddleware(logger: logger))
         router.use(AccessMiddleware(verifier: keyVerifier, limiter: rateLimiter, settings: configuration.access,
                                     required: authRequired ?? configuration.access.required(host: configuration.host)))
-        HealthRoutes(pool: pool, migrator: migrator, metrics: metrics, providers: providers, chain: chain,
+        HealthRoutes(pool: pool, probe: probe, migrator: migrator, metrics: metrics, providers: providers, chain: chain,
                      openAPIPath: configuration.openAPIPath, databaseMode: embedded == nil ? "external" : "embedded",
                      startedAt: startedAt).register(on: router)
         SymbolRoutes(symbols: symbols).register(on: router)
-        MarketDataRoutes(symbols: symbols, marketData: marketData, imports: imports, metrics: metrics).register(on: router)
+        MarketDataRoutes(symbols: symbols, marketData: marketData, imports: imports, metrics: metrics,
+                         uploadTimeout: configuration.limits.uploadHandlerTimeout).register(on: router)
         QualityRoutes(symbols: symbols, bars: bars, reports: qualityReports, quality: quality).register(on: router)
         let stream = signalStream
         SignalRoutes(symbols: symbols, signals: signals, service: signalService, outcomes: outcomeService, hub: stream,
@@ -265,6 +271,7 @@ public final class Application: @unchecked Sendable {
         var serverConfig = HTTPServerConfiguration()
         serverConfig.host = host
         serverConfig.port = port
+        configuration.limits.apply(to: &serverConfig)
         let metrics = self.metrics
         serverConfig.onRejectedRequest = { status in
             metrics.recordRejected(status: status)
@@ -284,7 +291,7 @@ public final class Application: @unchecked Sendable {
         flusher.start()
         lock.withLock { keyUsageFlusher = flusher }
         if configuration.webhooks.worker { webhookDispatcher.start() }
-        let scheduler = IngestScheduler(pool: pool, symbols: symbols, ingest: ingest, providers: providers,
+        let scheduler = IngestScheduler(conninfo: conninfo, symbols: symbols, ingest: ingest, providers: providers,
                                         interval: configuration.ingestInterval, logger: logger)
         let evaluator = EvaluateScheduler(service: outcomeService, interval: configuration.evaluateInterval, logger: logger)
         lock.withLock {
@@ -328,6 +335,7 @@ public final class Application: @unchecked Sendable {
         webhookDispatcher.stop()
         try? keyVerifier.flush()
         signalStream.stop()
+        probe.close()
         pool.shutdown()
         embedded?.stop()
     }
@@ -347,10 +355,13 @@ public final class Application: @unchecked Sendable {
 extension Migrator {
     /// Migration state: (applied, pending), read from the database.
     func counts(in pool: PostgresPool) throws -> (applied: Int, pending: Int) {
-        try pool.withConnection { conn in
-            let status = try self.status(on: conn)
-            let pending = status.filter { if case .pending = $0.state { true } else { false } }.count
-            return (status.count - pending, pending)
-        }
+        try pool.withConnection { try counts(on: $0) }
+    }
+
+    /// Migration state: (applied, pending), read on `conn`.
+    func counts(on conn: PostgresConnection) throws -> (applied: Int, pending: Int) {
+        let status = try self.status(on: conn)
+        let pending = status.filter { if case .pending = $0.state { true } else { false } }.count
+        return (status.count - pending, pending)
     }
 }

@@ -23,6 +23,9 @@ public struct AppConfiguration: Sendable {
     public var poolAcquireTimeout: Double = 2
     /// Whether `serve` runs scheduled ingestion, and how often (seconds).
     public var ingestInterval: Double = 900
+    /// How many quality reports each series keeps (`GS_QUALITY_HISTORY`, ≥ 2: the newest is served, the one before
+    /// it gives the summary's previous score); older ones are deleted when a new one is stored.
+    public var qualityHistory: Int = 100
     /// Whether `serve` seeds the demo universe into an empty database.
     public var demo: Bool = false
     /// The strategies generation runs (`GS_STRATEGIES`, e.g. `sma_crossover:fast=10,slow=30;rsi_reversion`; all built-in ones by default).
@@ -45,6 +48,8 @@ public struct AppConfiguration: Sendable {
     public var access = AccessSettings()
     /// Webhook delivery (`GS_WEBHOOK_*`).
     public var webhooks = WebhookSettings()
+    /// Connections, bodies, deadlines and statement timeouts (`GS_HTTP_*`, `GS_DB_*STATEMENT_TIMEOUT`).
+    public var limits = ServerLimits()
     /// The whole environment, for provider settings.
     public var environment: [String: String] = [:]
 
@@ -55,6 +60,9 @@ public struct AppConfiguration: Sendable {
 
     /// Reads the configuration from an environment (defaults where a variable is unset).
     /// - Throws: `ConfigurationError` naming the variable when a value is malformed.
+    /// The longest schedule interval accepted (a year): `inf` or `1e300` would reach a timer's integer conversion.
+    static let maxInterval: Double = 31_536_000
+
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
         var c = AppConfiguration()
         c.environment = env
@@ -82,16 +90,20 @@ public struct AppConfiguration: Sendable {
             c.poolSize = n
         }
         if let v = env["GS_INGEST_INTERVAL"], !v.isEmpty {
-            guard let s = Double(v), s >= 0 else { throw ConfigurationError(variable: "GS_INGEST_INTERVAL", message: "must be seconds ≥ 0 (0 turns scheduled ingestion off)") }
+            guard let s = Double(v), s >= 0, s <= Self.maxInterval else { throw ConfigurationError(variable: "GS_INGEST_INTERVAL", message: "must be seconds from 0 to 31536000 (0 turns scheduled ingestion off)") }
             c.ingestInterval = s
         }
         if let v = env["GS_EVALUATE_INTERVAL"], !v.isEmpty {
-            guard let s = Double(v), s >= 0 else { throw ConfigurationError(variable: "GS_EVALUATE_INTERVAL", message: "must be seconds ≥ 0 (0 turns scheduled evaluation off)") }
+            guard let s = Double(v), s >= 0, s <= Self.maxInterval else { throw ConfigurationError(variable: "GS_EVALUATE_INTERVAL", message: "must be seconds from 0 to 31536000 (0 turns scheduled evaluation off)") }
             c.evaluateInterval = s
         }
         if let v = env["GS_ANOMALY_INTERVAL"], !v.isEmpty {
             guard let s = Double(v), s >= 0 else { throw ConfigurationError(variable: "GS_ANOMALY_INTERVAL", message: "must be seconds ≥ 0 (0 turns anomaly detection off)") }
             c.anomalyInterval = s
+        }
+        if let v = env["GS_QUALITY_HISTORY"], !v.isEmpty {
+            guard let n = Int(v), n >= 2, n <= 1_000_000 else { throw ConfigurationError(variable: "GS_QUALITY_HISTORY", message: "must be a number of reports from 2 to 1000000") }
+            c.qualityHistory = n
         }
         if let v = env["GS_CALIBRATION_PERIOD"], !v.isEmpty {
             guard let s = Int64(v), s >= 3_600 else { throw ConfigurationError(variable: "GS_CALIBRATION_PERIOD", message: "must be seconds ≥ 3600") }
@@ -109,6 +121,7 @@ public struct AppConfiguration: Sendable {
         }
         c.access = try AccessSettings.fromEnvironment(env)
         c.webhooks = try WebhookSettings.fromEnvironment(env)
+        c.limits = try ServerLimits.fromEnvironment(env)
         if let v = env["GS_DEMO"], !v.isEmpty { c.demo = ["1", "true", "yes"].contains(v.lowercased()) }
         return c
     }

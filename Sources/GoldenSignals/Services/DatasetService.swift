@@ -94,13 +94,14 @@ public struct DatasetService: Sendable {
     let symbols: SymbolStore
     let bars: BarStore
     let reports: QualityStore
+    let outcomes: OutcomeStore
 
     /// Bumped whenever a formula, a column or the number format changes: the same version, parameters
     /// and bars give the same bytes.
     public static let codeVersion = "goldensignals-datasets/1"
 
     public init(app: Application) {
-        symbols = app.symbols; bars = app.bars; reports = app.qualityReports
+        symbols = app.symbols; bars = app.bars; reports = app.qualityReports; outcomes = app.outcomes
     }
 
     /// Resolves the symbols, applies the quality and coverage gate, and fixes the split boundaries.
@@ -172,11 +173,14 @@ public struct DatasetService: Sendable {
     /// One series' table (bars read now, computed over the whole stored history).
     public func table(_ s: DatasetSeries, _ plan: DatasetPlan) throws -> DatasetTable {
         let p = plan.parameters
-        let series = PriceSeries(try bars.all(symbolID: s.record.id, timeframe: p.timeframe))
+        // An export reads whole histories: the pool's longer statement timeout applies.
+        let series = PriceSeries(try bars.pool.withLongConnection { try bars.all(symbolID: s.record.id, timeframe: p.timeframe, on: $0) })
         let info = SeriesInfo(symbol: s.record.symbol, timeframe: p.timeframe, assetClass: s.record.assetClass,
                               calendar: Calendars.calendar(for: s.record.assetClass, exchange: s.record.exchange))
+        let points = p.request.labels.contains(where: \.needsSignalOutcomes)
+            ? try outcomes.outcomePoints(symbolID: s.record.id, timeframe: p.timeframe) : []
         return DatasetTable(symbol: s.record.symbol, series: series, info: info, request: p.request,
-                            from: p.from, to: p.to, boundaries: plan.boundaries)
+                            from: p.from, to: p.to, boundaries: plan.boundaries, outcomes: points)
     }
 
     /// Every included series as one stream (one header for CSV), in chunks of about 64 KiB.
@@ -283,9 +287,6 @@ public struct DatasetService: Sendable {
         }
         w.endArray()
         w.key("past_end_column"); w.string(DatasetLabel.pastEndColumn)
-        w.key("unavailable_labels"); w.beginArray()
-        w.beginObject(); w.key("name"); w.string("label_signal_outcome"); w.key("reason"); w.string(DatasetLabel.signalOutcomeUnavailable); w.endObject()
-        w.endArray()
         w.key("splits")
         if let wf = p.request.splits {
             w.beginObject()

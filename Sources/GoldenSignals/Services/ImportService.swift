@@ -10,9 +10,12 @@ public struct ImportSummary: Sendable {
     public var updated: Int
     public var unchanged: Int
     public var duplicatesReplaced: Int
+    /// The first `OHLCVCSVReader.maxRejectedKept` rejected rows.
     public var rejected: [CSVRejectedRow]
     public var format: String
     public var symbolCreated: Bool
+    /// Every rejected row, counted.
+    public var rejectedTotal: Int = 0
 }
 
 /// Takes bars in from files and uploads: parse, store through COPY + one upsert, then refresh the
@@ -36,7 +39,8 @@ public struct ImportService: Sendable {
         refreshIfChanged(record, timeframe: timeframe, counts: counts, trigger: "import", series: parsed.bars)
         return ImportSummary(symbol: record.symbol, timeframe: timeframe, dataRows: parsed.dataRows, inserted: counts.inserted,
                              updated: counts.updated, unchanged: counts.unchanged, duplicatesReplaced: parsed.duplicatesReplaced,
-                             rejected: parsed.rejected, format: parsed.format, symbolCreated: created)
+                             rejected: parsed.rejected, format: parsed.format, symbolCreated: created,
+                             rejectedTotal: parsed.rejectedTotal)
     }
 
     /// Stores already-validated bars for an existing symbol and refreshes its report.

@@ -49,6 +49,22 @@ public struct OutcomeStore: Sendable {
         net_return, mfe, mae, bars_held, r_multiple, same_bar_ambiguous, gap_fill, finalized_at, confidence_input, calibration_sample
         """
 
+    /// A series' published signals that have an outcome, oldest bar first, for signal-outcome dataset labels.
+    public func outcomePoints(symbolID: Int64, timeframe: Timeframe) throws -> [SignalOutcomePoint] {
+        try pool.withConnection { conn in
+            try conn.query("""
+                SELECT extract(epoch FROM o.signal_ts)::int8, o.strategy, g.confidence, o.final,
+                       CASE o.result WHEN 'win' THEN 1 WHEN 'loss' THEN -1 ELSE 0 END, o.net_return
+                FROM signal_outcomes o JOIN signals g ON g.id = o.signal_id
+                WHERE o.symbol_id = $1 AND o.timeframe = $2 AND o.published
+                ORDER BY o.signal_ts, o.strategy
+                """, [symbolID, timeframe.rawValue]).map { row in
+                SignalOutcomePoint(time: try row.decode(0), strategy: try row.decode(1), confidence: try row.decode(2),
+                                   final: try row.decode(3), result: Double(try row.decode(4) as Int64), netReturn: try row.decode(5))
+            }
+        }
+    }
+
     /// Series with at least one signal that has no final outcome.
     func seriesPending(symbolIDs: [Int64]?, timeframe: Timeframe?, on conn: PostgresConnection) throws -> [(Int64, Timeframe)] {
         try conn.query("""

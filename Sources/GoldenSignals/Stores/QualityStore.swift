@@ -31,19 +31,31 @@ public struct QualitySummaryRow: Sendable {
 /// Reads and writes `quality_reports`.
 public struct QualityStore: Sendable {
     let pool: PostgresPool
+    /// Reports kept per series (the retention policy, `GS_QUALITY_HISTORY`).
+    let keep: Int
 
-    public init(pool: PostgresPool) { self.pool = pool }
+    public init(pool: PostgresPool, keep: Int = 100) {
+        self.pool = pool
+        self.keep = max(2, keep)
+    }
 
-    /// Stores a new report (history is kept; the newest one is served).
+    /// Stores a new report; the series keeps its newest `keep` reports (the newest one is served).
     public func save(symbolID: Int64, timeframe: Timeframe, report: QualityReport, trigger: String) throws {
         let checks = QualityJSON.checks(report.checks)
         let issues = QualityJSON.issues(report.issues)
-        _ = try pool.withConnection { conn in
+        _ = try pool.transaction { conn in
             try conn.query("""
                 INSERT INTO quality_reports (symbol_id, timeframe, score, bars_checked, issues_total, checks, issues, first_ts, last_ts, trigger)
                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, to_timestamp($8), to_timestamp($9), $10)
                 """, [symbolID, timeframe.rawValue, report.score, report.barsChecked, report.issuesTotal,
                       PostgresJSON(checks), PostgresJSON(issues), report.firstTimestamp, report.lastTimestamp, trigger])
+            // Retention: everything older than the newest `keep` reports of this series (the index on
+            // (symbol_id, timeframe, generated_at DESC, id DESC) serves both the offset and the delete).
+            try conn.query("""
+                DELETE FROM quality_reports WHERE symbol_id = $1 AND timeframe = $2 AND (generated_at, id) <= (
+                    SELECT generated_at, id FROM quality_reports WHERE symbol_id = $1 AND timeframe = $2
+                    ORDER BY generated_at DESC, id DESC OFFSET $3 LIMIT 1)
+                """, [symbolID, timeframe.rawValue, keep])
         }
     }
 

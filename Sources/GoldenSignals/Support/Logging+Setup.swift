@@ -142,6 +142,9 @@ public struct BufferedLogHandler: LogHandler {
             line.append(contentsOf: event.source.utf8)
             line.append(contentsOf: "] ".utf8)
             line.append(contentsOf: event.message.description.utf8)
+            // One event, one line: a CR or LF from anywhere (a decoded path, an upstream's error text)
+            // is written escaped, so that no one can forge a log line.
+            if line.contains(where: { $0 == 0x0A || $0 == 0x0D }) { Self.escapeLineBreaks(&line) }
         case .json:
             var fields: [(String, String)] = merged.map { ($0.key, $0.value.description) }
             if let error = event.error { fields.append(("error", "\(error)")) }
@@ -196,6 +199,20 @@ public struct BufferedLogHandler: LogHandler {
         digits(secondOfDay / 60 % 60, 2); out.append(UInt8(ascii: ":"))
         digits(secondOfDay % 60, 2); out.append(UInt8(ascii: "."))
         digits(Int(ts.tv_nsec) / 1_000_000, 3); out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `\n` and `\r` for line feeds and carriage returns.
+    static func escapeLineBreaks(_ line: inout [UInt8]) {
+        var out: [UInt8] = []
+        out.reserveCapacity(line.count + 8)
+        for b in line {
+            switch b {
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            default: out.append(b)
+            }
+        }
+        line = out
     }
 
     static func appendJSONString(_ s: String, into out: inout [UInt8]) {

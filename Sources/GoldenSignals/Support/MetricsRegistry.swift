@@ -26,7 +26,7 @@ public final class MetricsRegistry: Sendable {
         // HTTP
         "gs_http_requests_total": "HTTP requests answered, by method (unknown methods as OTHER), route template and status.",
         "gs_http_request_duration_seconds": "Time to answer an HTTP request, by route template.",
-        "gs_http_rejected_requests_total": "Requests refused before routing, by reason (malformed, too_large, uri_too_long, headers_too_large, timeout, not_implemented, version_not_supported, other).",
+        "gs_http_rejected_requests_total": "Requests refused before routing, or answered by the server past their handler's deadline, by reason (malformed, too_large, uri_too_long, expectation_failed, headers_too_large, timeout, not_implemented, unavailable: body budget full or handler deadline passed, version_not_supported, other).",
         "gs_http_worker_queue_depth": "Requests waiting for a worker thread.",
         "gs_http_worker_busy": "Worker threads running a request.",
         "gs_http_worker_saturation": "Share of worker threads busy (0 to 1).",
@@ -141,8 +141,10 @@ public final class MetricsRegistry: Sendable {
         case 408: "timeout"
         case 413: "too_large"
         case 414: "uri_too_long"
+        case 417: "expectation_failed"
         case 431: "headers_too_large"
         case 501: "not_implemented"
+        case 503: "unavailable"
         case 505: "version_not_supported"
         default: "other"
         }

@@ -2,6 +2,13 @@ import Market
 
 /// RFC 3339 timestamps in UTC (`2024-03-01T14:30:00Z`), the only time format on the wire.
 public enum RFC3339 {
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the times the API reads (four-digit years, as
+    /// RFC 3339 writes them); anything outside is refused as input.
+    public static let minSeconds: Int64 = -62_135_596_800
+    public static let maxSeconds: Int64 = 253_402_300_799
+    /// `minSeconds...maxSeconds`.
+    public static let range: ClosedRange<Int64> = minSeconds...maxSeconds
+
     /// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
     public static func format(_ unixSeconds: Int64) -> String {
         var out: [UInt8] = []
@@ -26,8 +33,13 @@ public enum RFC3339 {
     }
 
     /// Parses `YYYY-MM-DD` (midnight UTC), `YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM)`, or Unix seconds.
-    /// - Returns: Unix seconds, or nil when the text is none of these.
+    /// - Returns: Unix seconds, or nil when the text is none of these or falls outside years 1…9999.
     public static func parse(_ text: String) -> Int64? {
+        guard let t = parseUnbounded(text), range.contains(t) else { return nil }
+        return t
+    }
+
+    private static func parseUnbounded(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         if !b.isEmpty, b.allSatisfy({ $0 >= 48 && $0 <= 57 }), b.count <= 12 { return Int64(text) }
         func num(_ from: Int, _ len: Int) -> Int? {

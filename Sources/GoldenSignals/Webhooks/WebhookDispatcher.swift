@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import HTTPServer
 import Logging
+import Primitives
 
 /// The delivery worker: one thread per replica that claims due outbox messages (SKIP LOCKED, so each
 /// message is sent by one replica at a time), renders and signs them, posts them through libcurl and
@@ -157,7 +158,7 @@ public final class WebhookDispatcher: @unchecked Sendable {
         if let failure {
             logger.info("webhook delivery failed", metadata: ["webhook": "\(m.webhookID)", "message": "\(messageID)",
                                                               "attempt": "\(m.attempts)", "error": "\(failure)",
-                                                              "retry_in_s": "\(retry.map { String(Int($0)) } ?? "never")"])
+                                                              "retry_in_s": "\(retry.map { String(Int(saturating: $0)) } ?? "never")"])
         }
     }
 }

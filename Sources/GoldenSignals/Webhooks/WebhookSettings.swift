@@ -42,7 +42,8 @@ public struct WebhookSettings: Sendable {
         if let x = try seconds("GS_WEBHOOK_POLL_INTERVAL", 0.05) { s.pollInterval = x }
         if let v = env["GS_WEBHOOK_RETRY_SCHEDULE"], !v.isEmpty {
             let parts = v.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+            // Finite and at most 30 days: `inf` or `1e300` would reach integer conversions of the delay.
+            guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? -1) >= 0 && ($0 ?? 0) <= 2_592_000 }) else {
                 throw ConfigurationError(variable: "GS_WEBHOOK_RETRY_SCHEDULE", message: "must be comma-separated seconds, e.g. 5,300,1800")
             }
             s.retrySchedule = parts.map { $0! }

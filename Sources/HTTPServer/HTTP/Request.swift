@@ -3,8 +3,10 @@ public struct Request: Sendable {
     public let method: HTTPMethod
     /// The request-target exactly as sent.
     public let target: String
-    /// The percent-decoded path, without the query.
+    /// The percent-decoded path, without the query. Routing uses `rawPath`: a decoded `%2F` is not a separator.
     public let path: String
+    /// The path as sent (still percent-encoded; never contains control characters, which the parser refuses).
+    public let rawPath: String
     /// The decoded query parameters.
     public let query: QueryParameters
     public let headers: HTTPHeaders
@@ -28,19 +30,21 @@ public struct Request: Sendable {
         self.headers = headers
         self.body = body
         self.remoteAddress = remoteAddress
-        let (path, rawQuery) = Request.splitTarget(target)
+        let (path, rawPath, rawQuery) = Request.splitTarget(target)
         self.path = path
+        self.rawPath = rawPath
         self.query = QueryParameters(parsing: rawQuery)
         self.pathParameters = [:]
         self.routePattern = nil
         self.requestID = ""
     }
 
-    init(method: HTTPMethod, target: String, path: String, rawQuery: String, headers: HTTPHeaders, body: [UInt8],
-         remoteAddress: String) {
+    init(method: HTTPMethod, target: String, path: String, rawPath: String, rawQuery: String, headers: HTTPHeaders,
+         body: [UInt8], remoteAddress: String) {
         self.method = method
         self.target = target
         self.path = path
+        self.rawPath = rawPath
         self.query = QueryParameters(parsing: rawQuery)
         self.headers = headers
         self.body = body
@@ -50,8 +54,8 @@ public struct Request: Sendable {
         self.requestID = ""
     }
 
-    /// The decoded path and the raw query of a request-target (origin- or absolute-form).
-    static func splitTarget(_ target: String) -> (path: String, rawQuery: String) {
+    /// The decoded path, the raw path and the raw query of a request-target (origin- or absolute-form).
+    static func splitTarget(_ target: String) -> (path: String, rawPath: String, rawQuery: String) {
         var rawPath = Substring(target)
         var rawQuery = Substring("")
         if let q = target.utf8.firstIndex(of: 0x3F) {
@@ -65,6 +69,9 @@ public struct Request: Sendable {
             let afterScheme = rawPath[rawPath.index(colon, offsetBy: 3)...]
             rawPath = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
         }
-        return (PercentDecoding.decode(rawPath, plusIsSpace: false), String(rawQuery))
+        let raw = String(rawPath)
+        // Without an escape the decoded path is the raw one (shared storage, no second allocation).
+        let decoded = raw.utf8.contains(0x25) ? PercentDecoding.decode(raw, plusIsSpace: false) : raw
+        return (decoded, raw, String(rawQuery))
     }
 }

@@ -1,7 +1,8 @@
 public import Logging
 import Glibc
 
-/// Logs one line per request at `info`: method, path, status, duration and request id. An error
+/// Logs one line per request at `info`: method, path (as sent, still percent-encoded, so that a `%0A`
+/// never becomes a new line in the log), status, duration and request id. An error
 /// thrown through it is logged with the status it will be answered with; when that is a 5xx, its
 /// description (which the client never sees; its `debugDescription` when it has one) is logged too,
 /// at `error`, with the request id.
@@ -26,7 +27,7 @@ public struct AccessLogMiddleware: Middleware {
                     "status": "\(status)",
                     "request_id": "\(request.requestID)",
                     "method": "\(request.method.rawValue)",
-                    "path": "\(request.path)",
+                    "path": "\(request.rawPath)",
                 ])
             }
             throw error
@@ -35,7 +36,7 @@ public struct AccessLogMiddleware: Middleware {
 
     private func logRequest(_ request: Request, status: Int, start: Double) {
         let micros = Int(((monotonicNow() - start) * 1_000_000).rounded())
-        logger.info("\(request.method.rawValue) \(request.path) \(status)", metadata: [
+        logger.info("\(request.method.rawValue) \(request.rawPath) \(status)", metadata: [
             "duration_ms": .string(Self.milliseconds(micros)),
             "request_id": .string(request.requestID),
             "remote": .string(request.remoteAddress),

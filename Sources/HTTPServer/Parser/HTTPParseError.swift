@@ -10,6 +10,8 @@ enum HTTPParseError: Error, Equatable, Sendable {
     case payloadTooLarge
     /// 414: the request line exceeds the limit.
     case uriTooLong
+    /// 417: an `Expect` other than `100-continue`.
+    case expectationFailed
     /// 431: the header section exceeds the byte or field-count limit.
     case headerFieldsTooLarge
     /// 501: a transfer coding other than `chunked`.
@@ -23,6 +25,7 @@ enum HTTPParseError: Error, Equatable, Sendable {
         case .badRequest: 400
         case .payloadTooLarge: 413
         case .uriTooLong: 414
+        case .expectationFailed: 417
         case .headerFieldsTooLarge: 431
         case .unsupportedTransferCoding: 501
         case .versionNotSupported: 505
@@ -35,6 +38,7 @@ enum HTTPParseError: Error, Equatable, Sendable {
         case .badRequest(let why): why
         case .payloadTooLarge: "request body too large"
         case .uriTooLong: "request line too long"
+        case .expectationFailed: "the only expectation supported is 100-continue"
         case .headerFieldsTooLarge: "header section too large"
         case .unsupportedTransferCoding(let why): why
         case .versionNotSupported: "HTTP version not supported"

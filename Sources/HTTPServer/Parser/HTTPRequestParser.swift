@@ -305,6 +305,7 @@ struct HTTPRequestParser {
         var sawTransferEncoding = false
         var keepAlive = minor == 1
         var expectsContinue = false
+        var unknownExpectation = false
         for (name, value) in headers {
             switch name.count {
             case 4 where asciiEqual(name, "host"):
@@ -331,7 +332,9 @@ struct HTTPRequestParser {
                     else if asciiEqual(token, "keep-alive"), minor == 0 { keepAlive = true }
                 }
             case 6 where asciiEqual(name, "expect"):
+                // RFC 9110 §10.1.1: 100-continue is the only expectation; HTTP/1.0 expectations are ignored.
                 if asciiEqual(trimOWS(Substring(value)), "100-continue") { expectsContinue = true }
+                else if minor == 1 { unknownExpectation = true }
             default:
                 break
             }
@@ -339,6 +342,7 @@ struct HTTPRequestParser {
         if minor == 1, hostCount != 1 {
             return .failure(.badRequest(hostCount == 0 ? "missing Host header" : "multiple Host headers"))
         }
+        if unknownExpectation { return .failure(.expectationFailed) }
         var framing = BodyFraming.none
         if sawTransferEncoding {
             if contentLength != nil { return .failure(.badRequest("both Content-Length and Transfer-Encoding")) }

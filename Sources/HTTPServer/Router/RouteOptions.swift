@@ -10,10 +10,14 @@ public struct RouteOptions: Sendable {
     /// Answers on the event loop when it can without blocking (a cached page), through the middleware
     /// like any response; nil sends the request to the handler on the worker pool. It must never block.
     public var loopResponder: (@Sendable (Request) -> Response?)?
+    /// Seconds this route's handler may take instead of the server's `handlerTimeout` (nil: the server's; 0: none).
+    public var handlerTimeout: Double?
 
-    public init(runsOnLoop: Bool = false, maxBodyBytes: Int = 8 << 20, loopResponder: (@Sendable (Request) -> Response?)? = nil) {
+    public init(runsOnLoop: Bool = false, maxBodyBytes: Int = 8 << 20, loopResponder: (@Sendable (Request) -> Response?)? = nil,
+                handlerTimeout: Double? = nil) {
         self.runsOnLoop = runsOnLoop
         self.maxBodyBytes = maxBodyBytes
         self.loopResponder = loopResponder
+        self.handlerTimeout = handlerTimeout
     }
 }

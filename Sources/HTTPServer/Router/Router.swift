@@ -94,7 +94,7 @@ public final class Router: @unchecked Sendable {
     /// Dispatches a request in-process: routing, 404/405 with `Allow`, `HEAD` for `GET` routes
     /// (no body, same headers), middleware, and errors as problem+json.
     public func respond(to request: Request) -> Response {
-        let resolution = resolve(method: request.method, path: request.path)
+        let resolution = resolve(method: request.method, rawPath: request.rawPath)
         var response = handle(request, resolution: resolution, answer: Self.loopAnswer(request, resolution))
         if request.method == .HEAD {
             switch response.body {
@@ -121,13 +121,15 @@ public final class Router: @unchecked Sendable {
         return responder(request)
     }
 
-    func resolve(method: HTTPMethod, path: String) -> Resolution {
+    /// Routes on the raw (still percent-encoded) path, so that an encoded `/` inside a segment stays in
+    /// that segment; each captured parameter is then decoded on its own.
+    func resolve(method: HTTPMethod, rawPath: String) -> Resolution {
         var params: [String: String] = [:]
         let candidate: PatternRoutes?
-        if let p = staticPatterns[path] {
+        if let p = staticPatterns[rawPath] {
             candidate = p
         } else {
-            candidate = matchDynamic(path, parameters: &params)
+            candidate = matchDynamic(rawPath, parameters: &params)
         }
         guard let routes = candidate else { return .notFound }
         if let route = routes.methods[method] { return .route(route, parameters: params) }
@@ -137,9 +139,9 @@ public final class Router: @unchecked Sendable {
         return .methodNotAllowed(allow: allowed.sorted().joined(separator: ", "))
     }
 
-    private func matchDynamic(_ path: String, parameters: inout [String: String]) -> PatternRoutes? {
+    private func matchDynamic(_ rawPath: String, parameters: inout [String: String]) -> PatternRoutes? {
         guard !dynamicPatterns.isEmpty else { return nil }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let parts = rawPath.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         outer: for p in dynamicPatterns where p.segments.count == parts.count {
             var found: [String: String] = [:]
             for (segment, part) in zip(p.segments, parts) {
@@ -147,12 +149,20 @@ public final class Router: @unchecked Sendable {
                 case .literal(let s): if s != part { continue outer }
                 case .parameter(let name):
                     if part.isEmpty { continue outer }
-                    found[name] = String(part)
+                    found[name] = PercentDecoding.decode(part, plusIsSpace: false)
                 }
             }
             parameters = found
             return p
         }
+        return nil
+    }
+
+    /// The field that carries a NUL byte (from `%00`) in a path parameter or the query, if any: such
+    /// text never reaches a handler (libpq would cut it at the NUL), it is answered 400.
+    static func fieldWithNUL(_ request: Request, parameters: [String: String]) -> String? {
+        if let name = request.query.nameWithNUL { return name }
+        for (name, value) in parameters where value.utf8.contains(0) { return name }
         return nil
     }
 
@@ -167,7 +177,12 @@ public final class Router: @unchecked Sendable {
         case .route(let route, let parameters):
             request.pathParameters = parameters
             request.routePattern = route.pattern
-            if let answer { endpoint = { _ in answer } } else { endpoint = route.handler }
+            if let field = Router.fieldWithNUL(request, parameters: parameters) {
+                endpoint = { _ in
+                    throw HTTPError(.badRequest, detail: "a parameter contains a NUL byte",
+                                    errors: [FieldError(field: field, message: "must not contain NUL bytes (%00)")])
+                }
+            } else if let answer { endpoint = { _ in answer } } else { endpoint = route.handler }
         case .notFound:
             endpoint = { _ in Problem(status: .notFound).response() }
         case .methodNotAllowed(let allow):

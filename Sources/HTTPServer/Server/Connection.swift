@@ -37,11 +37,17 @@ final class Connection: @unchecked Sendable {
     private var lastActivity: Double
     private var lingerUntil = 0.0
     private var lingerBytes = 0
+    /// When the head of the body being read was parsed (the body's deadline and rate count from here).
+    private var bodyStartedAt = 0.0
+    /// Bytes this connection holds of the server's body budget.
+    private var reservedBody = 0
+    /// When a handler on the worker pool must have answered (0: no deadline running).
+    private var handlerDeadline = 0.0
 
     // The request in progress.
     private var head: ParsedRequestHead?
     private var resolution: Router.Resolution = .notFound
-    private var target: (path: String, rawQuery: String) = ("/", "")
+    private var target: (path: String, rawPath: String, rawQuery: String) = ("/", "/", "")
     private var keepAlive = true
     private var isHead = false
     private var minorVersion = 1
@@ -101,13 +107,16 @@ final class Connection: @unchecked Sendable {
                     onHead(head)
                     continue
                 case .body(let body):
+                    if body.count > reservedBody, !reserveBody(body.count - reservedBody) { return }
                     if let head { dispatch(head, body: body) }
                     continue
                 case .error(let error):
                     respondToParseError(error)
                     return
                 case .needMore:
-                    break
+                    // A chunked body announces no length: it takes from the budget as it grows.
+                    if parser.body.count > reservedBody,
+                       !reserveBody(max(parser.body.count - reservedBody, min(reservedBody, 1 << 20))) { return }
                 }
             }
             if inputStart == input.count {
@@ -164,8 +173,20 @@ final class Connection: @unchecked Sendable {
         let method = HTTPMethod(rawValue: head.method)
         let target = Request.splitTarget(head.target)
         self.target = target
-        let resolution = loop.context.router.resolve(method: method, path: target.path)
+        let resolution = loop.context.router.resolve(method: method, rawPath: target.rawPath)
         if head.framing == .none {
+            self.head = head
+            self.resolution = resolution
+            dispatch(head, body: [])
+            return
+        }
+        var willServe = false
+        if case .route = resolution { willServe = true }
+        if head.expectsContinue, head.minorVersion == 1, !willServe {
+            // No `100 Continue` for a request that will not be served: its 404/405 goes out at once, the
+            // body is never read, and the connection closes (draining what the client still sends).
+            var head = head
+            head.keepAlive = false
             self.head = head
             self.resolution = resolution
             dispatch(head, body: [])
@@ -175,11 +196,37 @@ final class Connection: @unchecked Sendable {
             respondToParseError(error)
             return
         }
+        let initial: Int
+        switch head.framing {
+        case .length(let n): initial = n
+        default: initial = min(resolution.options.maxBodyBytes, 64 * 1024)
+        }
+        guard reserveBody(initial) else { return }
+        bodyStartedAt = loop.now
         self.head = head
         self.resolution = resolution
         if head.expectsContinue, head.minorVersion == 1 {
             write(ResponseSerializer.continueResponse)
         }
+    }
+
+    /// Takes `bytes` more of the server's body budget; when they do not fit, answers 503 with
+    /// `Retry-After` (before reading, for a declared length), closes, and returns false.
+    private func reserveBody(_ bytes: Int) -> Bool {
+        if loop.context.bodyBudget.reserve(bytes) {
+            reservedBody += bytes
+            return true
+        }
+        loop.context.configuration.onRejectedRequest?(HTTPStatus.serviceUnavailable.code)
+        respondAndClose(Problem(status: .serviceUnavailable, detail: "the server holds too many request bodies; retry shortly")
+            .response(headers: HTTPHeaders([("Retry-After", "1")])))
+        return false
+    }
+
+    private func releaseBody() {
+        guard reservedBody > 0 else { return }
+        loop.context.bodyBudget.release(reservedBody)
+        reservedBody = 0
     }
 
     private func dispatch(_ head: ParsedRequestHead, body: [UInt8]) {
@@ -189,8 +236,9 @@ final class Connection: @unchecked Sendable {
         minorVersion = head.minorVersion
         isHead = head.method == "HEAD"
         let method = HTTPMethod(rawValue: head.method)
-        let request = Request(method: method, target: head.target, path: target.path, rawQuery: target.rawQuery,
-                              headers: HTTPHeaders(parsed: head.headers), body: body, remoteAddress: remoteAddress)
+        let request = Request(method: method, target: head.target, path: target.path, rawPath: target.rawPath,
+                              rawQuery: target.rawQuery, headers: HTTPHeaders(parsed: head.headers), body: body,
+                              remoteAddress: remoteAddress)
         self.head = nil
         let resolution = self.resolution
         let router = loop.context.router
@@ -203,7 +251,12 @@ final class Connection: @unchecked Sendable {
             return
         }
         let loop = self.loop
+        let timeout = resolution.options.handlerTimeout ?? loop.context.configuration.handlerTimeout
+        let deadline = timeout > 0 ? loop.now + timeout : 0
+        handlerDeadline = deadline
         let accepted = loop.context.workers.submit { [self] in
+            // Dequeued after its deadline: the loop answers (or has answered) 503; do not start the work.
+            if deadline > 0, monotonicNow() > deadline { return }
             let response = router.handle(request, resolution: resolution)
             loop.execute { self.complete(response) }
         }
@@ -220,6 +273,8 @@ final class Connection: @unchecked Sendable {
     /// Writes the response to the request being processed (called on the loop).
     func complete(_ response: Response) {
         guard phase == .processing else { return }
+        handlerDeadline = 0
+        releaseBody()
         let shouldClose = !keepAlive || loop.draining
         var out = loop.takeScratch()
         let date = loop.dateField
@@ -384,11 +439,10 @@ final class Connection: @unchecked Sendable {
         case .reading:
             let pendingOutput = outputStart < output.count
             if requestStartedAt > 0 {
-                // A head not complete in time, or a body that stalls for as long: 408.
-                let stalled = parser.isReadingBody ? now - lastActivity > headerTimeout : now - requestStartedAt > headerTimeout
-                if stalled {
+                // A head not complete in time; a body that stalls, takes too long in total, or trickles: 408.
+                if let why = slowRequest(now: now, headerTimeout: headerTimeout) {
                     loop.context.configuration.onRejectedRequest?(HTTPStatus.requestTimeout.code)
-                    respondAndClose(Problem(status: .requestTimeout, detail: "request not received in time").response())
+                    respondAndClose(Problem(status: .requestTimeout, detail: why).response())
                 }
             } else if draining && !pendingOutput {
                 close()
@@ -402,9 +456,32 @@ final class Connection: @unchecked Sendable {
             if now - lastActivity > idleTimeout { close() }
         case .lingering:
             if draining || now > lingerUntil { close() }
-        case .processing, .closed:
+        case .processing:
+            if handlerDeadline > 0, now > handlerDeadline {
+                // The handler goes on in its thread; its answer, when it comes, finds the connection gone.
+                loop.context.configuration.onRejectedRequest?(HTTPStatus.serviceUnavailable.code)
+                respondAndClose(Problem(status: .serviceUnavailable, detail: "the request took too long; retry later")
+                    .response(headers: HTTPHeaders([("Retry-After", "1")])))
+            }
+        case .closed:
             break
         }
+    }
+
+    /// Why the request being read is too slow, or nil.
+    private func slowRequest(now: Double, headerTimeout: Double) -> String? {
+        guard parser.isReadingBody else {
+            return now - requestStartedAt > headerTimeout ? "request not received in time" : nil
+        }
+        let c = loop.context.configuration
+        let elapsed = now - bodyStartedAt
+        if now - lastActivity > headerTimeout { return "request body stalled" }
+        if elapsed > c.bodyTimeout { return "request body not received in time" }
+        if c.minBodyBytesPerSecond > 0, elapsed > c.bodyRateGracePeriod,
+           Double(parser.body.count) < Double(c.minBodyBytesPerSecond) * elapsed {
+            return "request body arriving too slowly (under \(c.minBodyBytesPerSecond) bytes/s)"
+        }
+        return nil
     }
 
     /// Closes after a final response: half-close, then drain what the client still sends (a
@@ -440,6 +517,7 @@ final class Connection: @unchecked Sendable {
     func close() {
         guard phase != .closed else { return }
         phase = .closed
+        releaseBody()
         streamWriter?.markClosed()
         streamWriter = nil
         streamFlow?.close()

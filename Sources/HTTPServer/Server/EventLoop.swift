@@ -7,12 +7,15 @@ final class ServerContext: Sendable {
     let configuration: HTTPServerConfiguration
     let workers: WorkerPool
     let logger: Logger
+    /// Body bytes all connections may buffer together.
+    let bodyBudget: BodyBudget
 
     init(router: Router, configuration: HTTPServerConfiguration, workers: WorkerPool, logger: Logger) {
         self.router = router
         self.configuration = configuration
         self.workers = workers
         self.logger = logger
+        self.bodyBudget = BodyBudget(limit: configuration.maxBufferedBodyBytes)
     }
 }
 

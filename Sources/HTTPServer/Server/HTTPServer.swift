@@ -11,7 +11,7 @@ public final class HTTPServer: @unchecked Sendable {
         case stopped
     }
 
-    private let configuration: HTTPServerConfiguration
+    private var configuration: HTTPServerConfiguration
     private let router: Router
     private let logger: Logger
     private let lock = ConditionLock()
@@ -20,6 +20,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var exitedLoops = 0
     private var workers: WorkerPool?
     private var port = 0
+    private var descriptors = DescriptorLimit.Action.sufficient
 
     /// Creates a server; nothing happens until `start()`.
     public init(configuration: HTTPServerConfiguration, router: Router, logger: Logger) {
@@ -33,6 +34,10 @@ public final class HTTPServer: @unchecked Sendable {
         try lock.withLock {
             guard state == .idle else { return }
             signal(SIGPIPE, SIG_IGN)
+            // Every connection is a descriptor: size RLIMIT_NOFILE for the cap, or the cap for the limit.
+            let sized = DescriptorLimit.apply(connections: configuration.maxConnections, headroom: configuration.descriptorHeadroom)
+            configuration.maxConnections = sized.connections
+            descriptors = sized.action
             let loopCount = max(1, configuration.eventLoops)
             // Every loop has its own listening socket on the same port (SO_REUSEPORT): the
             // kernel spreads connections and no lock is shared on accept.
@@ -62,6 +67,23 @@ public final class HTTPServer: @unchecked Sendable {
         }
         logger.info("HTTP server listening", metadata: ["host": "\(configuration.host)", "port": "\(port)",
                                                         "loops": "\(loops.count)", "workers": "\(configuration.workerThreads)"])
+        switch descriptors {
+        case .sufficient:
+            break
+        case .raised(let from, let to):
+            logger.notice("raised the open-file soft limit (RLIMIT_NOFILE) for the connection cap",
+                          metadata: ["from": "\(from)", "to": "\(to)", "max_connections": "\(configuration.maxConnections)"])
+        case .loweredConnections(let cap, let soft):
+            logger.warning("the open-file limit (RLIMIT_NOFILE) is too low for the configured connection cap; lowered the cap",
+                           metadata: ["max_connections": "\(cap)", "limit": "\(soft)",
+                                      "headroom": "\(configuration.descriptorHeadroom)"])
+        }
+    }
+
+    /// The connection cap in force (the configured one, or lower when `RLIMIT_NOFILE` could not be raised
+    /// for it) and what was done with the limit at start.
+    public var connectionLimit: (maxConnections: Int, descriptors: DescriptorLimit.Action) {
+        lock.withLock { (configuration.maxConnections, descriptors) }
     }
 
     /// The worker pool's threads, busy threads, queue and refusals; nil before `start()`.

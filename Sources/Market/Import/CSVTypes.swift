@@ -53,8 +53,10 @@ public struct CSVRejectedRow: Sendable, Hashable {
 public struct CSVParseResult: Sendable {
     /// The bars, sorted by timestamp; for a repeated timestamp the last row in the file wins.
     public var bars: [Bar]
-    /// Rows that could not be read, in file order.
+    /// The first `OHLCVCSVReader.maxRejectedKept` rows that could not be read, in file order, with reasons.
     public var rejected: [CSVRejectedRow]
+    /// How many rows could not be read, all counted (also those beyond the ones kept).
+    public var rejectedTotal: Int
     /// How many bars were replaced by a later row with the same timestamp.
     public var duplicatesReplaced: Int
     /// Data rows seen (header and blank lines excluded).

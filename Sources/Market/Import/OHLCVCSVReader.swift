@@ -268,8 +268,8 @@ public enum OHLCVCSVReader {
         if header.sawCRLF || body.sawCRLF { format.append("CRLF") }
         // Sort (stable: file order breaks ties) and resolve duplicates: the last row wins.
         let (bars, duplicates) = Bar.sortedLastWins(body.bars)
-        return CSVParseResult(bars: bars, rejected: body.rejected, duplicatesReplaced: duplicates, dataRows: body.dataRows,
-                              format: format.joined(separator: ", "))
+        return CSVParseResult(bars: bars, rejected: body.rejected, rejectedTotal: body.rejectedTotal, duplicatesReplaced: duplicates,
+                              dataRows: body.dataRows, format: format.joined(separator: ", "))
     }
 
     /// The end of the line starting at `start` (without its CR/LF) and the start of the next line.
@@ -378,10 +378,21 @@ public enum OHLCVCSVReader {
 
     // MARK: Rows
 
+    /// Rejected rows kept with their reasons; the rest are only counted, so that a file of garbage
+    /// costs no more memory than its bars.
+    public static let maxRejectedKept = 1_000
+
     struct Body {
         var bars: [Bar] = []
         var rejected: [CSVRejectedRow] = []
+        var rejectedTotal = 0
         var dataRows = 0
+
+        /// Counts a rejected row; keeps it (and formats its reason) only while fewer than the limit are kept.
+        mutating func reject(line: Int, _ reason: @autoclosure () -> String) {
+            rejectedTotal += 1
+            if rejected.count < OHLCVCSVReader.maxRejectedKept { rejected.append(CSVRejectedRow(line: line, reason: reason())) }
+        }
         /// How the first readable row wrote its date, for the import summary.
         var dateStyle: String? = nil
         var sawCRLF = false
@@ -422,13 +433,13 @@ public enum OHLCVCSVReader {
                 fields += 1
                 body.dataRows += 1
                 if fields != nf {
-                    body.rejected.append(CSVRejectedRow(line: lineNumber, reason: "expected \(nf) fields, found \(fields)"))
+                    body.reject(line: lineNumber, "expected \(nf) fields, found \(fields)")
                     continue
                 }
                 bounds[2 * nf - 1] = lineEnd
                 switch readRow(p, bounds, layout: layout, options: options, dateStyle: &body.dateStyle) {
                 case .bar(let bar): body.bars.append(bar)
-                case .rejected(let reason): body.rejected.append(CSVRejectedRow(line: lineNumber, reason: reason))
+                case .rejected(let reason): body.reject(line: lineNumber, reason)
                 }
             }
         }

@@ -34,6 +34,38 @@ struct SessionLookup {
 }
 
 extension QualityChecker {
+    /// The longest run of days without a bar that the calendar walk visits day by day (about ten years). A longer
+    /// gap — a two-row upload centuries apart — is counted in one step, so the walk is bounded by the bars present
+    /// (at most this many days per bar) rather than by the span between them.
+    static let maxWalkedGapDays: Int64 = 3_660
+
+    /// Sessions on the days `[from, to)` counted without walking them: every day on a 24x7 calendar, otherwise the
+    /// weekdays (holidays are not subtracted: an upper bound, within about 4 % for the NYSE).
+    static func sessionsInLongGap(_ calendar: any TradingCalendar, from: Int64, to: Int64) -> Int {
+        guard to > from else { return 0 }
+        if calendar is AlwaysOpenCalendar { return Int(to - from) }
+        let days = to - from
+        var count = days / 7 * 5
+        var d = from + days / 7 * 7
+        while d < to {
+            let w = ((d + 3) % 7 + 7) % 7   // 0 = Monday
+            if w < 5 { count += 1 }
+            d += 1
+        }
+        return Int(count)
+    }
+
+    /// When the walk stands at `day` with the next bar on `nextDay` more than `maxWalkedGapDays` ahead: counts the
+    /// gap's sessions as missing (listed once) and returns the day to continue from; nil when the gap is short.
+    static func skipLongGap(_ series: Series, day: Int64, nextDay: Int64, expectedSessions: inout Int,
+                            into findings: inout Findings) -> Int64? {
+        guard nextDay - day > maxWalkedGapDays else { return nil }
+        let missing = sessionsInLongGap(series.calendar, from: day, to: nextDay)
+        expectedSessions += missing
+        findings.add(day * 86_400, .missingSession, count: missing)
+        return nextDay
+    }
+
     /// Daily bars against the calendar: sessions without a bar, bars on days without a session, and
     /// zero volume in a session (when `volumeMatters`). Sets the missing-session rate.
     static func checkDailySessions(_ series: Series, _ sessions: inout SessionLookup, volumeMatters: Bool,
@@ -44,6 +76,11 @@ extension QualityChecker {
         var day = Series.day(bars[0].timestamp)
         let lastDay = Series.day(bars[n - 1].timestamp)
         while day <= lastDay {
+            if i < n, let next = skipLongGap(series, day: day, nextDay: Series.day(bars[i].timestamp),
+                                             expectedSessions: &expectedSessions, into: &findings) {
+                day = next
+                continue
+            }
             let open = sessions.isSessionDay(day)
             var has = false
             while i < n, Series.day(bars[i].timestamp) == day {
@@ -79,6 +116,11 @@ extension QualityChecker {
         var day = Series.day(bars[0].timestamp)
         let lastDay = Series.day(bars[n - 1].timestamp)
         while day <= lastDay {
+            if i < n, let next = skipLongGap(series, day: day, nextDay: Series.day(bars[i].timestamp),
+                                             expectedSessions: &expectedSessions, into: &findings) {
+                day = next
+                continue
+            }
             let s = sessions.isSessionDay(day) ? sessions.session(day) : nil
             let start = i
             while i < n, Series.day(bars[i].timestamp) == day { i += 1 }

@@ -81,6 +81,13 @@ struct Findings {
         counts[finding.check.rawValue] += 1
     }
 
+    /// `count` findings of one kind listed once, at the first one's time (a long gap's missing sessions).
+    mutating func add(_ timestamp: Int64, _ finding: Finding, count: Int) {
+        guard count > 0 else { return }
+        entries.append(Entry(timestamp: timestamp, finding: finding))
+        counts[finding.check.rawValue] += count
+    }
+
     mutating func removeAll(_ check: Check) {
         entries.removeAll { $0.finding.check == check }
         counts[check.rawValue] = 0

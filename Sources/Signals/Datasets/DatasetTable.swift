@@ -54,15 +54,16 @@ public struct DatasetTable: Sendable {
     /// Computes everything over the whole series (so warm-up never depends on the window) and keeps
     /// the rows inside [from, to].
     /// - Parameter boundaries: the walk-forward boundaries shared by the dataset's series.
+    /// - Parameter outcomes: the series' published signals with their outcomes (read only by `signal_outcome` labels).
     public init(symbol: String, series s: PriceSeries, info: SeriesInfo, request r: DatasetRequest,
-                from: Int64? = nil, to: Int64? = nil, boundaries: [Int64] = []) {
+                from: Int64? = nil, to: Int64? = nil, boundaries: [Int64] = [], outcomes: [SignalOutcomePoint] = []) {
         self.symbol = symbol
         time = s.time
         features = DatasetFeatureEngine.compute(s, info: info, features: r.features, normalizeWindow: r.normalizeWindow)
         if r.labels.isEmpty {
             labels = []; pastEnd = []
         } else {
-            (labels, pastEnd) = DatasetLabelEngine.compute(s, labels: r.labels)
+            (labels, pastEnd) = DatasetLabelEngine.compute(s, labels: r.labels, outcomes: outcomes)
         }
         let lo = from.map { f in s.time.firstIndex { $0 >= f } ?? s.count } ?? 0
         let hi = to.map { t in s.time.lastIndex { $0 <= t }.map { $0 + 1 } ?? 0 } ?? s.count
