@@ -100,9 +100,8 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
   .hide-sm { display: none; }
   table { font-size: 12px; }
   td, th { padding: 5px 4px; }
-  th { white-space: normal; }
+  th, th.num { white-space: normal; }
   td .mono, td.mono { font-size: 11px; }
-  td span.mono { overflow-wrap: anywhere; }
 }
 </style>
 </head>
@@ -210,6 +209,8 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
   });
   function empty(what, why) { return h("div", { "class": "empty", "data-empty": "true" }, [h("b", { text: what }), " ", why]); }
   function fill(id, kids) { var b = $(id).querySelector(".body"); b.textContent = ""; add(b, kids); }
+  // Names may wrap after their underscores (a zero-width space), never inside a word.
+  function breakable(name) { return String(name).replace(/_/g, "_\u200b"); }
   function tag(text, cls) { return h("span", { "class": "tag " + (cls || ""), text: text }); }
   function table(head, rows, numeric) {
     var t = h("table");
@@ -431,7 +432,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     });
     var rows = (acc.by_strategy || []).map(function (st) {
       var worst = st.calibration_error > 0.1 ? "bad" : st.calibration_error > 0.05 ? "warn" : "ok";
-      return row([h("span", { "class": "mono", text: st.strategy }), td(num(st.n), "num"), td(pct(st.hit_rate), "num"), td([tag(pp(st.calibration_error), worst)], "num"), td(num(st.brier, 3), "num hide-sm")], { "data-strategy": st.strategy, "data-hit-rate": st.hit_rate, "data-n": st.n });
+      return row([h("span", { "class": "mono", text: breakable(st.strategy) }), td(num(st.n), "num"), td(pct(st.hit_rate), "num"), td([tag(pp(st.calibration_error), worst)], "num"), td(num(st.brier, 3), "num hide-sm")], { "data-strategy": st.strategy, "data-hit-rate": st.hit_rate, "data-n": st.n });
     });
     fill("reliability", [wrap, table(["Strategy", "Outcomes", "Hit rate", "Calib. error (ECE)", "Brier score"], rows, [0, 1, 1, 1, "num hide-sm"]),
       h("p", { "class": "hint", style: "margin-top:8px", text: "Confidence is calibrated out of sample (calibration version " + acc.calibration_version + " is the newest); calibration error under 5 pp is shown green, over 10 pp red." })]);
@@ -527,7 +528,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     if (!list.length) { fill("signals", empty("No published signals yet.", "Signals are published when a candidate passes every filter layer; see the funnel for where candidates stop.")); return; }
     var rows = list.map(function (g) {
       return row([td(day(g.timestamp), "mono"), td([h("b", { text: g.symbol }), g.demo ? " " : null, g.demo ? tag("demo", "demo") : null], "sym"), td(g.timeframe, "hide-sm"),
-        h("span", { "class": "mono", text: g.strategy }), tag(g.action, g.action === "BUY" ? "buy" : "sell"),
+        h("span", { "class": "mono", text: breakable(g.strategy) }), tag(g.action, g.action === "BUY" ? "buy" : "sell"),
         td(pct(g.confidence), "num"), td(num(g.price, g.price < 10 ? 4 : 2), "num"), td(g.stop_loss === null ? "—" : num(g.stop_loss, 2) + " / " + num(g.take_profit, 2), "num hide-sm"),
         tag(g.status, g.status === "active" ? "ok" : ""), td(g.reason || "", "hide-sm")], { "data-signal": g.id, "data-confidence": g.confidence });
     });

@@ -98,7 +98,7 @@ public struct AppConfiguration: Sendable {
             c.evaluateInterval = s
         }
         if let v = env["GS_ANOMALY_INTERVAL"], !v.isEmpty {
-            guard let s = Double(v), s >= 0 else { throw ConfigurationError(variable: "GS_ANOMALY_INTERVAL", message: "must be seconds ≥ 0 (0 turns anomaly detection off)") }
+            guard let s = Double(v), s >= 0, s <= Self.maxInterval else { throw ConfigurationError(variable: "GS_ANOMALY_INTERVAL", message: "must be seconds from 0 to 31536000 (0 turns anomaly detection off)") }
             c.anomalyInterval = s
         }
         if let v = env["GS_QUALITY_HISTORY"], !v.isEmpty {
