@@ -31,7 +31,7 @@ psql -qAtX "$admin" -c "drop database if exists $db" -c "create database $db" >/
 "$bin" evaluate >>"$work/setup.log" 2>&1
 key="$("$bin" keys create --name schemathesis --scopes admin --rate 1000000 --burst 10000000 | awk '$1 == "key" { print $2 }')"
 
-GS_AUTH=required GS_WEBHOOK_ALLOWED_HOSTS=127.0.0.1,localhost "$bin" serve --no-migrate --port "$port" >"$work/service.log" 2>&1 &
+GS_AUTH=required GS_WEBHOOK_ALLOWED_HOSTS=127.0.0.1,localhost GS_ANOMALY_INTERVAL=1 "$bin" serve --no-migrate --port "$port" >"$work/service.log" 2>&1 &
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null || true
@@ -58,6 +58,7 @@ export GS_CURSOR_SYMBOLS="$(cursor "/api/v1/symbols?limit=1")"
 export GS_CURSOR_QUALITY="$(cursor "/api/v1/quality?limit=1")"
 export GS_CURSOR_SIGNALS="$(cursor "/api/v1/signals?status=all&limit=1")"
 export GS_CURSOR_BARS="$(cursor "/api/v1/market-data/AAPL?limit=1")"
+export GS_CURSOR_ANOMALIES="$(cursor "/api/v1/monitoring/anomalies?status=all&limit=1")"   # the stale series, found within a second
 export GS_CURSOR_INDICATORS="$(cursor "/api/v1/indicators/AAPL?limit=1&from=2000-01-03")"
 export GS_SIGNAL_ID="$(curl -sf "${auth[@]}" "$url/api/v1/signals?status=all&limit=1" | "$venv/bin/python3" -c 'import json,sys; print(json.load(sys.stdin)["signals"][0]["id"])')"
 export GS_WEBHOOK_ID="$(curl -sf "${auth[@]}" -H "Content-Type: application/json" -d '{"url":"http://127.0.0.1:9/hook","events":["signal.created"]}' \
