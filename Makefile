@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis test-browser fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation bench-dashboard clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis test-browser fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation bench-backtest bench-dashboard clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -97,6 +97,11 @@ bench-quality:
 bench-indicators:
 	@scripts/python-deps.sh
 	$(SWIFT) run -c release --package-path Benchmarks IndicatorBench
+
+# SMA crossover over every daily file against backtesting.py (ratio ≥ 20), and a full backtest with two scenarios (< 2 s).
+bench-backtest:
+	@scripts/python-deps.sh
+	$(SWIFT) run -c release --package-path Benchmarks BacktestBench
 
 bench-generation:
 	@scripts/test-postgres.sh start >/dev/null

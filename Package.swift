@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "GoldenSignals", targets: ["GoldenSignals"]),
         .library(name: "Indicators", targets: ["Indicators"]),
         .library(name: "Signals", targets: ["Signals"]),
+        .library(name: "Backtest", targets: ["Backtest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,11 +52,13 @@ let package = Package(
         .target(name: "Quality", dependencies: ["Market", "Primitives"], swiftSettings: swiftSettings),
         .target(name: "Indicators", swiftSettings: swiftSettings),
         .target(name: "Signals", dependencies: ["Market", "Indicators"], swiftSettings: swiftSettings),
+        // Backtests: signals replayed over bars with costs, slippage, participation limits and stress scenarios.
+        .target(name: "Backtest", dependencies: ["Market", "Indicators", "Signals"], swiftSettings: swiftSettings),
 
         // Application and executable.
         .target(name: "GoldenSignals",
                 dependencies: ["HTTPServer", "Postgres", "HTTPClient", "Market", "MarketProviders", "Quality", "Primitives",
-                               "Indicators", "Signals", "COpenSSL",
+                               "Indicators", "Signals", "Backtest", "COpenSSL",
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "Metrics", package: "swift-metrics"),
                                .product(name: "Prometheus", package: "swift-prometheus")],
@@ -76,9 +79,11 @@ let package = Package(
         .testTarget(name: "IndicatorsTests", dependencies: ["Indicators"], exclude: ["talib_reference.py"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "SignalsTests", dependencies: ["Signals", "Market", "Indicators"], swiftSettings: swiftSettings),
+        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Signals", "Market"], exclude: ["Python"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "GoldenSignalsTests",
                     dependencies: ["GoldenSignals", "HTTPServer", "HTTPClient", "Postgres", "Market", "MarketProviders", "Quality",
-                                   "Indicators", "Signals"],
+                                   "Indicators", "Signals", "Backtest"],
                     exclude: ["Python"],
                     swiftSettings: swiftSettings),
     ]

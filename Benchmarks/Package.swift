@@ -53,6 +53,11 @@ let package = Package(
         .executableTarget(name: "DashboardBench",
                           dependencies: ["BenchSupport", .product(name: "GoldenSignals", package: "GoldenSignals"),
                                          .product(name: "HTTPClient", package: "GoldenSignals")]),
+        // Backtests: SMA crossover against backtesting.py in the same run; all strategies over every daily file with scenarios.
+        .executableTarget(name: "BacktestBench",
+                          dependencies: [.product(name: "Backtest", package: "GoldenSignals"),
+                                         .product(name: "Market", package: "GoldenSignals"),
+                                         .product(name: "Signals", package: "GoldenSignals")]),
         // Every indicator over 10,000 real bars against TA-Lib's C library (via Python) in the same run.
         .executableTarget(name: "IndicatorBench",
                           dependencies: [.product(name: "Indicators", package: "GoldenSignals")]),

@@ -32,3 +32,13 @@ if ! "$venv/bin/python3" -c 'import schemathesis, openapi_python_client' >/dev/n
   echo "installing schemathesis openapi-python-client into $venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check schemathesis openapi-python-client
 fi
+# backtesting (backtesting.py): the reference engine BacktestReferenceTests and BacktestBench compare our fills,
+# trades and final equity with. empyrical-reloaded: the reference for Sharpe, Sortino and max drawdown.
+if ! "$venv/bin/python3" -c 'import backtesting' >/dev/null 2>&1; then
+  echo "installing backtesting into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check backtesting
+fi
+if ! "$venv/bin/python3" -c 'import empyrical' >/dev/null 2>&1; then
+  echo "installing empyrical-reloaded into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check empyrical-reloaded
+fi

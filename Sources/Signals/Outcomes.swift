@@ -81,26 +81,54 @@ public enum OutcomeRules {
         var held = 0
         for bar in after.prefix(max(0, horizon)) {
             held += 1
-            let favourable = direction == .long ? bar.high : bar.low
-            let adverse = direction == .long ? bar.low : bar.high
-            // Through the stop or target at the open: filled at the open.
-            if let stop, sign * (bar.open - stop) <= 0 {
-                mae = max(mae, -ret(bar.open)); mfe = max(mfe, ret(bar.open))
-                return make(.loss, bar.open, held, gap: bar.open != stop, at: bar.timestamp)
-            }
-            if let target, sign * (bar.open - target) >= 0 {
+            let exit = barExit(direction: direction, stop: stop, target: target, bar: bar)
+            if let exit, exit.atOpen {
                 mfe = max(mfe, ret(bar.open)); mae = max(mae, -ret(bar.open))
-                return make(.win, bar.open, held, gap: bar.open != target, at: bar.timestamp)
+            } else {
+                mfe = max(mfe, ret(direction == .long ? bar.high : bar.low))
+                mae = max(mae, -ret(direction == .long ? bar.low : bar.high))
             }
-            let stopHit = stop.map { sign * (adverse - $0) <= 0 } ?? false
-            let targetHit = target.map { sign * (favourable - $0) >= 0 } ?? false
-            mfe = max(mfe, ret(favourable))
-            mae = max(mae, -ret(adverse))
-            if stopHit { return make(.loss, stop!, held, ambiguous: targetHit, at: bar.timestamp) }
-            if targetHit { return make(.win, target!, held, at: bar.timestamp) }
+            if let exit {
+                return make(exit.stopped ? .loss : .win, exit.price, held, ambiguous: exit.sameBarAmbiguous,
+                            gap: exit.atOpen && exit.price != (exit.stopped ? stop : target), at: bar.timestamp)
+            }
             if held == horizon { return make(.expired, bar.close, held, at: bar.timestamp) }
         }
         if horizon <= 0 { return make(.expired, entry, 0, at: nil) }
         return make(.open, after.prefix(horizon).last?.close ?? entry, held, at: nil)
+    }
+
+    /// How a stop or target closes a position within one bar.
+    public struct BarExit: Sendable, Hashable {
+        /// `true`: the stop (a loss); `false`: the target.
+        public var stopped: Bool
+        /// The fill: the stop or target, or the bar's open when it opened beyond it.
+        public var price: Double
+        /// The bar opened at or through the level, so the fill is at the open.
+        public var atOpen: Bool
+        /// Stop and target both inside the bar: the stop is taken (the conservative rule).
+        public var sameBarAmbiguous: Bool
+    }
+
+    /// **The stop and target rule for one bar**, shared by outcome scoring and the backtester: a bar
+    /// that opens at or through the stop exits at the open (a loss); one that opens at or through the
+    /// target exits at the open (a win); otherwise a low (long) / high (short) reaching the stop exits at
+    /// the stop, a high / low reaching the target at the target, and both inside one bar at the stop.
+    /// Nil when the bar touches neither.
+    public static func barExit(direction: Direction, stop: Double?, target: Double?, bar: Bar) -> BarExit? {
+        let sign = direction.sign
+        if let stop, sign * (bar.open - stop) <= 0 {
+            return BarExit(stopped: true, price: bar.open, atOpen: true, sameBarAmbiguous: false)
+        }
+        if let target, sign * (bar.open - target) >= 0 {
+            return BarExit(stopped: false, price: bar.open, atOpen: true, sameBarAmbiguous: false)
+        }
+        let favourable = direction == .long ? bar.high : bar.low
+        let adverse = direction == .long ? bar.low : bar.high
+        let stopHit = stop.map { sign * (adverse - $0) <= 0 } ?? false
+        let targetHit = target.map { sign * (favourable - $0) >= 0 } ?? false
+        if stopHit, let stop { return BarExit(stopped: true, price: stop, atOpen: false, sameBarAmbiguous: targetHit) }
+        if targetHit, let target { return BarExit(stopped: false, price: target, atOpen: false, sameBarAmbiguous: false) }
+        return nil
     }
 }

@@ -9,7 +9,7 @@ struct GoldenSignalsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "goldensignals",
         abstract: "GoldenSignals: market data in, trading signals people can trust out.",
-        subcommands: [Serve.self, Migrate.self, Import.self, Ingest.self, QualityCommand.self, Generate.self, Evaluate.self, DatasetCommand.self, Keys.self]
+        subcommands: [Serve.self, Migrate.self, Import.self, Ingest.self, QualityCommand.self, Generate.self, Evaluate.self, DatasetCommand.self, Keys.self, BacktestCommand.self]
     )
 }
 

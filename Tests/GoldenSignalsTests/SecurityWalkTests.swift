@@ -39,7 +39,8 @@ import Testing
         let scopes = try Self.specScopes()
         #expect(scopes.count >= 30)
         let receiver = try WebhookReceiver()
-        let s = try TestService(label: "walk", environment: ["GS_AUTH": "required", "GS_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"])
+        let s = try TestService(label: "walk", environment: ["GS_AUTH": "required", "GS_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+                                                                 "GS_BACKTEST_WORKERS": "0"])  // runs stay queued, so DELETE may cancel them
         // Every route must be in the spec with a scope (compared both ways by OpenAPIRoutesTests).
         let served = Set(s.app.makeRouter().routes.map { "\($0.method.rawValue) \($0.pattern)" })
         #expect(served == Set(scopes.keys), "router and spec differ: \(served.symmetricDifference(Set(scopes.keys)).sorted())")
@@ -60,6 +61,10 @@ import Testing
                 let hook = try s.app.webhooks.create(WebhookSpec(url: receiver.url, events: ["signal.created"]), owner: owner).0
                 path = path.replacingOccurrences(of: "{id}", with: hook.id)
             }
+            if pattern.hasPrefix("/api/v1/backtests/") {
+                let run = try s.app.backtests.store.create(config: #"{"symbols":["MSFT"],"timeframe":"1d"}"#, codeVersion: "walk", owner: owner)
+                path = path.replacingOccurrences(of: "{id}", with: run.id)
+            }
             if pattern.hasPrefix("/api/v1/datasets/") { path += "?symbols=MSFT&min_quality=0" }
             if pattern.hasPrefix("/api/v1/keys/") {
                 path = path.replacingOccurrences(of: "{id}", with: try s.app.keys.create(NewAPIKey(name: "victim", scopes: [.read])).record.id)
@@ -75,6 +80,7 @@ import Testing
             case ("POST", "/api/v1/signals/generate"): return #"{"symbols":["MSFT"]}"#
             case ("POST", "/api/v1/signals/{id}/outcome"): return #"{"result":"win","exit_price":250,"closed_at":"2021-01-04T00:00:00Z"}"#
             case ("POST", "/api/v1/keys"): return #"{"name":"walk","scopes":["read"]}"#
+            case ("POST", "/api/v1/backtests"): return #"{"symbols":["MSFT"],"timeframe":"1d"}"#
             case ("POST", "/api/v1/webhooks"): return #"{"url":"\#(receiver.url)","events":["signal.created"]}"#
             case ("PATCH", _): return #"{"enabled":true}"#
             default: return nil

@@ -44,6 +44,8 @@ public final class Application: @unchecked Sendable {
     public let anomalyDetector: AnomalyDetector
     public let databaseOutages = DatabaseOutageTracker()
     let accuracy: AccuracyCache
+    /// Backtest runs and their workers (`GS_BACKTEST_WORKERS`, default 1).
+    public let backtests: BacktestService
     private var keyUsageFlusher: PeriodicTask?
 
     /// When the process started (Unix seconds).
@@ -149,6 +151,8 @@ public final class Application: @unchecked Sendable {
             guard let self, self.providersBuilt else { return [:] }   // never builds the chain by itself
             return self.chain.circuitStates()
         }
+        backtests = BacktestService(store: BacktestStore(pool: pool), symbols: symbols, bars: bars, layers: configuration.layers,
+                                    workers: max(0, Int(configuration.environment["GS_BACKTEST_WORKERS"] ?? "") ?? 1), logger: logger)
         describeMetrics()
     }
 
@@ -261,6 +265,7 @@ public final class Application: @unchecked Sendable {
         WebhookRoutes(store: webhooks, dispatcher: webhookDispatcher,
                       policy: DestinationPolicy(allowedHosts: configuration.webhooks.allowedHosts)).register(on: router)
         MonitoringRoutes(pool: pool, anomalies: anomalies, dashboard: makeDashboard()).register(on: router)
+        BacktestRoutes(service: backtests).register(on: router)
         return router
     }
 
@@ -291,6 +296,7 @@ public final class Application: @unchecked Sendable {
         flusher.start()
         lock.withLock { keyUsageFlusher = flusher }
         if configuration.webhooks.worker { webhookDispatcher.start() }
+        backtests.start()
         let scheduler = IngestScheduler(conninfo: conninfo, symbols: symbols, ingest: ingest, providers: providers,
                                         interval: configuration.ingestInterval, logger: logger)
         let evaluator = EvaluateScheduler(service: outcomeService, interval: configuration.evaluateInterval, logger: logger)
@@ -333,6 +339,7 @@ public final class Application: @unchecked Sendable {
         anomalyDetector.stop()
         if let flusher = lock.withLock({ keyUsageFlusher }) { flusher.stop() }
         webhookDispatcher.stop()
+        backtests.stop()
         try? keyVerifier.flush()
         signalStream.stop()
         probe.close()
