@@ -143,6 +143,8 @@ public final class Application: @unchecked Sendable {
         webhooks = WebhookStore(pool: pool)
         webhookDispatcher = WebhookDispatcher(store: webhooks, signals: signals, settings: configuration.webhooks,
                                               logger: logger, metrics: metrics)
+        backtests = BacktestService(store: BacktestStore(pool: pool), symbols: symbols, bars: bars, layers: configuration.layers,
+                                    workers: max(0, Int(configuration.environment["GS_BACKTEST_WORKERS"] ?? "") ?? 1), logger: logger)
         anomalies = AnomalyStore(pool: pool)
         accuracy = AccuracyCache(pool: pool, outcomes: outcomeService, window: AnomalyThresholds().accuracyWindow)
         anomalyDetector = AnomalyDetector(pool: pool, store: anomalies, outcomes: outcomeService, metrics: metrics,
@@ -151,8 +153,6 @@ public final class Application: @unchecked Sendable {
             guard let self, self.providersBuilt else { return [:] }   // never builds the chain by itself
             return self.chain.circuitStates()
         }
-        backtests = BacktestService(store: BacktestStore(pool: pool), symbols: symbols, bars: bars, layers: configuration.layers,
-                                    workers: max(0, Int(configuration.environment["GS_BACKTEST_WORKERS"] ?? "") ?? 1), logger: logger)
         describeMetrics()
     }
 
