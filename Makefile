@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation bench-backtest bench-scale test-replica clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation bench-backtest bench-scale test-replica bench-dashboard test-browser clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -24,7 +24,7 @@ run: deps build
 test: test-deps
 	@scripts/test-postgres.sh start >/dev/null
 	@mkdir -p .build && rm -f .build/test-results.log
-	@status=0; $(MAKE) -k --no-print-directory test-swift test-replica test-restart test-openapi test-schemathesis fuzz || status=$$?; \
+	@status=0; $(MAKE) -k --no-print-directory test-swift test-replica test-restart test-openapi test-schemathesis test-browser fuzz || status=$$?; \
 	  scripts/test-postgres.sh stop || true; scripts/test-summary.sh .build/test-results.log $$status
 
 deps:
@@ -60,6 +60,12 @@ test-openapi:
 	.build/pyenv/bin/openapi-spec-validator openapi.yaml
 	scripts/openapi-client.sh
 
+# The dashboard page in Debian's Chromium (Playwright) against the service on real imported files:
+# no script error or failed request, charts hold the API's figures, screenshots in .build/dashboard-*.png.
+test-browser: build
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) .build/pyenv/bin/python3 Tests/Browser/dashboard_test.py 2>&1 | tee -a .build/test-results.log
+
+# A short libFuzzer run over the HTTP parser (Fuzz/README.md documents the long run).
 # schemathesis (every check, GS_SCHEMATHESIS_EXAMPLES per operation) against the service with real data.
 test-schemathesis:
 	scripts/schemathesis.sh 2>&1 | tee -a .build/test-results.log
@@ -116,6 +122,12 @@ bench-signals:
 	@scripts/install-deps.sh bench
 	@scripts/test-postgres.sh start >/dev/null
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) Benchmarks/signals/run.sh
+
+# Dashboard JSON p50/p99 with every daily file's signals and outcomes stored, and GET /metrics p99 under load
+# on another route, each against GET /health/live measured in the same run.
+bench-dashboard:
+	@scripts/test-postgres.sh start >/dev/null
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) run -c release --package-path Benchmarks DashboardBench
 
 clean:
 	rm -rf .build Benchmarks/.build

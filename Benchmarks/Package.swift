@@ -55,6 +55,10 @@ let package = Package(
         .executableTarget(name: "DatasetBench",
                           dependencies: ["BenchSupport", .product(name: "Market", package: "GoldenSignals"),
                                          .product(name: "Signals", package: "GoldenSignals")]),
+        // The dashboard JSON with every daily file's signals and outcomes, and GET /metrics under load, against GET /health/live.
+        .executableTarget(name: "DashboardBench",
+                          dependencies: ["BenchSupport", .product(name: "GoldenSignals", package: "GoldenSignals"),
+                                         .product(name: "HTTPClient", package: "GoldenSignals")]),
         // Backtests: SMA crossover against backtesting.py in the same run; all strategies over every daily file with scenarios.
         .executableTarget(name: "BacktestBench",
                           dependencies: [.product(name: "Backtest", package: "GoldenSignals"),

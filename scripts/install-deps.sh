@@ -5,7 +5,7 @@
 set -euo pipefail
 need=(pkg-config libpq-dev libcurl4-openssl-dev libssl-dev libnghttp2-dev postgresql tzdata ca-certificates python3)
 case "${1:-run}" in
-  test) need+=(python3-venv) ;;
+  test) need+=(python3-venv chromium) ;;   # chromium: the dashboard's browser test
   bench) need+=(wrk python3-venv) ;;
 esac
 missing=()

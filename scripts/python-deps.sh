@@ -20,6 +20,12 @@ if ! "$venv/bin/python3" -c 'import standardwebhooks' >/dev/null 2>&1; then
   echo "installing standardwebhooks into $venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check standardwebhooks
 fi
+# playwright: drives the system Chromium (Debian's `chromium`, via executable_path; no browser download) in the
+# dashboard's browser test (Tests/Browser/dashboard_test.py).
+if ! "$venv/bin/python3" -c 'import playwright' >/dev/null 2>&1; then
+  echo "installing playwright into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check playwright
+fi
 # schemathesis: checks openapi.yaml against the running service (scripts/schemathesis.sh);
 # openapi-python-client: proves a client generated from the spec has every operation (scripts/openapi-client.sh).
 if ! "$venv/bin/python3" -c 'import schemathesis, openapi_python_client' >/dev/null 2>&1; then

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Checks that openapi.yaml tells the truth about the running service: schemathesis (PyPI) with every
 # check, against `goldensignals serve` with real imported data, API keys required, and an admin key.
-#   scripts/schemathesis.sh [examples-per-operation [schemathesis options…]]   (default ${GS_SCHEMATHESIS_EXAMPLES:-100})
+#   scripts/schemathesis.sh [examples-per-operation [schemathesis options…]]   (default ${GS_SCHEMATHESIS_EXAMPLES:-50})
 # Needs the test PostgreSQL (scripts/test-postgres.sh start) and a built .build/debug/goldensignals.
 # Uses its own database (gs_schemathesis, dropped afterwards) and port ${GS_SCHEMATHESIS_PORT:-18291}. One worker:
 # CPython 3.11 can fail inside hypothesis (ast.parse "recursion depth mismatch") with several worker threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-examples="${1:-${GS_SCHEMATHESIS_EXAMPLES:-100}}"
+examples="${1:-${GS_SCHEMATHESIS_EXAMPLES:-50}}"
 shift || true
 port="${GS_SCHEMATHESIS_PORT:-18291}"
 venv=.build/pyenv
@@ -31,7 +31,7 @@ psql -qAtX "$admin" -c "drop database if exists $db" -c "create database $db" >/
 "$bin" evaluate >>"$work/setup.log" 2>&1
 key="$("$bin" keys create --name schemathesis --scopes admin --rate 1000000 --burst 10000000 | awk '$1 == "key" { print $2 }')"
 
-GS_AUTH=required GS_WEBHOOK_ALLOWED_HOSTS=127.0.0.1,localhost "$bin" serve --no-migrate --port "$port" >"$work/service.log" 2>&1 &
+GS_AUTH=required GS_WEBHOOK_ALLOWED_HOSTS=127.0.0.1,localhost GS_ANOMALY_INTERVAL=1 "$bin" serve --no-migrate --port "$port" >"$work/service.log" 2>&1 &
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null || true
@@ -58,6 +58,7 @@ export GS_CURSOR_SYMBOLS="$(cursor "/api/v1/symbols?limit=1")"
 export GS_CURSOR_QUALITY="$(cursor "/api/v1/quality?limit=1")"
 export GS_CURSOR_SIGNALS="$(cursor "/api/v1/signals?status=all&limit=1")"
 export GS_CURSOR_BARS="$(cursor "/api/v1/market-data/AAPL?limit=1")"
+export GS_CURSOR_ANOMALIES="$(cursor "/api/v1/monitoring/anomalies?status=all&limit=1")"   # the stale series, found within a second
 export GS_CURSOR_INDICATORS="$(cursor "/api/v1/indicators/AAPL?limit=1&from=2000-01-03")"
 export GS_SIGNAL_ID="$(curl -sf "${auth[@]}" "$url/api/v1/signals?status=all&limit=1" | "$venv/bin/python3" -c 'import json,sys; print(json.load(sys.stdin)["signals"][0]["id"])')"
 export GS_WEBHOOK_ID="$(curl -sf "${auth[@]}" -H "Content-Type: application/json" -d '{"url":"http://127.0.0.1:9/hook","events":["signal.created"]}' \

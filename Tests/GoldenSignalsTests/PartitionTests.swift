@@ -150,6 +150,29 @@ import Testing
         #expect(try conn.query("SELECT count(*) FROM bars_daily_d1960").first?.decode(0, as: Int.self) ?? 0 > 200)
     }
 
+    /// Partitions are made only for periods that hold a bar, inside a window: two uploaded bars centuries
+    /// apart add at most two partitions, and bars outside the window are kept in the default partition
+    /// (the maintenance job leaves them there too), instead of one table per decade or month between them.
+    @Test func anUploadSpanningCenturiesCreatesOnlyThePartitionsItsBarsNeed() throws {
+        let s = try TestService(label: "partspan")
+        let conn = try PostgresConnection.connect(s.app.configuration.databaseURL!)
+        defer { conn.close() }
+        _ = try s.app.symbols.create(NewSymbol(symbol: "SPAN", assetClass: .equity))
+        let before = try BarPartitions.list(on: conn).count
+        let body = #"{"bars":[{"timestamp":"1805-03-04T00:00:00Z","open":1,"high":1,"low":1,"close":1,"volume":1},"#
+            + #"{"timestamp":"1975-06-02T00:00:00Z","open":1,"high":1,"low":1,"close":1,"volume":1},"#
+            + #"{"timestamp":"4695-12-17T00:00:00Z","open":1,"high":1,"low":1,"close":1,"volume":1}]}"#
+        let r = try s.postJSON("/api/v1/market-data/SPAN/bars?timeframe=1d", body)
+        #expect(r.status == 200, "\(r.text)")
+        #expect(r.json["inserted"] as? Int == 3)
+        let after = try BarPartitions.list(on: conn)
+        #expect(after.count - before <= 1, "at most the 1970s partition is new: \(after.count - before)")
+        #expect(try conn.query("SELECT count(*) FROM bars_daily_default").first?.decode(0, as: Int.self) == 2)
+        let round = try #require(PartitionScheduler(pool: s.app.pool, interval: 0, logger: s.app.logger).runOnce())
+        #expect(round.drained == 0)
+        #expect(try s.app.bars.all(symbolID: try #require(try s.app.symbols.find("SPAN")).id, timeframe: .d1).count == 3)
+    }
+
     /// Every relation an EXPLAIN (FORMAT JSON) plan reads.
     static func relations(_ plan: String) throws -> Set<String> {
         var out = Set<String>()

@@ -65,6 +65,7 @@ final class TestService: @unchecked Sendable {
         config.evaluateInterval = 0
         config.scale.partitionInterval = 0
         config.scale.generateSweepInterval = 0
+        config.anomalyInterval = 0   // tests run detection rounds themselves (AnomalyDetector.runOnce)
         config.poolSize = 6
         config.poolAcquireTimeout = 1
         configure(&config)

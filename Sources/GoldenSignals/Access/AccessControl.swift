@@ -14,7 +14,7 @@ public struct AccessSettings: Sendable {
     public var anonymousRate: Double?
     public var anonymousBurst: Int = 40
 
-    public static let defaultOpenPaths: Set<String> = ["/health", "/health/live", "/health/ready", "/metrics", "/openapi.yaml"]
+    public static let defaultOpenPaths: Set<String> = ["/health", "/health/live", "/health/ready", "/metrics", "/openapi.yaml", "/dashboard"]
 
     public init() {}
 

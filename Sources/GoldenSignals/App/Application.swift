@@ -39,6 +39,11 @@ public final class Application: @unchecked Sendable {
     public let rateLimiter = RateLimiter()
     public let webhooks: WebhookStore
     public let webhookDispatcher: WebhookDispatcher
+    /// Anomalies: the store, the detector, and the database outages seen by this process.
+    public let anomalies: AnomalyStore
+    public let anomalyDetector: AnomalyDetector
+    public let databaseOutages = DatabaseOutageTracker()
+    let accuracy: AccuracyCache
     /// Backtest runs and their workers (`GS_BACKTEST_WORKERS`, default 1).
     public let backtests: BacktestService
     private var keyUsageFlusher: PeriodicTask?
@@ -99,7 +104,10 @@ public final class Application: @unchecked Sendable {
                                 acquireTimeout: configuration.poolAcquireTimeout, logger: logger,
                                 statementTimeout: ServerLimits.orNone(configuration.limits.statementTimeout),
                                 longStatementTimeout: ServerLimits.orNone(configuration.limits.longStatementTimeout),
-                                onEvent: { event in Application.recordPoolEvent(event, metrics) })
+                                onEvent: { [databaseOutages] event in
+                                    Application.recordPoolEvent(event, metrics)
+                                    if case .connectFailed = event { databaseOutages.noteFailure() }
+                                })
         } catch {
             embedded?.stop()
             throw error
@@ -146,6 +154,14 @@ public final class Application: @unchecked Sendable {
                                               logger: logger, metrics: metrics)
         backtests = BacktestService(store: BacktestStore(pool: pool), symbols: symbols, bars: bars, layers: configuration.layers,
                                     workers: max(0, Int(configuration.environment["GS_BACKTEST_WORKERS"] ?? "") ?? 1), logger: logger)
+        anomalies = AnomalyStore(pool: pool)
+        accuracy = AccuracyCache(pool: pool, outcomes: outcomeService, window: AnomalyThresholds().accuracyWindow)
+        anomalyDetector = AnomalyDetector(pool: pool, store: anomalies, outcomes: outcomeService, metrics: metrics,
+                                          outages: databaseOutages, accuracy: accuracy, logger: logger)
+        anomalyDetector.circuits = { [weak self] in
+            guard let self, self.providersBuilt else { return [:] }   // never builds the chain by itself
+            return self.chain.circuitStates()
+        }
         describeMetrics()
     }
 
@@ -162,6 +178,9 @@ public final class Application: @unchecked Sendable {
 
     /// Whether the provider configuration and chain have been built (for tests).
     var providersBuilt: Bool { lock.withLock { builtProviders != nil } }
+
+    /// The HTTP server's worker pool, once started.
+    var workerStatistics: WorkerPoolStatistics? { lock.withLock { server }?.workerStatistics }
 
     private func providerParts() -> (configuration: ProviderConfiguration, chain: ProviderChain) {
         lock.withLock {
@@ -255,6 +274,7 @@ public final class Application: @unchecked Sendable {
         KeyRoutes(keys: keys, verifier: keyVerifier).register(on: router)
         WebhookRoutes(store: webhooks, dispatcher: webhookDispatcher,
                       policy: DestinationPolicy(allowedHosts: configuration.webhooks.allowedHosts)).register(on: router)
+        MonitoringRoutes(pool: pool, anomalies: anomalies, dashboard: makeDashboard()).register(on: router)
         BacktestRoutes(service: backtests).register(on: router)
         return router
     }
@@ -304,6 +324,7 @@ public final class Application: @unchecked Sendable {
         lock.withLock { partitionScheduler = partitions; generationSweep = sweep }
         partitions.start()
         sweep.start()
+        anomalyDetector.start(interval: configuration.anomalyInterval)
         signalStream.start()
         logger.notice("GoldenSignals listening", metadata: ["address": "http://\(host):\(server.localPort)",
                                                              "database": "\(embedded == nil ? "DATABASE_URL" : "embedded")"])
@@ -332,6 +353,7 @@ public final class Application: @unchecked Sendable {
         server?.shutdown()
         scheduler?.stop()
         evaluator?.stop()
+        anomalyDetector.stop()
         if let flusher = lock.withLock({ keyUsageFlusher }) { flusher.stop() }
         lock.withLock { partitionScheduler }?.stop()
         lock.withLock { generationSweep }?.stop()

@@ -41,9 +41,9 @@ public struct BacktestRequest: Sendable {
         for key in body.keys.sorted() where !fields.contains(key) { bad(key, "is not a known field") }
 
         if let list = body["symbols"] as? [String], !list.isEmpty, list.count <= 100 {
-            r.symbols = list.map { $0.uppercased() }
+            var seen = Set<String>()   // a symbol named twice (in any case) counts once
+            r.symbols = list.map { $0.uppercased() }.filter { seen.insert($0).inserted }
             if let wrong = r.symbols.first(where: { !NewSymbol.isValidTicker($0) }) { bad("symbols", "'\(wrong.prefix(40))' is not a ticker") }
-            if Set(r.symbols).count != r.symbols.count { bad("symbols", "must not repeat a symbol") }
         } else { bad("symbols", "must be a list of 1 to 100 symbols") }
         if let v = body["timeframe"] {
             if let s = v as? String, let tf = Timeframe(rawValue: s) { r.timeframe = tf } else { bad("timeframe", "must be one of \(Timeframe.allNames)") }

@@ -38,6 +38,8 @@ public struct AppConfiguration: Sendable {
     /// Whether `serve` scores outcomes and refits calibrations on a schedule, and how often (seconds;
     /// `GS_EVALUATE_INTERVAL`, 0 = off). New bars are scored on arrival regardless.
     public var evaluateInterval: Double = 3_600
+    /// How often `serve` looks for anomalies (seconds; `GS_ANOMALY_INTERVAL`, 0 = off).
+    public var anomalyInterval: Double = 60
     /// Walk-forward refit cadence in bar time (seconds; `GS_CALIBRATION_PERIOD`, 90 days).
     public var calibrationPeriod: Int64 = 90 * 86_400
     /// Origins whose browsers may call the API (`GS_CORS_ORIGINS`, comma-separated; `*` for any).
@@ -96,6 +98,10 @@ public struct AppConfiguration: Sendable {
         if let v = env["GS_EVALUATE_INTERVAL"], !v.isEmpty {
             guard let s = Double(v), s >= 0, s <= Self.maxInterval else { throw ConfigurationError(variable: "GS_EVALUATE_INTERVAL", message: "must be seconds from 0 to 31536000 (0 turns scheduled evaluation off)") }
             c.evaluateInterval = s
+        }
+        if let v = env["GS_ANOMALY_INTERVAL"], !v.isEmpty {
+            guard let s = Double(v), s >= 0, s <= Self.maxInterval else { throw ConfigurationError(variable: "GS_ANOMALY_INTERVAL", message: "must be seconds from 0 to 31536000 (0 turns anomaly detection off)") }
+            c.anomalyInterval = s
         }
         if let v = env["GS_QUALITY_HISTORY"], !v.isEmpty {
             guard let n = Int(v), n >= 2, n <= 1_000_000 else { throw ConfigurationError(variable: "GS_QUALITY_HISTORY", message: "must be a number of reports from 2 to 1000000") }

@@ -224,15 +224,7 @@ public struct OutcomeService: Sendable {
             w.key("ece_raw"); w.number(Metrics.ece(gr))
             w.key("ece_calibrated"); w.number(Metrics.ece(gc))
             w.key("profit_factor"); if losses > 0 { w.number(gains / losses) } else { w.null() }
-            w.key("buckets"); w.beginArray()
-            for b in Metrics.reliability(gc) {
-                w.beginObject()
-                w.key("lo"); w.number(b.lo); w.key("hi"); w.number(b.hi); w.key("n"); w.number(b.n)
-                w.key("mean_confidence"); w.number(b.meanConfidence); w.key("hit_rate"); w.number(b.hitRate)
-                w.key("ci_low"); w.number(b.ciLow); w.key("ci_high"); w.number(b.ciHigh)
-                w.endObject()
-            }
-            w.endArray()
+            w.key("buckets"); SignalAccuracy.writeBuckets(Metrics.reliability(gc), into: &w)
             w.endObject()
         }
         w.endArray()
@@ -266,8 +258,12 @@ final class EvaluateScheduler: @unchecked Sendable {
     init(service: OutcomeService, interval: Double, logger: Logger) {
         job = PeriodicJob(name: "evaluate-scheduler", firstDelay: 10, interval: interval) {
             do {
+                let started = Int64(Date().timeIntervalSince1970)
                 let s = try service.evaluate()
-                if s.ran { logger.info("evaluation", metadata: ["finalized": "\(s.finalized)", "versions": "\(s.versionsFitted)", "rescored": "\(s.rescored)"]) }
+                if s.ran {
+                    logger.info("evaluation", metadata: ["finalized": "\(s.finalized)", "versions": "\(s.versionsFitted)", "rescored": "\(s.rescored)"])
+                    JobRuns.record(service.pool, job: "evaluate", started: started, detail: "{\"finalized\":\(s.finalized),\"versions\":\(s.versionsFitted)}", logger: logger)
+                }
             } catch {
                 logger.warning("evaluation could not run", metadata: ["error": "\(error)"])
             }

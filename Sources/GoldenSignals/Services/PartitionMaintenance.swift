@@ -10,13 +10,41 @@ public enum BarPartitions {
     /// How far ahead the maintenance job keeps partitions: a year of daily ones, three months of intraday ones.
     static let aheadDaily = "1 year", aheadIntraday = "3 months"
 
-    /// Creates the partitions `timeframe` needs for [from, through] (Unix seconds), moving rows of those
-    /// periods out of the default partition. Cheap when they exist (one catalog lookup per period).
+    /// Partitions are made only for periods inside this window (daily bars from 1900 to two years ahead,
+    /// intraday ones from 1990 to four months ahead); older or further bars stay in the default partition.
+    /// An upload spanning centuries (by mistake or on purpose) must not create thousands of tables.
+    static func window(daily: Bool, now: Int64 = Int64(Date().timeIntervalSince1970)) -> ClosedRange<Int64> {
+        daily ? CivilDate(year: 1900, month: 1, day: 1).unixSeconds...(now + 2 * 366 * 86_400)
+              : CivilDate(year: 1990, month: 1, day: 1).unixSeconds...(now + 120 * 86_400)
+    }
+
+    /// The start (Unix seconds) of the partition period holding `t`: its UTC decade (daily) or month (intraday),
+    /// as `bars_period_start` in the migration.
+    static func periodStart(_ t: Int64, daily: Bool) -> Int64 {
+        let d = CivilDate(unixSeconds: t)
+        return daily ? CivilDate(year: d.year - d.year % 10, month: 1, day: 1).unixSeconds
+                     : CivilDate(year: d.year, month: d.month, day: 1).unixSeconds
+    }
+
+    /// Creates the partitions that `bars` of `timeframe` fall in (only periods that hold a bar, inside
+    /// `window`), moving rows of those periods out of the default partition. Cheap when they exist (one
+    /// catalog query for the batch).
     /// - Returns: how many partitions were created.
     @discardableResult
-    public static func ensure(timeframe: Timeframe, from: Int64, through: Int64, on conn: PostgresConnection) throws -> Int {
-        try conn.query("SELECT bars_ensure_partitions($1, to_timestamp($2), to_timestamp($3))",
-                       [timeframe.rawValue, from, through]).first?.decode(0, as: Int.self) ?? 0
+    public static func ensure(timeframe: Timeframe, bars: [Bar], on conn: PostgresConnection) throws -> Int {
+        let daily = !timeframe.isIntraday
+        let window = window(daily: daily)
+        var periods = Set<Int64>()
+        for b in bars where window.contains(b.timestamp) { periods.insert(periodStart(b.timestamp, daily: daily)) }
+        guard !periods.isEmpty else { return 0 }
+        let branch = daily ? "daily" : "intraday"
+        let missing = try conn.query("""
+            SELECT p FROM unnest($2::int8[]) p WHERE to_regclass(bars_partition_name($1, to_timestamp(p))) IS NULL ORDER BY p
+            """, [branch, periods.sorted()])
+        for row in missing {
+            _ = try conn.query("SELECT bars_ensure_partition($1, to_timestamp($2))", [branch, try row.decode(0, as: Int64.self)])
+        }
+        return missing.count
     }
 
     /// What one maintenance round did.
@@ -29,8 +57,8 @@ public enum BarPartitions {
         public var movedRows = 0
     }
 
-    /// One round: partitions for the periods ahead, then a partition for every period with rows in a
-    /// default partition (moving them). Each partition is created in its own transaction.
+    /// One round: partitions for the periods ahead, then a partition for every period inside `window` with
+    /// rows in a default partition (moving them). Each partition is created in its own transaction.
     public static func maintain(on conn: PostgresConnection) throws -> Round {
         var round = Round()
         for (tf, ahead) in [("1d", aheadDaily), ("1m", aheadIntraday)] {
@@ -41,8 +69,10 @@ public enum BarPartitions {
             let periods = try conn.query("""
                 SELECT bars_period_start($1, ts) AS lo, count(*) FROM bars_\(branch)_default GROUP BY 1 ORDER BY 1
                 """, [branch])
+            let window = window(daily: branch == "daily")
             for row in periods {
                 let lo: Date = try row.decode(0), n: Int = try row.decode(1)
+                guard window.contains(Int64(lo.timeIntervalSince1970)) else { continue }   // stays in the default
                 try conn.transaction { tx in
                     _ = try tx.query("SELECT bars_ensure_partition($1, $2)", [branch, lo])
                 }

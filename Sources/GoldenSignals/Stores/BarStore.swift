@@ -30,9 +30,7 @@ public struct BarStore: Sendable {
             // The time partitions the bars need, in a short transaction of their own (creating one takes a
             // brief lock that must not be held for the whole load); rows outside them would land in the
             // default partition, which the maintenance job drains.
-            var first = bars[0].timestamp, last = first
-            for b in bars { first = min(first, b.timestamp); last = max(last, b.timestamp) }
-            try BarPartitions.ensure(timeframe: timeframe, from: first, through: last, on: conn)
+            try BarPartitions.ensure(timeframe: timeframe, bars: bars, on: conn)
             return try conn.transaction { conn in
                 try upsert(symbolID: symbolID, timeframe: timeframe, bars: bars, source: source, on: conn)
             }

@@ -50,7 +50,7 @@ public final class MetricsRegistry: Sendable {
         // Signals
         "gs_signals_generated_total": "Signals generated and published (every layer passed), by strategy.",
         "gs_signals_filtered_total": "Candidate signals filtered out, by strategy and the first layer that rejected them.",
-        // Later work (names reserved; see the MARK below).
+        // Outcomes, accuracy and anomalies (set by the anomaly detector's rounds).
         "gs_signal_outcomes_total": "Signal outcomes resolved, by strategy and outcome.",
         "gs_signal_hit_rate": "Share of resolved signals that hit their target, by strategy.",
         "gs_signal_calibration_error": "Calibration error of confidence against realised hit rate, by strategy.",
@@ -187,12 +187,13 @@ public final class MetricsRegistry: Sendable {
         counter("gs_signals_filtered_total", [("strategy", strategy), ("layer", layer)]).increment(by: Int64(count))
     }
 
-    // MARK: Later work: outcomes, hit rate, calibration, anomalies
-    // The outcome tracker, calibration and anomaly detection record through these; their names and
-    // HELP text are reserved in `help` above. Nothing calls them yet, so the series do not exist yet.
+    // MARK: Outcomes, hit rate, calibration, anomalies
+    // Set by each anomaly-detection round (`AnomalyDetector.refreshOutcomeMetrics` and `runOnce`).
 
-    public func recordSignalOutcome(strategy: String, outcome: String) {
-        counter("gs_signal_outcomes_total", [("strategy", strategy), ("outcome", outcome)]).increment()
+    /// Final outcomes of one strategy and result (win, loss, expired).
+    public func recordSignalOutcome(strategy: String, outcome: String, count: Int = 1) {
+        guard count > 0 else { return }
+        counter("gs_signal_outcomes_total", [("strategy", strategy), ("outcome", outcome)]).increment(by: Int64(count))
     }
 
     public func setHitRate(strategy: String, _ rate: Double) {
