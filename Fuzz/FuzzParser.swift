@@ -31,7 +31,7 @@ func drive(_ bytes: [UInt8], piece: Int, maxBody: Int) {
                 precondition(body.count <= maxBody)
                 again = true
             case .error(let error):
-                precondition([400, 413, 414, 431, 501, 505].contains(error.statusCode))
+                precondition([400, 413, 414, 417, 431, 501, 505].contains(error.statusCode))
                 failed = true
             case .needMore:
                 again = false
