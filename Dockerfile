@@ -2,7 +2,7 @@
 # Build with the Swift toolchain, run on slim Debian with only the runtime libraries.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        pkg-config libpq-dev libcurl4-openssl-dev libssl-dev libnghttp2-dev \
+        pkg-config libpq-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libnghttp2-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -12,7 +12,7 @@ RUN swift build -c release --product goldensignals --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libpq5 libcurl4 libssl3 libnghttp2-14 ca-certificates tzdata curl \
+        libpq5 libcurl4 libssl3 zlib1g libnghttp2-14 ca-certificates tzdata curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /var/lib/goldensignals --shell /usr/sbin/nologin goldensignals
 COPY --from=build /goldensignals /usr/local/bin/goldensignals

@@ -34,12 +34,13 @@ let package = Package(
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Dependency-free helpers the modules below share: civil-date arithmetic, decimal text.
         .target(name: "Primitives", swiftSettings: swiftSettings),
 
         // Transport and clients.
-        .target(name: "HTTPServer", dependencies: ["Primitives", .product(name: "Logging", package: "swift-log")],
+        .target(name: "HTTPServer", dependencies: ["Primitives", "CZlib", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings + [.enableExperimentalFeature("Extern")]),  // @_extern(c): epoll, eventfd, accept4
         .target(name: "Postgres", dependencies: ["CPostgres", "COpenSSL", "Primitives", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),

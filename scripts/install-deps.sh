@@ -3,7 +3,7 @@
 #   scripts/install-deps.sh [run|test|bench]
 # As root it uses apt-get directly; otherwise sudo when available; otherwise it names what to install.
 set -euo pipefail
-need=(pkg-config libpq-dev libcurl4-openssl-dev libssl-dev libnghttp2-dev postgresql tzdata ca-certificates python3)
+need=(pkg-config libpq-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libnghttp2-dev postgresql tzdata ca-certificates python3)
 case "${1:-run}" in
   test) need+=(python3-venv chromium) ;;   # chromium: the dashboard's browser test
   bench) need+=(wrk python3-venv) ;;

@@ -47,4 +47,38 @@ import Testing
         cache.store(request, body: Array("page 3".utf8), demo: false, version: version.get())
         #expect(cache.answer(request) == nil)
     }
+
+    /// A client that accepts gzip gets the page gzip-coded (once per page, then kept) under its own tag;
+    /// either tag answers 304; a client that does not gets the page as it is.
+    @Test func gzipForClientsThatAcceptIt() throws {
+        let version = Version()
+        let cache = PageCache(ttl: 10, version: { version.get() })
+        let page = Array(String(repeating: #"{"id":"6f1c1a52","layers":[{"layer":"liquidity","passed":true}]},"#, count: 100).utf8)
+        let plain = Request(method: .GET, target: "/api/v1/signals?limit=50")
+        let gzipping = Request(method: .GET, target: "/api/v1/signals?limit=50", headers: HTTPHeaders([("Accept-Encoding", "gzip, deflate, br")]))
+        let etag = cache.store(plain, body: page, demo: false, version: version.get())
+
+        let identity = try #require(cache.answer(plain))
+        #expect(identity.headers["Content-Encoding"] == nil && identity.headers["ETag"] == etag)
+        #expect(identity.headers.values("Vary").contains("Accept-Encoding"))
+        guard case .bytes(let raw) = identity.body else { Issue.record("no body"); return }
+        #expect(raw == page)
+
+        let coded = try #require(cache.answer(gzipping))
+        #expect(coded.headers["Content-Encoding"] == "gzip")
+        let gzTag = try #require(coded.headers["ETag"])
+        #expect(gzTag != etag && gzTag.hasSuffix("-gz\""))
+        #expect(coded.headers.values("Vary").contains("Accept-Encoding"))
+        guard case .bytes(let packed) = coded.body else { Issue.record("no body"); return }
+        #expect(packed.count < page.count / 5)
+        #expect(Gzip.decompress(packed) == page)
+
+        for tag in [etag, gzTag, "W/" + gzTag, "\"other\", " + gzTag] {
+            let conditional = Request(method: .GET, target: "/api/v1/signals?limit=50",
+                                      headers: HTTPHeaders([("Accept-Encoding", "gzip"), ("If-None-Match", tag)]))
+            #expect(cache.answer(conditional)?.status == .notModified, "If-None-Match: \(tag)")
+        }
+        let refused = Request(method: .GET, target: "/api/v1/signals?limit=50", headers: HTTPHeaders([("Accept-Encoding", "gzip;q=0")]))
+        #expect(cache.answer(refused)?.headers["Content-Encoding"] == nil)
+    }
 }

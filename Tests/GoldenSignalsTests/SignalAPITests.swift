@@ -123,6 +123,17 @@ import Testing
         let etag = try #require(a.header("ETag"))
         let cached = try s.get("/api/v1/signals?symbol=ORCL&status=all&limit=20", headers: [("If-None-Match", etag)])
         #expect(cached.status == 304 && cached.body.isEmpty)
+
+        // gzip over the wire for clients that accept it (curl decodes it here): the same JSON, a
+        // fraction of the bytes, its own tag; a client that asks for identity gets the JSON as it is.
+        let path = "/api/v1/signals?status=all&limit=200"
+        let identity = try s.get(path, headers: [("Accept-Encoding", "identity")])
+        let gz = try s.get(path, headers: [("Accept-Encoding", "gzip")])
+        #expect(identity.header("Content-Encoding") == nil && gz.header("Content-Encoding") == "gzip")
+        #expect(gz.body == identity.body && Self.signals(gz).count == 200)
+        #expect((Int(gz.header("Content-Length") ?? "") ?? .max) < identity.body.count / 4)
+        #expect(gz.header("ETag") != identity.header("ETag"))
+        #expect(try s.get(path, headers: [("Accept-Encoding", "gzip"), ("If-None-Match", gz.header("ETag") ?? "")]).status == 304)
     }
 
     @Test func badParametersAreNamed() throws {

@@ -1,31 +1,54 @@
 import Foundation
 import HTTPServer
 
-/// Entity tags for GET responses: `ETag` from the body, `304 Not Modified` when `If-None-Match` matches.
+/// Entity tags for GET responses: `ETag` from the body, `304 Not Modified` when `If-None-Match` matches;
+/// and gzip for clients that accept it (`Content-Encoding: gzip`, `Vary: Accept-Encoding`). The gzip
+/// representation has its own tag (`"…-gz"`, as a strong validator must differ between codings);
+/// `If-None-Match` with either tag gets a 304, since both stand for the same content.
 enum ConditionalGET {
-    /// - Parameter etag: the body's entity tag when already known (a cached page keeps its own).
+    /// - Parameters:
+    ///   - etag: the body's entity tag when already known (a cached page keeps its own).
+    ///   - gzipped: the body already gzip-coded (a cached page keeps it too); made here when needed.
     static func respond(_ request: Request, body: [UInt8], contentType: String, demo: Bool,
-                        headers extra: HTTPHeaders = .init(), etag known: String? = nil) -> Response {
+                        headers extra: HTTPHeaders = .init(), etag known: String? = nil, gzipped: [UInt8]? = nil) -> Response {
         let etag = known ?? tag(body)
+        let coded = body.count >= Gzip.minimumSize && Gzip.accepted(by: request)
         var headers = extra
-        headers.set("ETag", etag)
+        headers.set("ETag", coded ? gzipTag(etag) : etag)
         headers.set("Cache-Control", "no-cache")
+        if body.count >= Gzip.minimumSize { headers.add("Vary", "Accept-Encoding") }
         if demo { headers.set("X-Demo-Data", "true") }
         if matches(request, etag) { return Response(status: .notModified, headers: headers) }
         headers.set("Content-Type", contentType)
+        if coded, let compressed = gzipped ?? gzip(body) {
+            headers.set("Content-Encoding", "gzip")
+            return Response(status: .ok, headers: headers, body: .bytes(compressed))
+        }
+        headers.set("ETag", etag)
         return Response(status: .ok, headers: headers, body: .bytes(body))
+    }
+
+    /// A body gzip-coded: level 6 up to 256 KiB, level 1 (several times faster) above.
+    static func gzip(_ body: [UInt8]) -> [UInt8]? {
+        Gzip.compress(body, level: body.count <= 256 << 10 ? 6 : 1)
     }
 
     /// The strong entity tag of a body.
     static func tag(_ body: [UInt8]) -> String { "\"" + MarketDataRoutes.fnv1a(body) + "\"" }
 
-    /// Whether the request's `If-None-Match` names `etag` (weakly) or `*`.
+    /// The tag of the gzip representation of the body tagged `etag`.
+    static func gzipTag(_ etag: String) -> String { String(etag.dropLast()) + "-gz\"" }
+
+    /// Whether the request's `If-None-Match` names `etag` or its gzip tag (weakly), or `*`.
     static func matches(_ request: Request, _ etag: String) -> Bool {
         guard let inm = request.headers["If-None-Match"] else { return false }
         if inm == etag { return true }   // the usual case: the tag sent back as it was given
+        let gz = gzipTag(etag)
+        if inm == gz { return true }
         return inm.split(separator: ",").contains {
-            let t = $0.trimmingCharacters(in: .whitespaces)
-            return t == etag || t == "W/" + etag || t == "*"
+            var t = $0.trimmingCharacters(in: .whitespaces)
+            if t.hasPrefix("W/") { t.removeFirst(2) }
+            return t == etag || t == gz || t == "*"
         }
     }
 }

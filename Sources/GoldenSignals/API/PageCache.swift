@@ -10,6 +10,8 @@ import HTTPServer
 final class PageCache: @unchecked Sendable {
     struct Entry {
         let body: [UInt8]
+        /// The body gzip-coded, made at the first request that accepts gzip.
+        var gzipped: [UInt8]?
         let etag: String
         let demo: Bool
         let version: Int64
@@ -50,8 +52,16 @@ final class PageCache: @unchecked Sendable {
             refreshing.insert(key)
             return nil
         }
-        guard let e = entry else { return nil }
-        return ConditionalGET.respond(request, body: e.body, contentType: "application/json", demo: e.demo, etag: e.etag)
+        guard var e = entry else { return nil }
+        if e.gzipped == nil, e.body.count >= Gzip.minimumSize, Gzip.accepted(by: request), !ConditionalGET.matches(request, e.etag),
+           let compressed = ConditionalGET.gzip(e.body) {
+            e.gzipped = compressed
+            lock.withLock {
+                if entries[key]?.madeAt == e.madeAt, entries[key]?.version == e.version { entries[key]?.gzipped = compressed }
+            }
+        }
+        return ConditionalGET.respond(request, body: e.body, contentType: "application/json", demo: e.demo, etag: e.etag,
+                                      gzipped: e.gzipped)
     }
 
     /// The version to stamp on a page about to be computed (read before the data is).
@@ -63,7 +73,7 @@ final class PageCache: @unchecked Sendable {
     func store(_ request: Request, body: [UInt8], demo: Bool, version: Int64?) -> String {
         let etag = ConditionalGET.tag(body)
         guard let version else { return etag }
-        let entry = Entry(body: body, etag: etag, demo: demo, version: version,
+        let entry = Entry(body: body, gzipped: nil, etag: etag, demo: demo, version: version,
                           madeAt: DispatchTime.now().uptimeNanoseconds)
         let key = Self.key(request)
         lock.withLock {

@@ -1,0 +1,41 @@
+import Foundation
+@testable import HTTPServer
+import Testing
+
+/// gzip through zlib, and reading `Accept-Encoding` as RFC 9110 §12.5.3 says.
+@Suite struct ContentCodingTests {
+    @Test func gzipRoundTripsAndShrinksJSON() throws {
+        let json = Array(String(repeating: #"{"layer":"liquidity","passed":true,"detail":"average dollar volume $3.8M"},"#, count: 400).utf8)
+        let packed = try #require(Gzip.compress(json))
+        #expect(packed.count < json.count / 10)
+        #expect(packed.prefix(2) == [0x1f, 0x8b])   // a gzip member, not raw deflate
+        #expect(Gzip.decompress(packed) == json)
+        #expect(Gzip.decompress(Gzip.compress([], level: 1) ?? [0]) == [])
+        // Not gzip, truncated, or larger than allowed: nil, never a crash.
+        #expect(Gzip.decompress(Array("plain text".utf8)) == nil)
+        #expect(Gzip.decompress(Array(packed.prefix(packed.count / 2))) == nil)
+        #expect(Gzip.decompress(packed, limit: 100) == nil)
+    }
+
+    @Test func acceptEncodingIsReadWithWeights() {
+        #expect(Gzip.accepted("gzip"))
+        #expect(Gzip.accepted("gzip, deflate, br"))
+        #expect(Gzip.accepted("br;q=1.0, GZIP;q=0.5"))
+        #expect(Gzip.accepted("x-gzip"))
+        #expect(Gzip.accepted("*"))
+        #expect(Gzip.accepted("deflate, *;q=0.1"))
+        #expect(!Gzip.accepted("identity"))
+        #expect(!Gzip.accepted("deflate, br"))
+        #expect(!Gzip.accepted("gzip;q=0"))
+        #expect(!Gzip.accepted("gzip; q=0.000"))
+        #expect(!Gzip.accepted("*, gzip;q=0"))       // the named coding wins over the wildcard
+        #expect(Gzip.accepted("*;q=0, gzip"))
+        #expect(!Gzip.accepted(""))
+        #expect(!Gzip.accepted("gzip;q=nonsense"))
+        #expect(!Gzip.accepted(Request(method: .GET, target: "/")))
+    }
+}
+
+extension Gzip {
+    static func accepted(_ request: Request) -> Bool { accepted(by: request) }
+}
