@@ -145,4 +145,44 @@ import Testing
         #expect(!Crypto.constantTimeEqual([1, 2, 3], [1, 2, 4]))
         #expect(Crypto.hex(Crypto.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
+
+    /// A key's bucket (GCRA on one atomic): the burst at once, then one token per 1/rate seconds;
+    /// threads racing for it never get more than it holds.
+    @Test func keyBucketsHoldTheirBurstUnderConcurrency() async {
+        let u = KeyUsage()
+        let t0: Int64 = 1_000_000_000_000
+        for i in 0..<3 {
+            let d = u.take(rate: 0.5, burst: 3, now: t0)
+            #expect(d.allowed && d.remaining == 2 - i)
+        }
+        let refused = u.take(rate: 0.5, burst: 3, now: t0)
+        #expect(!refused.allowed && refused.remaining == 0 && refused.reset == 2)
+        #expect(u.take(rate: 0.5, burst: 3, now: t0 + 2_000_000_000).allowed)   // one token back after 2 s
+        #expect(!u.take(rate: 0.5, burst: 3, now: t0 + 2_000_000_000).allowed)
+        let full = u.take(rate: 0.5, burst: 3, now: t0 + 60_000_000_000)       // idle for long: full again
+        #expect(full.allowed && full.remaining == 2)
+
+        let shared = KeyUsage()
+        let now = monotonicNanoseconds()
+        let allowed = await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask { (0..<1_000).reduce(0) { n, _ in n + (shared.take(rate: 0.001, burst: 100, now: now).allowed ? 1 : 0) } }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(allowed == 100)
+    }
+
+    @Test func presentedKeysAreParsedStrictly() throws {
+        let id = "0123456789ab", secret = String(repeating: "0f", count: 32)
+        let key = try #require(PresentedKey("gs_\(id)_\(secret)"))
+        #expect(key.id == id && key.idBits == 0x0123456789ab)
+        #expect(key.secret.bytes == Array(secret.utf8))
+        #expect(key.secret.equals(try #require(PresentedKey("gs_ffffffffffff_\(secret)")).secret))
+        #expect(!key.secret.equals(try #require(PresentedKey("gs_\(id)_\(String(secret.dropLast()))e")).secret))
+        for bad in ["gs_\(id)_\(secret)0", "gs_\(id)-\(secret)", "GS_\(id)_\(secret)", "gs_0123456789AB_\(secret)",
+                    "gs_\(id)_\(String(secret.dropLast()))g", "gs_\(id)_\(String(secret.dropLast()))é", ""] {
+            #expect(PresentedKey(bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Primitives
+import Synchronization
 
 /// How access is configured (`GS_AUTH`, `GS_AUTH_OPEN_PATHS`, `GS_ANON_RATE`, `GS_ANON_BURST`).
 public struct AccessSettings: Sendable {
@@ -101,25 +102,81 @@ public struct VerifiedKey: Sendable {
     }
 }
 
+/// What a replica keeps about a key id while it runs: its rate-limit bucket and when it was last used.
+/// Both are atomics, so that a request through a known key takes no lock.
+final class KeyUsage: Sendable {
+    /// The bucket as GCRA's theoretical arrival time, in monotonic nanoseconds.
+    let bucket = Atomic<Int64>(0)
+    /// Unix seconds of the last use (0: none since start), and the value last written to the database.
+    let lastUsed = Atomic<Int64>(0)
+    let written = Atomic<Int64>(0)
+
+    /// Takes one token from a bucket of `rate` tokens per second holding up to `burst`, as the generic
+    /// cell rate algorithm does (a token bucket kept as one instant: no lock, one compare-and-swap).
+    func take(rate: Double, burst: Int, now: Int64) -> RateLimiter.Decision {
+        let interval = Int64(saturating: (1e9 / rate).rounded(.up))
+        let tolerance = Int64(saturating: Double(interval) * Double(max(0, burst - 1)))
+        var old = bucket.load(ordering: .relaxed)
+        while true {
+            let start = max(old, now)
+            if start - now > tolerance {
+                let wait = start - tolerance - now
+                return RateLimiter.Decision(allowed: false, remaining: 0, reset: max(1, Int((wait + 999_999_999) / 1_000_000_000)))
+            }
+            let next = start &+ interval
+            let (exchanged, current) = bucket.compareExchange(expected: old, desired: next, ordering: .relaxed)
+            if exchanged {
+                let remaining = Int((tolerance &+ interval &- (next - now)) / interval)
+                return RateLimiter.Decision(allowed: true, remaining: max(0, remaining),
+                                            reset: Int((next - now + 999_999_999) / 1_000_000_000))
+            }
+            old = current
+        }
+    }
+
+    /// Records a use at `wall` (Unix seconds) unless one was recorded in that second already.
+    func used(at wall: Int64) {
+        if lastUsed.load(ordering: .relaxed) != wall { lastUsed.store(wall, ordering: .relaxed) }
+    }
+}
+
 /// Verifies presented keys against an in-memory cache of `api_keys` rows (each row re-read after
 /// `ttl` seconds, so a revocation made by another replica takes effect within it; revocations made
 /// here take effect at once), and records last use in memory, written to the database by `flush()`.
 ///
 /// The first use of a key in a cache period compares the SHA-256 of the presented secret with the
 /// stored one; the secret so verified is then kept in memory (never stored or logged) and later
-/// requests compare it in constant time, without hashing again.
+/// requests compare it in constant time, without hashing again, from a per-thread copy of the cache:
+/// a request through a known key takes no lock.
 public final class KeyVerifier: @unchecked Sendable {
-    struct Entry {
-        var key: VerifiedKey?
-        var fetched: Double
-        var verifiedSecret: [UInt8]?
+    final class Entry: Sendable {
+        let key: VerifiedKey?
+        let fetched: Double
+        let verifiedSecret: SecretText?
+        let usage: KeyUsage?
+
+        init(key: VerifiedKey?, fetched: Double, verifiedSecret: SecretText?, usage: KeyUsage?) {
+            self.key = key
+            self.fetched = fetched
+            self.verifiedSecret = verifiedSecret
+            self.usage = usage
+        }
+    }
+
+    /// One thread's copy of verified entries, dropped whenever `generation` moves.
+    final class Local {
+        var entries: [UInt64: Entry] = [:]
+        var generation = -1
     }
 
     let store: KeyStore
     let ttl: Double
     private let lock = NSLock()
     private var cache: [String: Entry] = [:]
-    private var uses: [String: Int64] = [:]
+    private var usages: [String: KeyUsage] = [:]
+    /// Moves when a key is forgotten: every thread drops its copy.
+    private let generation = Atomic<Int>(0)
+    private let local = ThreadLocal { Local() }
     private static let maxCached = 10_000
 
     public init(store: KeyStore, ttl: Double = 10) {
@@ -129,52 +186,94 @@ public final class KeyVerifier: @unchecked Sendable {
 
     /// The active key that `text` is, or nil (unknown id, wrong secret, revoked, expired — alike).
     public func verify(_ text: String) throws -> VerifiedKey? {
+        try verifyWithUsage(text)?.key
+    }
+
+    /// The active key that `text` is with its usage (bucket and last use), or nil.
+    func verifyWithUsage(_ text: String) throws -> (key: VerifiedKey, usage: KeyUsage)? {
         guard let presented = PresentedKey(text) else { return nil }
         let now = monotonicSeconds()
         let wall = Int64(time(nil))
         // Fast path: this secret was verified for this id in the current cache period.
-        let fast: VerifiedKey? = lock.withLock {
-            guard let e = cache[presented.id], now - e.fetched < ttl, let key = e.key, let verified = e.verifiedSecret,
-                  Crypto.constantTimeEqual(verified, presented.secret), key.record.isActive(at: wall) else { return nil }
-            uses[key.record.id] = wall
-            return key
+        let mine = local.value
+        let current = generation.load(ordering: .acquiring)
+        if mine.generation != current {
+            mine.entries.removeAll(keepingCapacity: true)
+            mine.generation = current
         }
-        if let fast { return fast }
+        if let e = mine.entries[presented.idBits], now - e.fetched < ttl, let key = e.key, let usage = e.usage,
+           let verified = e.verifiedSecret, verified.equals(presented.secret), key.record.isActive(at: wall) {
+            usage.used(at: wall)
+            return (key, usage)
+        }
 
         var key: VerifiedKey?
+        var usage: KeyUsage?
         let cached = lock.withLock { cache[presented.id] }
         if let cached, now - cached.fetched < ttl {
             key = cached.key
+            usage = cached.usage
+            if let verified = cached.verifiedSecret, verified.equals(presented.secret), let k = key, let u = usage, k.record.isActive(at: wall) {
+                if mine.entries.count >= Self.maxCached { mine.entries.removeAll(keepingCapacity: true) }
+                mine.entries[presented.idBits] = cached
+                u.used(at: wall)
+                return (k, u)
+            }
         } else {
             key = try store.find(id: presented.id).map(VerifiedKey.init)
+            usage = key.map { k in lock.withLock { usages[k.record.id] ?? { let u = KeyUsage(); usages[k.record.id] = u; return u }() } }
+            let entry = Entry(key: key, fetched: now, verifiedSecret: nil, usage: usage)
             lock.withLock {
                 if cache.count >= Self.maxCached { cache.removeAll(keepingCapacity: true) }
-                cache[presented.id] = Entry(key: key, fetched: now, verifiedSecret: nil)
+                cache[presented.id] = entry
             }
         }
-        let secret = Array(presented.secret)
         // Hash even when the id is unknown, so that timing does not tell whether the id exists.
-        let hash = Crypto.sha256(secret)
-        guard let key, Crypto.constantTimeEqual(hash, key.record.secretSHA256) else { return nil }
+        let hash = Crypto.sha256(presented.secret.bytes)
+        guard let key, let usage, Crypto.constantTimeEqual(hash, key.record.secretSHA256) else { return nil }
         guard key.record.isActive(at: wall) else { return nil }
-        lock.withLock {
-            cache[presented.id]?.verifiedSecret = secret
-            uses[key.record.id] = wall
+        let verified = lock.withLock { () -> Entry? in
+            guard let e = cache[presented.id], e.key != nil else { return nil }
+            let v = Entry(key: e.key, fetched: e.fetched, verifiedSecret: presented.secret, usage: e.usage)
+            cache[presented.id] = v
+            return v
         }
-        return key
+        if let verified {
+            if mine.entries.count >= Self.maxCached { mine.entries.removeAll(keepingCapacity: true) }
+            mine.entries[presented.idBits] = verified
+        }
+        usage.used(at: wall)
+        return (key, usage)
     }
 
-    /// Forgets a key at once (after a revocation here).
-    public func forget(id: String) { lock.withLock { _ = cache.removeValue(forKey: id) } }
+    /// Forgets a key at once (after a revocation here), in every thread's copy too.
+    public func forget(id: String) {
+        lock.withLock { _ = cache.removeValue(forKey: id) }
+        generation.add(1, ordering: .releasing)
+    }
 
     /// Writes the pending last-use times.
     public func flush() throws {
         let pending = lock.withLock { () -> [String: Int64] in
-            defer { uses.removeAll() }
-            return uses
+            var out: [String: Int64] = [:]
+            for (id, u) in usages {
+                let t = u.lastUsed.load(ordering: .relaxed)
+                if t != 0, t != u.written.load(ordering: .relaxed) { out[id] = t }
+            }
+            return out
         }
         try store.touch(pending)
+        lock.withLock {
+            for (id, t) in pending { usages[id]?.written.store(t, ordering: .relaxed) }
+        }
     }
+}
+
+/// Nanoseconds on the monotonic clock.
+public func monotonicNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
 }
 
 /// Seconds on the monotonic clock.
@@ -281,12 +380,12 @@ public struct AccessMiddleware: Middleware {
     public func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
         guard let pattern = request.routePattern, !settings.openPaths.contains(pattern) else { return try next(request) }
         var request = request
-        let bucketKey: String
         let rate: Double
         let burst: Int
         let policy: String
+        let decision: RateLimiter.Decision
         if let text = Self.presentedKey(request) {
-            guard let key = try verifier.verify(text) else {
+            guard let (key, usage) = try verifier.verifyWithUsage(text) else {
                 throw Self.unauthorized("the API key is not valid")
             }
             let scope = RouteScopes.required(method: request.method, pattern: pattern)
@@ -295,19 +394,18 @@ public struct AccessMiddleware: Middleware {
             }
             request.attributes[Self.keyIDAttribute] = key.record.id
             request.attributes[Self.scopesAttribute] = key.scopesText
-            bucketKey = key.record.id
             rate = key.record.rate
             burst = key.record.burst
             policy = key.policy
+            decision = usage.take(rate: rate, burst: burst, now: monotonicNanoseconds())
         } else {
             if required { throw Self.unauthorized("an API key is required: send Authorization: Bearer <key>") }
             guard let anonymousRate = settings.anonymousRate else { return try next(request) }
-            bucketKey = "a:" + Self.host(of: request.remoteAddress)
             rate = anonymousRate
             burst = settings.anonymousBurst
             policy = Self.policy(rate: rate, burst: burst)
+            decision = limiter.take("a:" + Self.host(of: request.remoteAddress), rate: rate, burst: burst)
         }
-        let decision = limiter.take(bucketKey, rate: rate, burst: burst)
         let state = "\"default\";r=\(decision.remaining);t=\(decision.reset)"
         guard decision.allowed else {
             throw HTTPError(.tooManyRequests, detail: "the rate limit is \(Self.rateText(rate)) with bursts of \(burst); retry after \(decision.reset) s",

@@ -65,20 +65,60 @@ public struct NewAPIKey: Sendable {
 /// The parts of a presented key: `gs_<12 hex id>_<64 hex secret>`.
 public struct PresentedKey: Sendable {
     public let id: String
-    public let secret: Substring.UTF8View
+    /// The id's 48 bits, for lookups without hashing a string.
+    let idBits: UInt64
+    /// The secret's 64 hex characters as they were sent (the stored hash is of this text).
+    let secret: SecretText
 
     /// Nil when the text does not have a key's shape (without saying anything about existence).
     public init?(_ text: String) {
-        let u = text.utf8
-        guard u.count == 3 + 12 + 1 + 64, text.hasPrefix("gs_") else { return nil }
-        let idStart = u.index(u.startIndex, offsetBy: 3)
-        let idEnd = u.index(idStart, offsetBy: 12)
-        guard u[idEnd] == UInt8(ascii: "_") else { return nil }
-        let hex: (UInt8) -> Bool = { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
-        let secretStart = u.index(after: idEnd)
-        guard u[idStart..<idEnd].allSatisfy(hex), u[secretStart...].allSatisfy(hex) else { return nil }
-        id = String(decoding: u[idStart..<idEnd], as: UTF8.self)
-        secret = Substring(text).utf8[secretStart...]
+        var text = text
+        guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
+        (id, idBits, secret) = parsed
+    }
+
+    private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> (String, UInt64, SecretText)? {
+        guard u.count == 3 + 12 + 1 + 64, u[0] == 0x67, u[1] == 0x73, u[2] == 0x5F, u[15] == 0x5F else { return nil }  // gs_, _
+        var bits: UInt64 = 0
+        for i in 3..<15 {
+            guard let v = hexValue(u[i]) else { return nil }
+            bits = bits << 4 | UInt64(v)
+        }
+        for i in 16..<80 { guard hexValue(u[i]) != nil else { return nil } }
+        let id = String(decoding: UnsafeBufferPointer(rebasing: u[3..<15]), as: UTF8.self)
+        return (id, bits, SecretText(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[16..<80])))
+    }
+
+    /// Lower-case hex digits only (keys are made that way).
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: c - 0x30
+        case 0x61...0x66: c - 0x61 + 10
+        default: nil
+        }
+    }
+}
+
+/// A key's 64-character secret as eight words, compared in constant time.
+struct SecretText: Sendable {
+    let words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+
+    init(_ raw: UnsafeRawBufferPointer) {
+        precondition(raw.count == 64)
+        func w(_ i: Int) -> UInt64 { raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
+        words = (w(0), w(1), w(2), w(3), w(4), w(5), w(6), w(7))
+    }
+
+    /// The text's bytes (for hashing).
+    var bytes: [UInt8] {
+        withUnsafeBytes(of: words) { Array($0) }
+    }
+
+    /// Equal, in time that does not depend on where the texts differ.
+    func equals(_ other: SecretText) -> Bool {
+        let a = words, b = other.words
+        let diff = (a.0 ^ b.0) | (a.1 ^ b.1) | (a.2 ^ b.2) | (a.3 ^ b.3) | (a.4 ^ b.4) | (a.5 ^ b.5) | (a.6 ^ b.6) | (a.7 ^ b.7)
+        return diff == 0
     }
 }
 

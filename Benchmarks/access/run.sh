@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# API-key overhead: the same release service twice on one database, one with keys off (GS_AUTH=off)
+# and one requiring them (GS_AUTH=required, no open paths), measured with wrk on loopback in
+# alternating rounds:
+#   keyless   keys off, no Authorization header;
+#   padded    keys off, an unused header as long as `Authorization: Bearer <key>` (the bytes alone);
+#   keyed     keys required, a valid read key on every request: verified, scope-checked, a token
+#             taken from its bucket, `RateLimit-Policy` and `RateLimit` on every response.
+# Routes: GET /health/live (the cheapest: the overhead at its largest share) and the signal list
+# revalidated with its ETag (304, answered from the page cache).
+#
+#   Benchmarks/access/run.sh [rounds] [seconds]      defaults: 3 rounds of 10 s per cell, 64 connections
+#   env: GS_TEST_DATABASE_URL (default: the test PostgreSQL), CONNECTIONS=64, THREADS=2
+set -euo pipefail
+rounds="${1:-3}"
+seconds="${2:-10}"
+c="${CONNECTIONS:-64}"
+threads="${THREADS:-2}"
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+data="$(cd "$repo/.." && pwd)/shared/data"
+server_url="${GS_TEST_DATABASE_URL:-$("$repo/scripts/test-postgres.sh" url)}"
+open_port=18093
+keyed_port=18094
+command -v wrk >/dev/null || { echo "wrk is not installed (make bench installs it)" >&2; exit 1; }
+
+echo "== building the release binary"
+(cd "$repo" && swift build -c release --product goldensignals 2>&1 | tail -1)
+gs="$(cd "$repo" && swift build -c release --show-bin-path)/goldensignals"
+
+db="gs_bench_access_$$"
+admin="$server_url"
+psql "$admin" -qAtc "DROP DATABASE IF EXISTS $db" && psql "$admin" -qAtc "CREATE DATABASE $db"
+export DATABASE_URL="${server_url%/*}/$db" GS_INGEST_INTERVAL=0 GS_MIGRATIONS_DIR="$repo/migrations" GS_OPENAPI_PATH="$repo/openapi.yaml"
+"$gs" migrate up >/dev/null
+"$gs" import --symbol ORCL "$data/bt_orcl-1995-2014.txt" >/dev/null 2>&1
+key="$("$gs" keys create --name access-bench --scopes read --rate 1000000/s --burst 1000000 2>/dev/null | awk '/^key/ {print $2}')"
+[[ "$key" == gs_* ]] || { echo "no key was created" >&2; exit 1; }
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+            psql "$admin" -qAtc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+# As deployed: text log at info (an access line per request), metrics on.
+export GS_LOG_LEVEL=info GS_LOG_FORMAT=text
+GS_AUTH=off "$gs" serve --no-migrate --host 127.0.0.1 --port "$open_port" >/dev/null 2>&1 & pids+=($!)
+GS_AUTH=required GS_AUTH_OPEN_PATHS="" "$gs" serve --no-migrate --host 127.0.0.1 --port "$keyed_port" >/dev/null 2>&1 & pids+=($!)
+for port in "$open_port" "$keyed_port"; do
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/health/live" && break; sleep 0.1; done
+done
+auth="Authorization: Bearer $key"
+padding="X-Padding-Field: Bearer $key"
+[[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$keyed_port/health/live")" == 401 ]] || { echo "keys are not required on $keyed_port" >&2; exit 1; }
+list="/api/v1/signals?status=all&limit=50"
+tag() { curl -s -D - -o /dev/null "$@" | awk 'tolower($1)=="etag:" {print $2}' | tr -d '\r'; }
+open_tag="$(tag "http://127.0.0.1:$open_port$list")"
+keyed_tag="$(tag -H "$auth" "http://127.0.0.1:$keyed_port$list")"
+[[ -n "$open_tag" && "$open_tag" == "$keyed_tag" ]] || { echo "no ETag, or different pages: $open_tag / $keyed_tag" >&2; exit 1; }
+
+results="$(mktemp)"
+run() {  # name url header...
+    local name="$1" url="$2" out rps p99 errors
+    shift 2
+    local args=()
+    for h in "$@"; do args+=(-H "$h"); done
+    out="$(wrk -t"$threads" -c"$c" -d"${seconds}s" --latency "${args[@]}" "$url")"
+    rps="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
+    p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    errors="$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' <<<"$out")"
+    echo "$name $rps $p99" >> "$results"
+    printf '%-22s %10s req/s  p99 %-9s %s\n' "$name" "$rps" "$p99" "${errors:-}"
+}
+for port in "$open_port" "$keyed_port"; do wrk -t"$threads" -c"$c" -d2s -H "$auth" "http://127.0.0.1:$port/health/live" >/dev/null; done
+for round in $(seq "$rounds"); do
+    echo "-- round $round"
+    cells=(keyless padded keyed)
+    (( round % 2 )) || cells=(keyed padded keyless)
+    for cell in "${cells[@]}"; do
+        case $cell in
+        keyless) run live_keyless "http://127.0.0.1:$open_port/health/live"
+                 run list304_keyless "http://127.0.0.1:$open_port$list" "If-None-Match: $open_tag" ;;
+        padded)  run live_padded "http://127.0.0.1:$open_port/health/live" "$padding"
+                 run list304_padded "http://127.0.0.1:$open_port$list" "$padding" "If-None-Match: $open_tag" ;;
+        keyed)   run live_keyed "http://127.0.0.1:$keyed_port/health/live" "$auth"
+                 run list304_keyed "http://127.0.0.1:$keyed_port$list" "$auth" "If-None-Match: $keyed_tag" ;;
+        esac
+    done
+done
+python3 - "$results" <<'PY'
+import sys, statistics
+rows = {}
+for line in open(sys.argv[1]):
+    name, rps = line.split()[:2]
+    rows.setdefault(name, []).append(float(rps))
+m = {k: statistics.median(v) for k, v in rows.items()}
+print()
+print("route                      keyless    padded     keyed   keyed/keyless  keyed/padded")
+for route, label in (("live", "GET /health/live"), ("list304", "GET /api/v1/signals (304)")):
+    k, p, s = m[route + "_keyless"], m[route + "_padded"], m[route + "_keyed"]
+    print(f"{label:<26} {k:>8.0f} {p:>9.0f} {s:>9.0f}   {s / k:>12.3f} {s / p:>13.3f}")
+print("target: keyed within 10% of keyless (keyed/keyless ≥ 0.90)")
+PY
+rm -f "$results"
