@@ -14,9 +14,8 @@ struct WebhookRoutes {
 
     /// The caller: its key id, and whether it may see every subscription.
     static func caller(_ request: Request) -> (owner: String?, all: Bool) {
-        guard let id = request.attributes[AccessMiddleware.keyIDAttribute] else { return (nil, true) }
-        let scopes = request.attributes[AccessMiddleware.scopesAttribute] ?? ""
-        return (id, scopes.split(separator: ",").contains("admin"))
+        guard let key = AccessMiddleware.key(of: request) else { return (nil, true) }
+        return (key.record.id, key.record.grants(.admin))
     }
 
     /// The subscription of the path, when the caller may see it.

@@ -90,14 +90,11 @@ public enum RouteScopes {
 /// A verified key with what every request through it needs, computed once per cache entry.
 public struct VerifiedKey: Sendable {
     public let record: APIKeyRecord
-    /// The scopes, comma-separated (for `Request.attributes`).
-    public let scopesText: String
     /// The `RateLimit-Policy` value of the key's bucket.
     public let policy: String
 
     init(_ record: APIKeyRecord) {
         self.record = record
-        scopesText = record.scopes.map(\.rawValue).joined(separator: ",")
         policy = AccessMiddleware.policy(rate: record.rate, burst: record.burst)
     }
 }
@@ -149,8 +146,9 @@ final class KeyUsage: Sendable {
 /// requests compare it in constant time, without hashing again, from a per-thread copy of the cache:
 /// a request through a known key takes no lock.
 public final class KeyVerifier: @unchecked Sendable {
-    final class Entry: Sendable {
-        let key: VerifiedKey?
+    /// A key id's cache entry; a verified one is also the `principal` of the requests made with it.
+    public final class Entry: Sendable {
+        public let key: VerifiedKey?
         let fetched: Double
         let verifiedSecret: SecretText?
         let usage: KeyUsage?
@@ -191,6 +189,11 @@ public final class KeyVerifier: @unchecked Sendable {
 
     /// The active key that `text` is with its usage (bucket and last use), or nil.
     func verifyWithUsage(_ text: String) throws -> (key: VerifiedKey, usage: KeyUsage)? {
+        try verifiedEntry(text).flatMap { e in e.key.flatMap { k in e.usage.map { (k, $0) } } }
+    }
+
+    /// The cache entry of the active key that `text` is (its key and usage are set), or nil.
+    func verifiedEntry(_ text: String) throws -> Entry? {
         guard let presented = PresentedKey(text) else { return nil }
         let now = monotonicSeconds()
         let wall = Int64(time(nil))
@@ -204,7 +207,7 @@ public final class KeyVerifier: @unchecked Sendable {
         if let e = mine.entries[presented.idBits], now - e.fetched < ttl, let key = e.key, let usage = e.usage,
            let verified = e.verifiedSecret, verified.equals(presented.secret), key.record.isActive(at: wall) {
             usage.used(at: wall)
-            return (key, usage)
+            return e
         }
 
         var key: VerifiedKey?
@@ -217,7 +220,7 @@ public final class KeyVerifier: @unchecked Sendable {
                 if mine.entries.count >= Self.maxCached { mine.entries.removeAll(keepingCapacity: true) }
                 mine.entries[presented.idBits] = cached
                 u.used(at: wall)
-                return (k, u)
+                return cached
             }
         } else {
             key = try store.find(id: presented.id).map(VerifiedKey.init)
@@ -238,12 +241,13 @@ public final class KeyVerifier: @unchecked Sendable {
             cache[presented.id] = v
             return v
         }
-        if let verified {
-            if mine.entries.count >= Self.maxCached { mine.entries.removeAll(keepingCapacity: true) }
-            mine.entries[presented.idBits] = verified
-        }
         usage.used(at: wall)
-        return (key, usage)
+        guard let verified else {   // forgotten meanwhile: verified all the same, not kept
+            return Entry(key: key, fetched: now, verifiedSecret: presented.secret, usage: usage)
+        }
+        if mine.entries.count >= Self.maxCached { mine.entries.removeAll(keepingCapacity: true) }
+        mine.entries[presented.idBits] = verified
+        return verified
     }
 
     /// Forgets a key at once (after a revocation here), in every thread's copy too.
@@ -343,10 +347,10 @@ public struct AccessMiddleware: Middleware {
         self.required = required
     }
 
-    /// The attribute the authenticated key's id is stored under.
-    public static let keyIDAttribute = "api_key_id"
-    /// The attribute holding the authenticated key's scopes (comma-separated).
-    public static let scopesAttribute = "api_key_scopes"
+    /// The key a request was authenticated with (its `principal`), if any.
+    public static func key(of request: Request) -> VerifiedKey? {
+        (request.principal as? KeyVerifier.Entry)?.key
+    }
 
     static func unauthorized(_ detail: String) -> HTTPError {
         HTTPError(.unauthorized, detail: detail,
@@ -385,15 +389,14 @@ public struct AccessMiddleware: Middleware {
         let policy: String
         let decision: RateLimiter.Decision
         if let text = Self.presentedKey(request) {
-            guard let (key, usage) = try verifier.verifyWithUsage(text) else {
+            guard let entry = try verifier.verifiedEntry(text), let key = entry.key, let usage = entry.usage else {
                 throw Self.unauthorized("the API key is not valid")
             }
             let scope = RouteScopes.required(method: request.method, pattern: pattern)
             if required, !key.record.grants(scope) {
                 throw HTTPError(.forbidden, detail: "this route needs the \(scope.rawValue) scope")
             }
-            request.attributes[Self.keyIDAttribute] = key.record.id
-            request.attributes[Self.scopesAttribute] = key.scopesText
+            request.principal = entry
             rate = key.record.rate
             burst = key.record.burst
             policy = key.policy

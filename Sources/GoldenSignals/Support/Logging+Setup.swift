@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import Primitives
 import Synchronization
 
 /// Sets up swift-log once per process: text lines for people, JSON lines for log collectors, both
@@ -115,36 +116,45 @@ public struct BufferedLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    /// Per-thread scratch for formatting lines (no allocation per line once it has grown).
+    final class Scratch {
         var line: [UInt8] = []
-        line.reserveCapacity(256)
+        var second = Int.min
+        var secondPrefix: [UInt8] = []   // `2026-12-01T14:28:10.`
+        init() { line.reserveCapacity(512) }
+    }
+    private static let scratch = ThreadLocal { Scratch() }
+
+    public func log(event: LogEvent) {
+        let scratch = Self.scratch.value
+        scratch.line.removeAll(keepingCapacity: true)
         var merged = event.metadata ?? [:]
         if !metadata.isEmpty { merged.merge(metadata) { own, _ in own } }
         switch format {
         case .text:
-            Self.appendTimestamp(into: &line)
-            line.append(0x20)
-            line.append(contentsOf: event.level.rawValue.utf8)
-            line.append(0x20)
-            line.append(contentsOf: label.utf8)
-            line.append(contentsOf: " :".utf8)
-            for key in merged.keys.sorted() {
-                line.append(0x20)
-                line.append(contentsOf: key.utf8)
-                line.append(UInt8(ascii: "="))
-                line.append(contentsOf: merged[key]!.description.utf8)
+            Self.appendTimestamp(into: &scratch.line, cache: scratch)
+            scratch.line.append(0x20)
+            scratch.line.append(contentsOf: event.level.rawValue.utf8)
+            scratch.line.append(0x20)
+            scratch.line.append(contentsOf: label.utf8)
+            scratch.line.append(contentsOf: " :".utf8)
+            Self.forEachSorted(merged) { key, value in
+                scratch.line.append(0x20)
+                scratch.line.append(contentsOf: key.utf8)
+                scratch.line.append(UInt8(ascii: "="))
+                Self.appendValue(value, into: &scratch.line)
             }
             if let error = event.error {
-                line.append(contentsOf: " error=".utf8)
-                line.append(contentsOf: "\(error)".utf8)
+                scratch.line.append(contentsOf: " error=".utf8)
+                scratch.line.append(contentsOf: "\(error)".utf8)
             }
-            line.append(contentsOf: " [".utf8)
-            line.append(contentsOf: event.source.utf8)
-            line.append(contentsOf: "] ".utf8)
-            line.append(contentsOf: event.message.description.utf8)
+            scratch.line.append(contentsOf: " [".utf8)
+            scratch.line.append(contentsOf: event.source.utf8)
+            scratch.line.append(contentsOf: "] ".utf8)
+            scratch.line.append(contentsOf: event.message.description.utf8)
             // One event, one line: a CR or LF from anywhere (a decoded path, an upstream's error text)
             // is written escaped, so that no one can forge a log line.
-            if line.contains(where: { $0 == 0x0A || $0 == 0x0D }) { Self.escapeLineBreaks(&line) }
+            if scratch.line.contains(where: { $0 == 0x0A || $0 == 0x0D }) { Self.escapeLineBreaks(&scratch.line) }
         case .json:
             var fields: [(String, String)] = merged.map { ($0.key, $0.value.description) }
             if let error = event.error { fields.append(("error", "\(error)")) }
@@ -152,28 +162,70 @@ public struct BufferedLogHandler: LogHandler {
             fields.append(("level", event.level.rawValue))
             fields.append(("message", event.message.description))
             var ts: [UInt8] = []
-            Self.appendTimestamp(into: &ts)
+            Self.appendTimestamp(into: &ts, cache: scratch)
             fields.append(("ts", String(decoding: ts, as: UTF8.self)))
             fields.sort { $0.0 < $1.0 }
-            line.append(UInt8(ascii: "{"))
+            scratch.line.append(UInt8(ascii: "{"))
             for (i, (k, v)) in fields.enumerated() {
-                if i > 0 { line.append(UInt8(ascii: ",")) }
-                Self.appendJSONString(k, into: &line)
-                line.append(UInt8(ascii: ":"))
-                Self.appendJSONString(v, into: &line)
+                if i > 0 { scratch.line.append(UInt8(ascii: ",")) }
+                Self.appendJSONString(k, into: &scratch.line)
+                scratch.line.append(UInt8(ascii: ":"))
+                Self.appendJSONString(v, into: &scratch.line)
             }
-            line.append(UInt8(ascii: "}"))
+            scratch.line.append(UInt8(ascii: "}"))
         }
-        line.append(10)
-        buffer.append(line, flushNow: event.level >= .error)
+        scratch.line.append(10)
+        buffer.append(scratch.line, flushNow: event.level >= .error)
+    }
+
+    /// Calls `body` for each entry in key order, without sorting into a new array (lines carry a few).
+    static func forEachSorted(_ m: Logger.Metadata, _ body: (String, Logger.MetadataValue) -> Void) {
+        var last: String?
+        for _ in 0..<m.count {
+            var best: (key: String, value: Logger.MetadataValue)?
+            for (k, v) in m {
+                if let l = last, k <= l { continue }
+                if let b = best, k >= b.key { continue }
+                best = (k, v)
+            }
+            guard let best else { return }
+            body(best.key, best.value)
+            last = best.key
+        }
+    }
+
+    /// A metadata value as text (strings without a copy through `description`).
+    static func appendValue(_ value: Logger.MetadataValue, into out: inout [UInt8]) {
+        switch value {
+        case .string(let s): out.append(contentsOf: s.utf8)
+        case .stringConvertible(let c): out.append(contentsOf: c.description.utf8)
+        default: out.append(contentsOf: value.description.utf8)
+        }
     }
 
     /// UTC, millisecond precision: `2026-12-01T14:28:10.123Z` (civil date computed here: glibc's
-    /// gmtime_r takes a process-wide lock).
-    static func appendTimestamp(into out: inout [UInt8]) {
+    /// gmtime_r takes a process-wide lock; the text up to the second is kept per thread).
+    static func appendTimestamp(into out: inout [UInt8], cache: Scratch? = nil) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         let seconds = Int(ts.tv_sec)
+        if let cache, cache.second == seconds {
+            out.append(contentsOf: cache.secondPrefix)
+        } else {
+            let start = out.count
+            appendSecond(seconds, into: &out)
+            if let cache {
+                cache.second = seconds
+                cache.secondPrefix = Array(out[start...])
+            }
+        }
+        let ms = Int(ts.tv_nsec) / 1_000_000
+        out.append(0x30 + UInt8(ms / 100)); out.append(0x30 + UInt8(ms / 10 % 10)); out.append(0x30 + UInt8(ms % 10))
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `2026-12-01T14:28:10.` for Unix seconds.
+    static func appendSecond(_ seconds: Int, into out: inout [UInt8]) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         // Howard Hinnant's civil_from_days.
@@ -198,7 +250,6 @@ public struct BufferedLogHandler: LogHandler {
         digits(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":"))
         digits(secondOfDay / 60 % 60, 2); out.append(UInt8(ascii: ":"))
         digits(secondOfDay % 60, 2); out.append(UInt8(ascii: "."))
-        digits(Int(ts.tv_nsec) / 1_000_000, 3); out.append(UInt8(ascii: "Z"))
     }
 
     /// `\n` and `\r` for line feeds and carriage returns.

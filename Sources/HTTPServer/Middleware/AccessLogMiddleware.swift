@@ -45,7 +45,27 @@ public struct AccessLogMiddleware: Middleware {
 
     /// Microseconds as milliseconds with three decimals (`1234` → `1.234`), without Double formatting.
     static func milliseconds(_ micros: Int) -> String {
-        let fraction = String(max(0, micros) % 1000)
-        return String(max(0, micros) / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        var v = max(0, micros)
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var digits = 0
+            var reversed: (UInt64, UInt64, UInt64) = (0, 0, 0)   // up to 24 digits, least significant first
+            withUnsafeMutableBytes(of: &reversed) { r in
+                repeat {
+                    r[digits] = UInt8(0x30 + v % 10)
+                    v /= 10
+                    digits += 1
+                } while v > 0 && digits < 24
+                while digits < 4 { r[digits] = 0x30; digits += 1 }   // at least 0.xxx
+            }
+            var n = 0
+            withUnsafeBytes(of: reversed) { r in
+                for i in stride(from: digits - 1, through: 0, by: -1) {
+                    if i == 2 { out[n] = UInt8(ascii: "."); n += 1 }
+                    out[n] = r[i]
+                    n += 1
+                }
+            }
+            return n
+        }
     }
 }
