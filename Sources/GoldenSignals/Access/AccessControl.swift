@@ -87,8 +87,9 @@ public enum RouteScopes {
     }
 }
 
-/// A verified key with what every request through it needs, computed once per cache entry.
-public struct VerifiedKey: Sendable {
+/// A verified key with what every request through it needs, computed once per cache entry (a class:
+/// passing it along a request costs one reference count, not one per field).
+public final class VerifiedKey: Sendable {
     public let record: APIKeyRecord
     /// The `RateLimit-Policy` value of the key's bucket.
     public let policy: String
@@ -183,17 +184,17 @@ public final class KeyVerifier: @unchecked Sendable {
     }
 
     /// The active key that `text` is, or nil (unknown id, wrong secret, revoked, expired — alike).
-    public func verify(_ text: String) throws -> VerifiedKey? {
+    public func verify(_ text: Substring) throws -> VerifiedKey? {
         try verifyWithUsage(text)?.key
     }
 
     /// The active key that `text` is with its usage (bucket and last use), or nil.
-    func verifyWithUsage(_ text: String) throws -> (key: VerifiedKey, usage: KeyUsage)? {
+    func verifyWithUsage(_ text: Substring) throws -> (key: VerifiedKey, usage: KeyUsage)? {
         try verifiedEntry(text).flatMap { e in e.key.flatMap { k in e.usage.map { (k, $0) } } }
     }
 
     /// The cache entry of the active key that `text` is (its key and usage are set), or nil.
-    func verifiedEntry(_ text: String) throws -> Entry? {
+    func verifiedEntry(_ text: Substring) throws -> Entry? {
         guard let presented = PresentedKey(text) else { return nil }
         let now = monotonicSeconds()
         let wall = Int64(time(nil))
@@ -358,7 +359,7 @@ public struct AccessMiddleware: Middleware {
     }
 
     /// The key text from `Authorization: Bearer` or `X-API-Key`, if any ("" for another scheme).
-    static func presentedKey(_ request: Request) -> String? {
+    static func presentedKey(_ request: Request) -> Substring? {
         if let auth = request.headers["Authorization"] {
             let u = auth.utf8
             guard u.count > 7 else { return "" }
@@ -371,9 +372,9 @@ public struct AccessMiddleware: Middleware {
             var start = u.index(after: i), end = u.endIndex
             while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
             while end > start, u[u.index(before: end)] == 0x20 || u[u.index(before: end)] == 0x09 { end = u.index(before: end) }
-            return String(auth[start..<end])
+            return auth[start..<end]
         }
-        return request.headers["X-API-Key"]
+        return request.headers["X-API-Key"].map { Substring($0) }
     }
 
     /// The `RateLimit-Policy` value of a bucket.
@@ -409,7 +410,7 @@ public struct AccessMiddleware: Middleware {
             policy = Self.policy(rate: rate, burst: burst)
             decision = limiter.take("a:" + Self.host(of: request.remoteAddress), rate: rate, burst: burst)
         }
-        let state = "\"default\";r=\(decision.remaining);t=\(decision.reset)"
+        let state = Self.state(decision)
         guard decision.allowed else {
             throw HTTPError(.tooManyRequests, detail: "the rate limit is \(Self.rateText(rate)) with bursts of \(burst); retry after \(decision.reset) s",
                             headers: HTTPHeaders([("Retry-After", String(decision.reset)), ("RateLimit-Policy", policy), ("RateLimit", state)]))
@@ -424,6 +425,28 @@ public struct AccessMiddleware: Middleware {
                 response.headers.set("RateLimit-Policy", policy)
                 response.headers.set("RateLimit", state)
             }
+        }
+    }
+
+    /// The `RateLimit` value of a decision: `"default";r=<remaining>;t=<reset>`.
+    static func state(_ d: RateLimiter.Decision) -> String {
+        String(unsafeUninitializedCapacity: 64) { out in
+            var n = 0
+            func put(_ s: StaticString) {
+                for i in 0..<s.utf8CodeUnitCount { out[n] = s.utf8Start[i]; n += 1 }
+            }
+            func put(_ v: Int) {
+                var x = max(0, v), digits = 0
+                repeat { digits += 1; x /= 10 } while x > 0
+                x = max(0, v)
+                for i in stride(from: digits - 1, through: 0, by: -1) { out[n + i] = UInt8(0x30 + x % 10); x /= 10 }
+                n += digits
+            }
+            put("\"default\";r=")
+            put(d.remaining)
+            put(";t=")
+            put(d.reset)
+            return n
         }
     }
 

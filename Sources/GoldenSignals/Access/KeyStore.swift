@@ -71,8 +71,8 @@ public struct PresentedKey: Sendable {
     let secret: SecretText
 
     /// Nil when the text does not have a key's shape (without saying anything about existence).
-    public init?(_ text: String) {
-        var text = text
+    public init?(_ text: some StringProtocol) {
+        var text = Substring(text)
         guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
         (id, idBits, secret) = parsed
     }

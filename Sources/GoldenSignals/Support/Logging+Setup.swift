@@ -178,19 +178,24 @@ public struct BufferedLogHandler: LogHandler {
         buffer.append(scratch.line, flushNow: event.level >= .error)
     }
 
-    /// Calls `body` for each entry in key order, without sorting into a new array (lines carry a few).
+    /// Calls `body` for each entry in key order: the entries are insertion-sorted in a temporary
+    /// buffer on the stack (lines carry a few), not copied into a new array.
     static func forEachSorted(_ m: Logger.Metadata, _ body: (String, Logger.MetadataValue) -> Void) {
-        var last: String?
-        for _ in 0..<m.count {
-            var best: (key: String, value: Logger.MetadataValue)?
+        let n = m.count
+        if n == 0 { return }
+        if n == 1, let (k, v) = m.first { body(k, v); return }
+        withUnsafeTemporaryAllocation(of: (key: String, value: Logger.MetadataValue).self, capacity: n) { buf in
+            guard let base = buf.baseAddress else { return }
+            var count = 0
             for (k, v) in m {
-                if let l = last, k <= l { continue }
-                if let b = best, k >= b.key { continue }
-                best = (k, v)
+                var j = count
+                while j > 0, k < base[j - 1].key { j -= 1 }
+                (base + j + 1).moveInitialize(from: base + j, count: count - j)
+                (base + j).initialize(to: (k, v))
+                count += 1
             }
-            guard let best else { return }
-            body(best.key, best.value)
-            last = best.key
+            for i in 0..<count { body(base[i].key, base[i].value) }
+            base.deinitialize(count: count)
         }
     }
 

@@ -66,9 +66,18 @@ public struct HTTPHeaders: Sendable, Sequence {
     }
 
     static func sameName(_ a: String, _ b: String) -> Bool {
-        let x = a.utf8, y = b.utf8
-        guard x.count == y.count else { return false }
-        for (c, d) in zip(x, y) where c != d {
+        guard a.utf8.count == b.utf8.count else { return false }
+        if a == b { return true }   // the usual case: the canonical spelling on both sides
+        let folded = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in foldedEqual(x, y) }
+        }
+        return folded.flatMap { $0 } ?? foldedEqual(Array(a.utf8), Array(b.utf8))
+    }
+
+    private static func foldedEqual<C: RandomAccessCollection>(_ x: C, _ y: C) -> Bool where C.Element == UInt8, C.Index == Int {
+        for i in 0..<x.count {
+            let c = x[x.startIndex + i], d = y[y.startIndex + i]
+            if c == d { continue }
             let lc = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
             let ld = (d >= 0x41 && d <= 0x5A) ? d | 0x20 : d
             if lc != ld { return false }
