@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-evaluation bench-backtest bench-scale test-replica bench-dashboard test-browser clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-access bench-evaluation bench-backtest bench-scale test-replica bench-dashboard test-browser clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -76,7 +76,7 @@ fuzz:
 	Fuzz/run.sh 30 parser
 	Fuzz/run.sh 15 csv json
 
-bench: bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals
+bench: bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-access
 
 bench-http:
 	@scripts/install-deps.sh bench
@@ -122,6 +122,12 @@ bench-signals:
 	@scripts/install-deps.sh bench
 	@scripts/test-postgres.sh start >/dev/null
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) Benchmarks/signals/run.sh
+
+# The service with a valid API key on every request against keys off (target: within 10%).
+bench-access:
+	@scripts/install-deps.sh bench
+	@scripts/test-postgres.sh start >/dev/null
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) Benchmarks/access/run.sh
 
 # Dashboard JSON p50/p99 with every daily file's signals and outcomes stored, and GET /metrics p99 under load
 # on another route, each against GET /health/live measured in the same run.
