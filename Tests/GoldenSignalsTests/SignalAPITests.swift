@@ -1,5 +1,5 @@
 import Foundation
-import GoldenSignals
+@testable import GoldenSignals
 import HTTPClient
 import Market
 import Signals
@@ -18,6 +18,56 @@ import Testing
     }
 
     static func signals(_ r: HTTPClientResponse) -> [[String: Any]] { r.json["signals"] as? [[String: Any]] ?? [] }
+
+    /// Generating several series at once computes the next series ahead, outside its transaction;
+    /// what is stored is exactly what the engine says about each file, and work computed from a scan
+    /// mark that has moved since is thrown away, not stored.
+    @Test func pipelinedGenerationStoresWhatTheEngineSaysAndDropsStaleWork() throws {
+        let files = [("bluefin_MSFT.csv", "MSFT", AssetClass.equity), ("bt_orcl-1995-2014.txt", "ORCL", .equity),
+                     ("bestdaybtc_BTC-USD.csv", "BTC-USD", .crypto)]
+        let s = try TestService(label: "sig_pipeline") { $0.generateOnArrival = false }
+        for (file, symbol, asset) in files {
+            _ = try s.app.imports.importFile(path: Paths.data(file), symbol: NewSymbol(symbol: symbol, assetClass: asset),
+                                             timeframe: .d1, timeZone: .utc)
+        }
+        let summary = try s.app.signalService.generate()
+        var expected = 0
+        for (file, symbol, asset) in files {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Paths.data(file))))
+            let bars = try OHLCVCSVReader.parse(bytes, options: CSVImportOptions(timeframe: .d1, localTimeZone: .utc)).bars
+            let made = SignalEngine().run(PriceSeries(bars), info: SeriesInfo(symbol: symbol, timeframe: .d1, assetClass: asset,
+                                                                           calendar: Calendars.calendar(for: asset, exchange: nil)))
+            expected += made.count
+            let stored = Self.signals(try s.get("/api/v1/signals?symbol=\(symbol)&status=all&limit=500"))
+            let newest = try #require(made.last)
+            #expect(stored.first?["timestamp"] as? String == RFC3339.format(newest.bar.timestamp))
+        }
+        #expect(summary.series == 3 && summary.generated + summary.rejected == expected)
+        #expect(try s.get("/api/v1/signals/funnel?timeframe=1d").json["candidates"] as? Int == expected)
+
+        // Work computed ahead from an older scan mark is not stored: the first half of a file is
+        // imported and prepared, the whole file imported and scanned; the early work must neither add
+        // anything nor move the scan mark back.
+        let lines = try String(contentsOfFile: Paths.data("bluefin_MSFT.csv"), encoding: .utf8).split(separator: "\n")
+        let half = FileManager.default.temporaryDirectory.appendingPathComponent("msft-half-\(getpid()).csv")
+        try (lines.prefix(lines.count / 2).joined(separator: "\n") + "\n").write(to: half, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: half) }
+        let symbol = NewSymbol(symbol: "MSFTH", assetClass: .equity)
+        _ = try s.app.imports.importFile(path: half.path, symbol: symbol, timeframe: .d1, timeZone: .utc)
+        let msft = try #require(try s.app.symbols.find("MSFTH"))
+        let early = try s.app.signalService.prepare(msft, timeframe: .d1)
+        #expect(early.through == nil && !early.made.isEmpty)
+        _ = try s.app.imports.importFile(path: Paths.data("bluefin_MSFT.csv"), symbol: symbol, timeframe: .d1, timeZone: .utc)
+        let full = try s.app.signalService.generate(msft, timeframe: .d1)
+        #expect(full.generated + full.rejected > early.made.count)
+        func mark() throws -> Int64? {
+            try s.app.pool.withConnection { try s.app.signalService.signals.scannedThrough(symbolID: msft.id, timeframe: .d1, on: $0) }
+        }
+        let scanned = try mark()
+        let stale = try s.app.signalService.generate(msft, timeframe: .d1, prepared: early)
+        #expect(stale.generated + stale.rejected == 0)
+        #expect(try mark() == scanned && scanned != early.bars.last?.timestamp)
+    }
 
     @Test func anImportYieldsItsHistoricalSignalsOnceAndTheyMatchTheEngine() throws {
         let s = try Self.service("sig_import")

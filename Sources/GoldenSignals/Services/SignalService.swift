@@ -71,14 +71,28 @@ public struct SignalService: Sendable {
     }
 
     /// Scans every bar of the chosen series not scanned before.
+    ///
+    /// Pipelined: while one series is stored (in its transaction), a helper thread reads the next
+    /// series' bars and runs the engine over them, so the engine's time hides behind the database's.
+    /// The transaction uses that work only if the series' scan mark and the calibration version are
+    /// still what it was computed from; otherwise it computes again under the series' lock.
     /// - Parameter progress: called before each series with (done, total, the series' name).
     public func generate(symbolIDs: [Int64]? = nil, timeframe: Timeframe? = nil,
                          progress: ((Int, Int, String) -> Void)? = nil) throws -> GenerationSummary {
         let series = try seriesToScan(symbolIDs: symbolIDs, timeframe: timeframe)
         var total = GenerationSummary()
+        var ahead: Ahead? = series.first.map { prepareAhead($0.0, $0.1) }
         for (k, (symbol, tf)) in series.enumerated() {
             progress?(k, series.count, "\(symbol.symbol) \(tf.rawValue)")
-            let s = try generate(symbol, timeframe: tf)
+            let prepared = ahead?.wait()
+            ahead = k + 1 < series.count ? prepareAhead(series[k + 1].0, series[k + 1].1) : nil
+            let s: GenerationSummary
+            do {
+                s = try generate(symbol, timeframe: tf, prepared: prepared)
+            } catch {
+                _ = ahead?.wait()   // never leave the helper running past this call
+                throw error
+            }
             total.series += s.series
             total.barsScanned += s.barsScanned
             total.generated += s.generated
@@ -91,25 +105,95 @@ public struct SignalService: Sendable {
     /// Scans one series' new bars in one transaction: read its bars, run the engine from the first bar
     /// not scanned before, store the signals, move the scan mark, announce the new ones.
     public func generate(_ symbol: SymbolRecord, timeframe: Timeframe) throws -> GenerationSummary {
-        let summary = try generateInTransaction(symbol, timeframe: timeframe)
+        try generate(symbol, timeframe: timeframe, prepared: nil)
+    }
+
+    func generate(_ symbol: SymbolRecord, timeframe: Timeframe, prepared: PreparedScan?) throws -> GenerationSummary {
+        let summary = try generateInTransaction(symbol, timeframe: timeframe, prepared: prepared)
         if summary.generated + summary.rejected > 0 { stored() }
         return summary
     }
 
-    private func generateInTransaction(_ symbol: SymbolRecord, timeframe: Timeframe) throws -> GenerationSummary {
+    /// A series' scan computed before its transaction: what it was computed from, and what it made.
+    struct PreparedScan: Sendable {
+        let through: Int64?
+        let calibrationVersion: Int?
+        let bars: [Bar]
+        let start: Int
+        let made: [GeneratedSignal]
+    }
+
+    /// A `PreparedScan` being computed on a helper thread.
+    final class Ahead: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var result: PreparedScan?
+        private var waited = false
+
+        init(_ work: @escaping @Sendable () -> PreparedScan?) {
+            let thread = Thread { [self] in
+                result = work()
+                done.signal()
+            }
+            thread.name = "gs-generate-ahead"
+            thread.stackSize = 1 << 22
+            thread.start()
+        }
+
+        /// The prepared scan (nil when preparing failed); waits for it once.
+        func wait() -> PreparedScan? {
+            if !waited { done.wait(); waited = true }
+            return result
+        }
+    }
+
+    private func prepareAhead(_ symbol: SymbolRecord, _ timeframe: Timeframe) -> Ahead {
+        Ahead { [self] in try? prepare(symbol, timeframe: timeframe) }
+    }
+
+    /// Reads a series' scan mark, bars and calibration (holding a connection only for that), then runs
+    /// the engine, outside any transaction or lock.
+    func prepare(_ symbol: SymbolRecord, timeframe: Timeframe) throws -> PreparedScan {
+        let (through, all, calibrated) = try pool.withConnection { conn in
+            (try signals.scannedThrough(symbolID: symbol.id, timeframe: timeframe, on: conn),
+             try bars.all(symbolID: symbol.id, timeframe: timeframe, on: conn),
+             try calibration?(conn))
+        }
+        let start = Self.firstUnscanned(all, through: through)
+        var engine = self.engine
+        if let calibrated { engine.calibration = calibrated }
+        let made = start < all.count ? engine.run(PriceSeries(all), info: Self.info(symbol, timeframe), from: start) : []
+        return PreparedScan(through: through, calibrationVersion: calibrated?.version, bars: all, start: start, made: made)
+    }
+
+    static func firstUnscanned(_ all: [Bar], through: Int64?) -> Int {
+        through.map { t in all.firstIndex { $0.timestamp > t } ?? all.count } ?? 0
+    }
+
+    static func info(_ symbol: SymbolRecord, _ timeframe: Timeframe) -> SeriesInfo {
+        SeriesInfo(symbol: symbol.symbol, timeframe: timeframe, assetClass: symbol.assetClass,
+                   calendar: Calendars.calendar(for: symbol.assetClass, exchange: symbol.exchange))
+    }
+
+    private func generateInTransaction(_ symbol: SymbolRecord, timeframe: Timeframe, prepared: PreparedScan?) throws -> GenerationSummary {
         try pool.transaction { conn in
             // One generator per series at a time, across replicas; the unique key makes a lost race harmless too.
             _ = try conn.query("SELECT pg_advisory_xact_lock(hashtext($1))", ["signals|\(symbol.id)|\(timeframe.rawValue)"])
             let through = try signals.scannedThrough(symbolID: symbol.id, timeframe: timeframe, on: conn)
-            let all = try bars.all(symbolID: symbol.id, timeframe: timeframe, on: conn)
+            let calibrated = try calibration?(conn)
+            let all: [Bar], start: Int, made: [GeneratedSignal]
+            if let p = prepared, p.through == through, p.calibrationVersion == calibrated?.version {
+                // Computed ahead from the same scan mark and calibration: its bars are this scan's
+                // (bars stored since are after its last one and left for the next scan).
+                (all, start, made) = (p.bars, p.start, p.made)
+            } else {
+                all = try bars.all(symbolID: symbol.id, timeframe: timeframe, on: conn)
+                start = Self.firstUnscanned(all, through: through)
+                var engine = self.engine
+                if let calibrated { engine.calibration = calibrated }
+                made = start < all.count ? engine.run(PriceSeries(all), info: Self.info(symbol, timeframe), from: start) : []
+            }
             guard let last = all.last else { return GenerationSummary() }
-            let start = through.map { t in all.firstIndex { $0.timestamp > t } ?? all.count } ?? 0
             guard start < all.count else { return GenerationSummary(series: 1) }
-            let info = SeriesInfo(symbol: symbol.symbol, timeframe: timeframe, assetClass: symbol.assetClass,
-                                  calendar: Calendars.calendar(for: symbol.assetClass, exchange: symbol.exchange))
-            var engine = self.engine
-            if let calibration { engine.calibration = try calibration(conn) }
-            let made = engine.run(PriceSeries(all), info: info, from: start)
             let inserted = try signals.insert(made, symbol: symbol, timeframe: timeframe, isDemo: symbol.isDemo, on: conn)
             observe(made)
             try signals.setScanned(symbolID: symbol.id, timeframe: timeframe, through: last.timestamp, on: conn)
