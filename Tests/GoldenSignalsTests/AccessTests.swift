@@ -162,6 +162,14 @@ import Testing
         let full = u.take(rate: 0.5, burst: 3, now: t0 + 60_000_000_000)       // idle for long: full again
         #expect(full.allowed && full.remaining == 2)
 
+        // Rates and bursts at the ends of what a key may be given never overflow the bucket's arithmetic.
+        for (rate, burst) in [(1e-300, 10_000_000), (1e-6, 1), (1_000_000.0, 10_000_000), (Double.leastNonzeroMagnitude, 2)] {
+            let edge = KeyUsage()
+            #expect(edge.take(rate: rate, burst: burst, now: t0).allowed)
+            for _ in 0..<3 { _ = edge.take(rate: rate, burst: burst, now: t0) }
+            _ = edge.take(rate: rate, burst: burst, now: Int64.max / 4)
+        }
+
         let shared = KeyUsage()
         let now = monotonicNanoseconds()
         let allowed = await withTaskGroup(of: Int.self) { group in

@@ -112,8 +112,10 @@ final class KeyUsage: Sendable {
     /// Takes one token from a bucket of `rate` tokens per second holding up to `burst`, as the generic
     /// cell rate algorithm does (a token bucket kept as one instant: no lock, one compare-and-swap).
     func take(rate: Double, burst: Int, now: Int64) -> RateLimiter.Decision {
-        let interval = Int64(saturating: (1e9 / rate).rounded(.up))
-        let tolerance = Int64(saturating: Double(interval) * Double(max(0, burst - 1)))
+        // Bounded so that no sum below can overflow, whatever rate and burst a key was given: a token
+        // at most every 10^15 ns (11.6 days), a burst spanning at most 10^17 ns (3.2 years).
+        let interval = min(1_000_000_000_000_000, max(1, Int64(saturating: (1e9 / rate).rounded(.up))))
+        let tolerance = min(100_000_000_000_000_000, Int64(saturating: Double(interval) * Double(max(0, burst - 1))))
         var old = bucket.load(ordering: .relaxed)
         while true {
             let start = max(old, now)
