@@ -48,6 +48,24 @@ import Testing
         #expect(cache.answer(request) == nil)
     }
 
+    /// Load resuming after a quiet spell (the page far past its time): one request recomputes, the
+    /// others are still served the page instead of all querying at once; a recomputation that never
+    /// stores (its request failed) holds the others only for the refresh bound.
+    @Test func aQuietSpellDoesNotStampede() {
+        let version = Version()
+        let cache = PageCache(ttl: 0.05, refreshBound: 0.3, version: { version.get() })
+        let request = Request(method: .GET, target: "/api/v1/signals?limit=5")
+        cache.store(request, body: Array("page 1".utf8), demo: false, version: version.get())
+        usleep(200_000)   // four times the page's time
+        #expect(cache.answer(request) == nil)   // this one recomputes
+        for _ in 0..<20 { #expect(Self.body(cache.answer(request)) == "page 1") }
+        usleep(350_000)   // the recomputation never stored: another request may try
+        #expect(cache.answer(request) == nil)
+        #expect(Self.body(cache.answer(request)) == "page 1")
+        cache.store(request, body: Array("page 2".utf8), demo: false, version: version.get())
+        #expect(Self.body(cache.answer(request)) == "page 2")
+    }
+
     /// A client that accepts gzip gets the page gzip-coded (once per page, then kept) under its own tag;
     /// either tag answers 304; a client that does not gets the page as it is.
     @Test func gzipForClientsThatAcceptIt() throws {

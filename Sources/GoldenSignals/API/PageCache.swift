@@ -5,8 +5,9 @@ import HTTPServer
 /// repeated requests are answered on the event loop without touching the database.
 ///
 /// When a page's time is up but nothing was stored since (the version is unchanged), one request
-/// recomputes it while the others keep getting the old page for at most one more `ttl`: no stampede of
-/// identical queries each second. A page is never served once the version has moved.
+/// recomputes it while the others keep getting the old page until it is stored (or, should that request
+/// fail, for at most `refreshBound` seconds): no stampede of identical queries each second, nor when
+/// load resumes after a quiet spell. A page is never served once the version has moved.
 final class PageCache: @unchecked Sendable {
     struct Entry {
         let body: [UInt8]
@@ -20,8 +21,10 @@ final class PageCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
-    /// Keys whose expired page one request is recomputing.
-    private var refreshing: Set<String> = []
+    /// Keys whose expired page one request is recomputing, with when it started.
+    private var refreshing: [String: UInt64] = [:]
+    /// How long other requests wait on one request's recomputation before another may try.
+    private let refreshBound: UInt64
     private let ttlNanoseconds: UInt64
     private let capacity: Int
     private let version: @Sendable () -> Int64?
@@ -29,8 +32,10 @@ final class PageCache: @unchecked Sendable {
     /// - Parameters:
     ///   - ttl: how long a page may be served (pages whose content also depends on the clock go stale).
     ///   - version: the current token, nil when nothing may be cached.
-    init(ttl: Double, capacity: Int = 1_024, version: @escaping @Sendable () -> Int64?) {
+    ///   - refreshBound: how long a recomputation may take before another request may try (seconds).
+    init(ttl: Double, capacity: Int = 1_024, refreshBound: Double = 5, version: @escaping @Sendable () -> Int64?) {
         ttlNanoseconds = UInt64(ttl * 1e9)
+        self.refreshBound = UInt64(refreshBound * 1e9)
         self.capacity = capacity
         self.version = version
     }
@@ -48,8 +53,8 @@ final class PageCache: @unchecked Sendable {
             let age = now &- e.madeAt
             if age < ttlNanoseconds { return e }
             // Expired by time only: the first request refreshes, the others get this page meanwhile.
-            if age < 2 &* ttlNanoseconds, refreshing.contains(key) { return e }
-            refreshing.insert(key)
+            if let started = refreshing[key], now &- started < refreshBound { return e }
+            refreshing[key] = now
             return nil
         }
         guard var e = entry else { return nil }
@@ -82,7 +87,7 @@ final class PageCache: @unchecked Sendable {
                 refreshing.removeAll(keepingCapacity: true)
             }
             entries[key] = entry
-            refreshing.remove(key)
+            refreshing.removeValue(forKey: key)
         }
         return etag
     }
