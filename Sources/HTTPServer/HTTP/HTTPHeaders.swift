@@ -9,9 +9,11 @@ public struct HTTPHeaders: Sendable, Sequence {
         fields = []
     }
 
-    /// Fields in the given order.
+    /// Fields in the given order (with room for the few that middleware adds on the way out).
     public init(_ pairs: [(String, String)]) {
-        fields = pairs.map { (name: $0.0, value: $0.1) }
+        fields = []
+        fields.reserveCapacity(pairs.count + 6)
+        for (name, value) in pairs { fields.append((name: name, value: value)) }
     }
 
     init(parsed: [(name: String, value: String)]) {
