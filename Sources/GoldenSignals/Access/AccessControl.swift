@@ -359,7 +359,11 @@ public struct AccessMiddleware: Middleware {
         self.required = required
     }
 
-    /// The key a request was authenticated with (its `principal`), if any.
+    /// Whether the handlers of a route read the request's key (`key(of:)`): those of the webhooks.
+    static func readsPrincipal(_ pattern: String) -> Bool { pattern.hasPrefix("/api/v1/webhooks") }
+
+    /// The key a request was authenticated with (its `principal`), if any; set for the routes that
+    /// `readsPrincipal`.
     public static func key(of request: Request) -> VerifiedKey? {
         (request.principal as? KeyVerifier.Entry)?.key
     }
@@ -372,18 +376,21 @@ public struct AccessMiddleware: Middleware {
     /// The key text from `Authorization: Bearer` or `X-API-Key`, if any ("" for another scheme).
     static func presentedKey(_ request: Request) -> Substring? {
         if let auth = request.headers["Authorization"] {
-            let u = auth.utf8
-            guard u.count > 7 else { return "" }
-            var i = u.startIndex
-            for expected in "bearer".utf8 {
-                guard u[i] | 0x20 == expected else { return "" }  // ASCII case-insensitive
-                i = u.index(after: i)
+            // Offsets of the credentials after `Bearer ` (scheme case-insensitive, spaces trimmed), or nil.
+            func credentials(_ u: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+                guard u.count > 7 else { return nil }
+                let scheme: StaticString = "bearer"
+                for i in 0..<6 where u[i] | 0x20 != scheme.utf8Start[i] { return nil }
+                guard u[6] == 0x20 else { return nil }
+                var start = 7, end = u.count
+                while start < end, u[start] == 0x20 || u[start] == 0x09 { start += 1 }
+                while end > start, u[end - 1] == 0x20 || u[end - 1] == 0x09 { end -= 1 }
+                return start..<end
             }
-            guard u[i] == 0x20 else { return "" }
-            var start = u.index(after: i), end = u.endIndex
-            while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
-            while end > start, u[u.index(before: end)] == 0x20 || u[u.index(before: end)] == 0x09 { end = u.index(before: end) }
-            return auth[start..<end]
+            let found = auth.utf8.withContiguousStorageIfAvailable(credentials) ?? Array(auth.utf8).withUnsafeBufferPointer(credentials)
+            guard let r = found else { return "" }
+            let u = auth.utf8
+            return Substring(u[u.index(u.startIndex, offsetBy: r.lowerBound)..<u.index(u.startIndex, offsetBy: r.upperBound)])
         }
         return request.headers["X-API-Key"].map { Substring($0) }
     }
@@ -408,7 +415,9 @@ public struct AccessMiddleware: Middleware {
             if required, !key.record.grants(scope) {
                 throw HTTPError(.forbidden, detail: "this route needs the \(scope.rawValue) scope")
             }
-            request.principal = entry
+            // Handlers that act per key (webhooks) read the key from the request; elsewhere the request
+            // is passed on as it came (setting a field copies every other one).
+            if Self.readsPrincipal(pattern) { request.principal = entry }
             rate = key.record.rate
             burst = key.record.burst
             policy = key.policy

@@ -27,8 +27,7 @@ enum ResponseSerializer {
             default: break
             }
             // Never let a handler's value split the response.
-            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte),
-                  !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { continue }
+            guard !name.isEmpty, isToken(name), isFieldValue(value) else { continue }
             out.append(contentsOf: name.utf8)
             out.append(0x3A)
             out.append(0x20)
@@ -55,6 +54,21 @@ enum ResponseSerializer {
         }
         out.append(0x0D)
         out.append(0x0A)
+    }
+
+    static func isToken(_ s: String) -> Bool {
+        s.utf8.withContiguousStorageIfAvailable { u in
+            for b in u where !isTokenByte(b) { return false }
+            return true
+        } ?? s.utf8.allSatisfy(isTokenByte)
+    }
+
+    /// No CR, LF or NUL (which would end the field or the head early).
+    static func isFieldValue(_ s: String) -> Bool {
+        s.utf8.withContiguousStorageIfAvailable { u in
+            for b in u where b == 0x0D || b == 0x0A || b == 0 { return false }
+            return true
+        } ?? !s.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 })
     }
 
     /// Whether a status forbids a body (RFC 9110 §6.4.1).
