@@ -11,15 +11,19 @@
 #
 # The machine's speed drifts by more than the effect measured (a shared VM: ±20% between runs of the
 # same binary), so cells are short and rounds many, the order alternates, and the figure is the
-# median over rounds of each round's own keyed/keyless ratio.
+# median over rounds of each round's own keyed/keyless ratio. A second phase measures side by side:
+# two wrk processes (one thread, half the connections each) load the keyless and the keyed service at
+# the same time, so both see the same machine; the figure is the median of those rounds' ratios.
 #
 #   Benchmarks/access/run.sh [rounds] [seconds]      defaults: 10 rounds of 3 s per cell, 64 connections
-#   env: GS_TEST_DATABASE_URL (default: the test PostgreSQL), CONNECTIONS=64, THREADS=2
+#   env: GS_TEST_DATABASE_URL (default: the test PostgreSQL), CONNECTIONS=64, THREADS=2,
+#        PHASES="alternating side" (either or both)
 set -euo pipefail
 rounds="${1:-10}"
 seconds="${2:-3}"
 c="${CONNECTIONS:-64}"
 threads="${THREADS:-2}"
+phases="${PHASES:-alternating side}"
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 data="$(cd "$repo/.." && pwd)/shared/data"
 server_url="${GS_TEST_DATABASE_URL:-$("$repo/scripts/test-postgres.sh" url)}"
@@ -74,6 +78,7 @@ run() {  # name url header...
     printf '%-22s %10s req/s  p99 %-9s %s\n' "$name" "$rps" "$p99" "${errors:-}"
 }
 for port in "$open_port" "$keyed_port"; do wrk -t"$threads" -c"$c" -d2s -H "$auth" "http://127.0.0.1:$port/health/live" >/dev/null; done
+if [[ " $phases " == *" alternating "* ]]; then
 for round in $(seq "$rounds"); do
     echo "-- round $round"
     cells=(keyless padded keyed)
@@ -106,3 +111,42 @@ for route, label in (("live", "GET /health/live"), ("list304", "GET /api/v1/sign
 print("target: keyed within 10% of keyless (keyed/keyless ≥ 0.90)")
 PY
 rm -f "$results"
+fi
+
+if [[ " $phases " == *" side "* ]]; then
+echo
+echo "== side by side: keyless and keyed loaded at the same time ($rounds rounds of $seconds s, 2 × $((c / 2)) connections)"
+side="$(mktemp)"
+for route in live list304; do
+    for round in $(seq "$rounds"); do
+        if [[ $route == live ]]; then
+            open_url="http://127.0.0.1:$open_port/health/live"; keyed_url="http://127.0.0.1:$keyed_port/health/live"
+            open_h=(); keyed_h=(-H "$auth")
+        else
+            open_url="http://127.0.0.1:$open_port$list"; keyed_url="http://127.0.0.1:$keyed_port$list"
+            open_h=(-H "If-None-Match: $open_tag"); keyed_h=(-H "$auth" -H "If-None-Match: $keyed_tag")
+        fi
+        a="$(mktemp)"; b="$(mktemp)"
+        wrk -t1 -c$((c / 2)) -d"${seconds}s" "${open_h[@]}" "$open_url" > "$a" & wa=$!
+        wrk -t1 -c$((c / 2)) -d"${seconds}s" "${keyed_h[@]}" "$keyed_url" > "$b" & wb=$!
+        wait "$wa" "$wb"
+        echo "$route $(awk '/^Requests\/sec/ {print $2}' "$a") $(awk '/^Requests\/sec/ {print $2}' "$b")" >> "$side"
+        rm -f "$a" "$b"
+    done
+done
+python3 - "$side" <<'PY'
+import sys, statistics
+rows = {}
+for line in open(sys.argv[1]):
+    route, k, s = line.split()
+    rows.setdefault(route, []).append((float(k), float(s)))
+print("route                      keyless     keyed  (medians, req/s)   keyed/keyless (median of rounds)  rounds")
+for route, label in (("live", "GET /health/live"), ("list304", "GET /api/v1/signals (304)")):
+    r = rows[route]
+    ratios = [s / k for k, s in r]
+    print(f"{label:<26} {statistics.median(k for k, _ in r):>8.0f} {statistics.median(s for _, s in r):>9.0f}"
+          f"                     {statistics.median(ratios):>12.3f}   " + " ".join(f"{x:.2f}" for x in ratios))
+print("target: keyed within 10% of keyless (keyed/keyless ≥ 0.90)")
+PY
+rm -f "$side"
+fi
