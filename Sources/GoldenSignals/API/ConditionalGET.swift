@@ -12,7 +12,7 @@ enum ConditionalGET {
     static func respond(_ request: Request, body: [UInt8], contentType: String, demo: Bool,
                         headers extra: HTTPHeaders = .init(), etag known: String? = nil, gzipped: [UInt8]? = nil) -> Response {
         let etag = known ?? tag(body)
-        let coded = body.count >= Gzip.minimumSize && Gzip.accepted(by: request)
+        let coded = codes(request, body)
         var headers = extra
         headers.set("ETag", coded ? gzipTag(etag) : etag)
         headers.set("Cache-Control", "no-cache")
@@ -26,6 +26,11 @@ enum ConditionalGET {
         }
         headers.set("ETag", etag)
         return Response(status: .ok, headers: headers, body: .bytes(body))
+    }
+
+    /// Whether the answer to `request` carries `body` gzip-coded (large enough, and accepted).
+    static func codes(_ request: Request, _ body: [UInt8]) -> Bool {
+        body.count >= Gzip.minimumSize && Gzip.accepted(by: request)
     }
 
     /// A body gzip-coded: level 6 up to 256 KiB, level 1 (several times faster) above.

@@ -58,7 +58,7 @@ final class PageCache: @unchecked Sendable {
             return nil
         }
         guard var e = entry else { return nil }
-        if e.gzipped == nil, e.body.count >= Gzip.minimumSize, Gzip.accepted(by: request), !ConditionalGET.matches(request, e.etag),
+        if e.gzipped == nil, ConditionalGET.codes(request, e.body), !ConditionalGET.matches(request, e.etag),
            let compressed = ConditionalGET.gzip(e.body) {
             e.gzipped = compressed
             lock.withLock {

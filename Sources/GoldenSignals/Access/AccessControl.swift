@@ -162,12 +162,26 @@ public final class KeyVerifier: @unchecked Sendable {
             self.verifiedSecret = verifiedSecret
             self.usage = usage
         }
+
+        /// Whether this entry, fetched less than `ttl` ago, verified `secret` before and its key is
+        /// active at `wall` (Unix seconds); if so, records the use.
+        func admits(_ secret: SecretText, now: Double, ttl: Double, wall: Int64) -> Bool {
+            guard now - fetched < ttl, let key, let usage, let verifiedSecret, verifiedSecret.equals(secret),
+                  key.record.isActive(at: wall) else { return false }
+            usage.used(at: wall)
+            return true
+        }
     }
 
     /// One thread's copy of verified entries, dropped whenever `generation` moves.
     final class Local {
         var entries: [UInt64: Entry] = [:]
         var generation = -1
+
+        func keep(_ entry: Entry, for id: UInt64) {
+            if entries.count >= KeyVerifier.maxCached { entries.removeAll(keepingCapacity: true) }
+            entries[id] = entry
+        }
     }
 
     let store: KeyStore
@@ -178,7 +192,7 @@ public final class KeyVerifier: @unchecked Sendable {
     /// Moves when a key is forgotten: every thread drops its copy.
     private let generation = Atomic<Int>(0)
     private let local = ThreadLocal { Local() }
-    private static let maxCached = 10_000
+    fileprivate static let maxCached = 10_000
 
     public init(store: KeyStore, ttl: Double = 10) {
         self.store = store
@@ -187,12 +201,7 @@ public final class KeyVerifier: @unchecked Sendable {
 
     /// The active key that `text` is, or nil (unknown id, wrong secret, revoked, expired — alike).
     public func verify(_ text: Substring) throws -> VerifiedKey? {
-        try verifyWithUsage(text)?.key
-    }
-
-    /// The active key that `text` is with its usage (bucket and last use), or nil.
-    func verifyWithUsage(_ text: Substring) throws -> (key: VerifiedKey, usage: KeyUsage)? {
-        try verifiedEntry(text).flatMap { e in e.key.flatMap { k in e.usage.map { (k, $0) } } }
+        try verifiedEntry(text)?.key
     }
 
     /// The cache entry of the active key that `text` is (its key and usage are set), or nil.
@@ -209,24 +218,19 @@ public final class KeyVerifier: @unchecked Sendable {
             mine.entries.removeAll(keepingCapacity: true)
             mine.generation = current
         }
-        if let e = mine.entries[presented.idBits], now - e.fetched < ttl, let key = e.key, let usage = e.usage,
-           let verified = e.verifiedSecret, verified.equals(presented.secret), key.record.isActive(at: wall) {
-            usage.used(at: wall)
-            return e
-        }
+        if let e = mine.entries[presented.idBits], e.admits(presented.secret, now: now, ttl: ttl, wall: wall) { return e }
 
         var key: VerifiedKey?
         var usage: KeyUsage?
         let cached = lock.withLock { cache[presented.id] }
         if let cached, now - cached.fetched < ttl {
-            key = cached.key
-            usage = cached.usage
-            if let verified = cached.verifiedSecret, verified.equals(presented.secret), let k = key, let u = usage, k.record.isActive(at: wall) {
-                if mine.entries.count >= Self.maxCached { mine.entries.removeAll(keepingCapacity: true) }
-                mine.entries[presented.idBits] = cached
-                u.used(at: wall)
+            // Verified by another thread: copied into this thread's cache.
+            if cached.admits(presented.secret, now: now, ttl: ttl, wall: wall) {
+                mine.keep(cached, for: presented.idBits)
                 return cached
             }
+            key = cached.key
+            usage = cached.usage
         } else {
             key = try store.find(id: presented.id).map(VerifiedKey.init)
             usage = key.map { k in lock.withLock { usages[k.record.id] ?? { let u = KeyUsage(); usages[k.record.id] = u; return u }() } }
@@ -250,8 +254,7 @@ public final class KeyVerifier: @unchecked Sendable {
         guard let verified else {   // forgotten meanwhile: verified all the same, not kept
             return Entry(key: key, fetched: now, verifiedSecret: presented.secret, usage: usage)
         }
-        if mine.entries.count >= Self.maxCached { mine.entries.removeAll(keepingCapacity: true) }
-        mine.entries[presented.idBits] = verified
+        mine.keep(verified, for: presented.idBits)
         return verified
     }
 
@@ -286,11 +289,7 @@ func coarseNanoseconds(_ clock: clockid_t) -> Int64 {
 }
 
 /// Nanoseconds on the monotonic clock.
-public func monotonicNanoseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
-}
+public func monotonicNanoseconds() -> Int64 { coarseNanoseconds(CLOCK_MONOTONIC) }
 
 /// Seconds on the monotonic clock.
 public func monotonicSeconds() -> Double {

@@ -158,15 +158,16 @@ public struct SignalService: Sendable {
              try bars.all(symbolID: symbol.id, timeframe: timeframe, on: conn),
              try calibration?(conn))
         }
-        let start = Self.firstUnscanned(all, through: through)
+        return scan(all, through: through, calibrated: calibrated, symbol: symbol, timeframe: timeframe)
+    }
+
+    /// Runs the engine over the bars after the scan mark `through`, with `calibrated` when given.
+    func scan(_ all: [Bar], through: Int64?, calibrated: Calibration?, symbol: SymbolRecord, timeframe: Timeframe) -> PreparedScan {
+        let start = through.map { t in all.firstIndex { $0.timestamp > t } ?? all.count } ?? 0
         var engine = self.engine
         if let calibrated { engine.calibration = calibrated }
         let made = start < all.count ? engine.run(PriceSeries(all), info: Self.info(symbol, timeframe), from: start) : []
         return PreparedScan(through: through, calibrationVersion: calibrated?.version, bars: all, start: start, made: made)
-    }
-
-    static func firstUnscanned(_ all: [Bar], through: Int64?) -> Int {
-        through.map { t in all.firstIndex { $0.timestamp > t } ?? all.count } ?? 0
     }
 
     static func info(_ symbol: SymbolRecord, _ timeframe: Timeframe) -> SeriesInfo {
@@ -180,18 +181,16 @@ public struct SignalService: Sendable {
             _ = try conn.query("SELECT pg_advisory_xact_lock(hashtext($1))", ["signals|\(symbol.id)|\(timeframe.rawValue)"])
             let through = try signals.scannedThrough(symbolID: symbol.id, timeframe: timeframe, on: conn)
             let calibrated = try calibration?(conn)
-            let all: [Bar], start: Int, made: [GeneratedSignal]
+            // Work computed ahead from the same scan mark and calibration is this scan's (bars stored
+            // since are after its last one and left for the next scan); otherwise compute it now.
+            let current: PreparedScan
             if let p = prepared, p.through == through, p.calibrationVersion == calibrated?.version {
-                // Computed ahead from the same scan mark and calibration: its bars are this scan's
-                // (bars stored since are after its last one and left for the next scan).
-                (all, start, made) = (p.bars, p.start, p.made)
+                current = p
             } else {
-                all = try bars.all(symbolID: symbol.id, timeframe: timeframe, on: conn)
-                start = Self.firstUnscanned(all, through: through)
-                var engine = self.engine
-                if let calibrated { engine.calibration = calibrated }
-                made = start < all.count ? engine.run(PriceSeries(all), info: Self.info(symbol, timeframe), from: start) : []
+                current = scan(try bars.all(symbolID: symbol.id, timeframe: timeframe, on: conn), through: through,
+                               calibrated: calibrated, symbol: symbol, timeframe: timeframe)
             }
+            let (all, start, made) = (current.bars, current.start, current.made)
             guard let last = all.last else { return GenerationSummary() }
             guard start < all.count else { return GenerationSummary(series: 1) }
             let inserted = try signals.insert(made, symbol: symbol, timeframe: timeframe, isDemo: symbol.isDemo, on: conn)

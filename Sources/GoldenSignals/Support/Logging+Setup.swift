@@ -231,18 +231,10 @@ public struct BufferedLogHandler: LogHandler {
 
     /// `2026-12-01T14:28:10.` for Unix seconds.
     static func appendSecond(_ seconds: Int, into out: inout [UInt8]) {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let days = CivilDays.days(unixSeconds: Int64(seconds))
+        let secondOfDay = seconds - Int(days) * 86_400
+        let (y, m, d) = CivilDays.civil(days: days)
+        let (year, month, day) = (Int(y), Int(m), Int(d))
         func digits(_ v: Int, _ width: Int) {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }

@@ -19,8 +19,6 @@ public struct Request: Sendable {
     public var requestID: String
     /// The peer address as `host:port`.
     public let remoteAddress: String
-    /// Facts middleware established for the handlers; empty otherwise.
-    public var attributes: [String: String] = [:]
     /// Who the request acts for, as an authentication middleware established it (an object, so that
     /// setting it on every request allocates nothing); nil otherwise.
     public var principal: (any AnyObject & Sendable)?
