@@ -19,13 +19,16 @@ run: deps build
 	GS_DATA_DIR="$$dir" exec .build/debug/goldensignals serve --demo --host $(HOST) --port $(PORT)
 
 ## test: install what the tests need, start a throwaway PostgreSQL, run every test
-# The recipe shell runs with -e: `|| status=$$?` keeps a failing suite from skipping the PostgreSQL stop and the
-# summary, and -k runs every suite even when one fails; the summary exits with the run's status.
+# The recipe shell runs with -e: `|| …` keeps a failing part from skipping the others, the PostgreSQL stop and the
+# summary; the summary names the parts and tests that failed, last, and exits with the run's status.
 test: test-deps
 	@scripts/test-postgres.sh start >/dev/null
-	@mkdir -p .build && rm -f .build/test-results.log
-	@status=0; $(MAKE) -k --no-print-directory test-swift test-replica test-restart test-openapi test-schemathesis test-browser fuzz || status=$$?; \
-	  scripts/test-postgres.sh stop || true; scripts/test-summary.sh .build/test-results.log $$status
+	@mkdir -p .build/parts && rm -f .build/test-results.log .build/parts/*.log
+	@status=0; failed=""; \
+	  for part in test-swift test-replica test-restart test-openapi test-schemathesis test-browser fuzz; do \
+	    $(MAKE) --no-print-directory $$part 2>&1 | tee .build/parts/$$part.log || { status=2; failed="$$failed $$part"; }; \
+	  done; \
+	  scripts/test-postgres.sh stop || true; scripts/test-summary.sh .build/test-results.log $$status "$$failed"
 
 deps:
 	@scripts/install-deps.sh run
@@ -56,7 +59,7 @@ test-restart:
 
 # The spec must be valid OpenAPI 3.1 and yield a whole generated client (the route-by-route comparison is a Swift test).
 test-openapi:
-	@[ -x .build/pyenv/bin/openapi-spec-validator ] || { python3 -m venv .build/pyenv && .build/pyenv/bin/pip install -q openapi-spec-validator; }
+	@scripts/python-deps.sh
 	.build/pyenv/bin/openapi-spec-validator openapi.yaml
 	scripts/openapi-client.sh
 

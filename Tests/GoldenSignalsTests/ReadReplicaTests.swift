@@ -60,7 +60,10 @@ struct ReadReplicaTests {
                                                    "GS_READ_CHECK_INTERVAL": "0.1"])
         _ = try strict.app.imports.importFile(path: Paths.data("bluefin_PG.csv"), symbol: NewSymbol(symbol: "PG", assetClass: .equity),
                                               timeframe: .d1, timeZone: .utc)
-        let standby = try PostgresConnection.connect(standbyURL)
+        // The new database reaches the standby by WAL replay, a moment after it exists on the primary.
+        var connected: PostgresConnection?
+        #expect(Self.eventually { connected = try? PostgresConnection.connect(standbyURL); return connected != nil })
+        let standby = try #require(connected)
         defer { standby.close() }
         #expect(try Self.eventually {
             try standby.query("SELECT count(*) FROM bars", []).first?.decode(0, as: Int.self) == 14_840
