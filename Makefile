@@ -49,7 +49,7 @@ test-swift:
 
 # Read-only routes on a real hot standby of the test server (pg_basebackup -R), stopped and restarted by the test.
 test-replica:
-	@scripts/test-postgres.sh standby-start >/dev/null
+	@scripts/test-postgres.sh standby-fresh >/dev/null
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) GS_TEST_STANDBY_URL=$$(scripts/test-postgres.sh standby-url) $(SWIFT) test --skip-build --filter ReadReplicaTests 2>&1 | tee -a .build/test-results.log
 	@scripts/test-postgres.sh standby-stop
 

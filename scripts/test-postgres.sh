@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts, stops or restarts the throwaway PostgreSQL server the tests use.
 #   scripts/test-postgres.sh start|stop|restart|status|url
-#   scripts/test-postgres.sh standby-start|standby-stop|standby-url   (a hot standby of it, for read-replica tests)
+#   scripts/test-postgres.sh standby-start|standby-fresh|standby-stop|standby-url   (a hot standby of it, for read-replica
+#   tests; standby-fresh discards any standby left before and takes a new base backup)
 # It listens on 127.0.0.1:${GS_TEST_PG_PORT:-55432}, trusts local connections, and keeps its
 # cluster under ${GS_TEST_PG_DIR:-/tmp/goldensignals-test-pg}. Run as root, the server runs as
 # the unprivileged `postgres` user. Tests read GS_TEST_DATABASE_URL (printed by `url`).
@@ -40,10 +41,19 @@ start() {
 }
 STANDBY_PORT="${GS_TEST_PG_STANDBY_PORT:-$((PORT + 1))}"
 standby_url() { echo "postgresql://${USER_NAME}@127.0.0.1:${STANDBY_PORT}/${DB}"; }
+# The standby streams through a replication slot, so the primary keeps every WAL segment it has not received
+# (a standby stopped and started by a test catches up however much was written meanwhile).
+SLOT=gs_test_standby
+psql_primary() { "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -qAtX "$@"; }
+drop_slot() {
+  psql_primary -c "select pg_drop_replication_slot('$SLOT') from pg_replication_slots where slot_name = '$SLOT'" >/dev/null 2>&1 || true
+}
 standby_start() {
   if [ ! -s "$DIR/standby/PG_VERSION" ]; then
     rm -rf "$DIR/standby"
-    as_owner "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -U postgres -D "$DIR/standby" -R -X stream -c fast >"$DIR/basebackup.log" 2>&1
+    drop_slot
+    as_owner "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -U postgres -D "$DIR/standby" -R -X stream -C -S "$SLOT" -c fast \
+      >"$DIR/basebackup.log" 2>&1
   fi
   if ! as_owner "$BIN/pg_ctl" -D "$DIR/standby" status >/dev/null 2>&1; then
     as_owner "$BIN/pg_ctl" -D "$DIR/standby" -l "$DIR/standby.log" -w -t 60 \
@@ -52,7 +62,13 @@ standby_start() {
   standby_url
 }
 standby_stop() { as_owner "$BIN/pg_ctl" -D "$DIR/standby" -m fast -w stop >/dev/null 2>&1 || true; }
-stop() { [ -d "$DIR/standby" ] && standby_stop; as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true; }
+# A new standby from a new base backup: a run never inherits one left by an earlier run (whose WAL is gone).
+standby_fresh() { standby_stop; rm -rf "$DIR/standby"; standby_start; }
+# The standby and its slot go with the run, so the slot holds no WAL between runs.
+stop() {
+  if [ -d "$DIR/standby" ]; then standby_stop; rm -rf "$DIR/standby"; drop_slot; fi
+  as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+}
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
@@ -60,7 +76,8 @@ case "${1:-start}" in
   status) as_owner "$BIN/pg_ctl" -D "$DIR/data" status ;;
   url) url ;;
   standby-start) standby_start ;;
+  standby-fresh) standby_fresh ;;
   standby-stop) standby_stop ;;
   standby-url) standby_url ;;
-  *) echo "usage: $0 start|stop|restart|status|url|standby-start|standby-stop|standby-url" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status|url|standby-start|standby-fresh|standby-stop|standby-url" >&2; exit 2 ;;
 esac
