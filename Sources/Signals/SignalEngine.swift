@@ -109,6 +109,7 @@ public struct SignalEngine: Sendable {
         proposals.sort { $0.index != $1.index ? $0.index < $1.index : $0.strategy < $1.strategy }
         let keys = strategies.map { $0.name + "|" + $0.parameterKey + "|" }
         var lastPublished: [String: Int] = [:]   // "strategy|params|direction" → bar index
+        let sessions = SessionDays(info.calendar)
         var out: [GeneratedSignal] = []
         var lo = 0
         while lo < proposals.count {
@@ -144,7 +145,7 @@ public struct SignalEngine: Sendable {
                     strategy: s.name, parameters: s.parameterKey, direction: c.direction, index: i, bar: series.bar(i),
                     published: rejected == nil, rejectedBy: rejected, strength: c.strength, entryPrice: series.close[i],
                     stopLoss: risk.stop, takeProfit: risk.target, rewardRisk: risk.rewardRisk, riskLevel: risk.level,
-                    horizonBars: s.horizonBars, expiresAt: Self.expiry(series.time[i], bars: s.horizonBars, info: info),
+                    horizonBars: s.horizonBars, expiresAt: Self.expiry(series.time[i], bars: s.horizonBars, info: info, sessions: sessions),
                     confidence: ConfidenceBreakdown(raw: raw, quality: qualityScore, calibrated: calibrated, calibrationVersion: calibration.version),
                     consensusStrength: Double(agree + 1) / Double(onBar.count),
                     positionSize: min(cfg.maxPositionSize, max(0, cfg.kellyFraction * kelly)),
@@ -156,20 +157,44 @@ public struct SignalEngine: Sendable {
 
     /// The end of a signal's horizon: `bars` sessions after the bar by the calendar for daily and weekly
     /// bars (so weekends and holidays do not count), `bars` bar lengths for intraday ones.
-    static func expiry(_ t: Int64, bars: Int, info: SeriesInfo) -> Int64 {
+    static func expiry(_ t: Int64, bars: Int, info: SeriesInfo, sessions: SessionDays) -> Int64 {
         switch info.timeframe {
         case .d1:
-            var d = CivilDate(unixSeconds: t)
+            var day = CivilDate(unixSeconds: t).daysSinceEpoch
             var left = bars
             var guardDays = 0
             while left > 0 && guardDays < bars * 4 + 20 {
-                d = d.adding(days: 1)
+                day += 1
                 guardDays += 1
-                if info.calendar.session(on: d) != nil { left -= 1 }
+                if sessions.isSession(day) { left -= 1 }
             }
-            return d.unixSeconds + 86_400
+            return (day + 1) * 86_400
         default:
             return t + Int64(bars + 1) * info.timeframe.seconds
         }
+    }
+}
+
+/// Whether each civil day has a session by a calendar, asked of the calendar once per day: a run asks
+/// about the days after every candidate's bar, and neighbouring candidates ask about the same days.
+/// Not thread-safe: one per run.
+final class SessionDays {
+    private let calendar: any TradingCalendar
+    /// The first day held, and per day from it: 0 not asked yet, 1 a session, 2 none.
+    private var first: Int64 = 0
+    private var known: [UInt8] = []
+
+    init(_ calendar: any TradingCalendar) { self.calendar = calendar }
+
+    func isSession(_ day: Int64) -> Bool {
+        if known.isEmpty { first = day }
+        if day < first {
+            known.insert(contentsOf: repeatElement(0, count: Int(first - day)), at: 0)
+            first = day
+        }
+        let k = Int(day - first)
+        if k >= known.count { known.append(contentsOf: repeatElement(0, count: k - known.count + 64)) }
+        if known[k] == 0 { known[k] = calendar.session(on: CivilDate(daysSinceEpoch: day)) != nil ? 1 : 2 }
+        return known[k] == 1
     }
 }

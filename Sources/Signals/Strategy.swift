@@ -85,15 +85,22 @@ public enum Format {
         guard scaled < 9e15 else { return "\(x)" }
         let n = Int64(scaled)
         let s = Int64(scale)
-        var text = String(n / s)
-        var frac = n % s
-        if digits > 0 && frac > 0 {
-            var digitsText = String(frac)
-            digitsText = String(repeating: "0", count: digits - digitsText.count) + digitsText
-            while digitsText.hasSuffix("0") { digitsText.removeLast(); frac /= 10 }
-            text += "." + digitsText
+        // Written right to left into a stack buffer: at most a sign, 16 digits and a point.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
+            var p = buf.count
+            func put(_ c: UInt8) { p -= 1; buf[p] = c }
+            var frac = n % s
+            if digits > 0 && frac > 0 {
+                var width = digits
+                while frac % 10 == 0 { frac /= 10; width -= 1 }   // trailing zeros dropped
+                while width > 0 { put(UInt8(48 + frac % 10)); frac /= 10; width -= 1 }
+                put(46)   // "."
+            }
+            var whole = n / s
+            repeat { put(UInt8(48 + whole % 10)); whole /= 10 } while whole > 0
+            if x < 0 && n != 0 { put(45) }   // "-"
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[p...]), as: UTF8.self)
         }
-        return (x < 0 && n != 0 ? "-" : "") + text
     }
 
     /// A price with sensible precision for its size (4 significant decimals below 1).

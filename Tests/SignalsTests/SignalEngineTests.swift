@@ -1,3 +1,4 @@
+import Foundation
 import Market
 import Testing
 @testable import Signals
@@ -110,6 +111,41 @@ import Testing
         #expect(Format.number(-0.354) == "-0.35")
         #expect(Format.number(0.0004, digits: 2) == "0")
         #expect(Format.price(0.088542) == "0.0885")
+        #expect(Format.number(-12.5, digits: 0) == "-13")
+        #expect(Format.number(1.05, digits: 4) == "1.05")
+        #expect(Format.number(0.0105, digits: 4) == "0.0105")
+        #expect(Format.number(123_456_789.987, digits: 1) == "123456790")
+        #expect(Format.number(.nan) == "nan")
+    }
+
+    /// The digits are written into a stack buffer; they must read as Foundation-free decimal text
+    /// would: the same as rounding to `digits` decimals, trailing zeros dropped.
+    @Test func formattingMatchesPlainDecimalText() {
+        func reference(_ x: Double, _ digits: Int) -> String {
+            var scale = 1.0
+            for _ in 0..<digits { scale *= 10 }
+            let scaled = (abs(x) * scale).rounded()
+            guard scaled < 9e15 else { return "\(x)" }
+            let n = Int64(scaled), s = Int64(scale)
+            var text = String(n / s)
+            let frac = n % s
+            if digits > 0 && frac > 0 {
+                var f = String(frac)
+                f = String(repeating: "0", count: digits - f.count) + f
+                while f.hasSuffix("0") { f.removeLast() }
+                text += "." + f
+            }
+            return (x < 0 && n != 0 ? "-" : "") + text
+        }
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let magnitude = Double.random(in: -6...12, using: &g)
+            let x = (Bool.random(using: &g) ? 1 : -1) * Double.random(in: 1...10, using: &g) * pow(10, magnitude)
+            for digits in 0...4 { #expect(Format.number(x, digits: digits) == reference(x, digits), "\(x) to \(digits) digits") }
+        }
+        for x in [0.0, -0.0, 0.5, -0.5, 1, 9.995, 99.995, 1e15, 8.9e15, 9e15, 1e300, -1e300] {
+            for digits in 0...4 { #expect(Format.number(x, digits: digits) == reference(x, digits), "\(x) to \(digits) digits") }
+        }
     }
 }
 

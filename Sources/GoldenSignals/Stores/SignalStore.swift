@@ -72,7 +72,12 @@ public struct SignalStore: Sendable {
     /// A signal's id: the MD5 of its identity `symbol_id|timeframe|bar epoch seconds|strategy|params` as a UUID,
     /// so regenerating the same history gives the same ids.
     static func id(symbolID: Int64, timeframe: Timeframe, _ s: GeneratedSignal) -> String {
-        UUIDText.md5("\(symbolID)|\(timeframe.rawValue)|\(s.bar.timestamp)|\(s.strategy)|\(s.parameters)")
+        UUIDText.text(idBytes(symbolID: symbolID, timeframe: timeframe, s))
+    }
+
+    /// The 16 bytes of a signal's id.
+    static func idBytes(symbolID: Int64, timeframe: Timeframe, _ s: GeneratedSignal) -> [UInt8] {
+        UUIDText.md5Bytes("\(symbolID)|\(timeframe.rawValue)|\(s.bar.timestamp)|\(s.strategy)|\(s.parameters)")
     }
 
     /// Stores the signals of one series (identities already stored are left as they are) and announces
@@ -86,10 +91,8 @@ public struct SignalStore: Sendable {
         var inserted: [(seq: Int64, published: Bool)]
         do {
             inserted = try conn.transaction { conn in
-                _ = try conn.copyIn("COPY signals (\(Self.writeColumns)) FROM STDIN") { writer in
-                    for s in signals {
-                        try writer.appendRow(Self.row(s, symbolID: symbol.id, timeframe: timeframe, isDemo: isDemo))
-                    }
+                _ = try conn.copyInBinary("COPY signals (\(Self.writeColumns)) FROM STDIN (FORMAT binary)") { writer in
+                    try Self.write(signals, symbolID: symbol.id, timeframe: timeframe, isDemo: isDemo, to: &writer)
                 }
                 return try conn.query("""
                     SELECT seq, published FROM signals WHERE symbol_id = $1 AND timeframe = $2 AND ts >= to_timestamp($3)
@@ -101,11 +104,30 @@ public struct SignalStore: Sendable {
         } catch let error as PostgresError where error.sqlState == "23505" {
             inserted = try insertMerging(signals, symbol: symbol, timeframe: timeframe, isDemo: isDemo, on: conn)
         }
+        try queueCreatedEvents(inserted.filter(\.published).map(\.seq), on: conn)
         // Every insert is announced (list caches depend on filtered candidates too); the payload is the top seq.
         if let top = inserted.map(\.seq).max() {
             try conn.notify(Self.channel, payload: String(top))
         }
         return inserted
+    }
+
+    /// The `signal.created` outbox: one row per matching enabled subscription for each new published signal,
+    /// written in the transaction that stores the signals, in signal order.
+    private func queueCreatedEvents(_ published: [Int64], on conn: PostgresConnection) throws {
+        guard !published.isEmpty else { return }
+        _ = try conn.query("""
+            INSERT INTO webhook_outbox (webhook_id, event, signal_id)
+            SELECT w.id, 'signal.created', n.id
+            FROM signals n
+            JOIN symbols s ON s.id = n.symbol_id
+            JOIN webhooks w ON w.enabled AND 'signal.created' = ANY (w.events)
+                AND (w.symbols IS NULL OR s.symbol = ANY (w.symbols))
+                AND (w.strategies IS NULL OR n.strategy = ANY (w.strategies))
+                AND (w.min_confidence IS NULL OR n.confidence >= w.min_confidence)
+            WHERE n.seq = ANY ($1::int8[]) AND n.published
+            ORDER BY n.seq, w.id
+            """, ["{" + published.map(String.init).joined(separator: ",") + "}"])
     }
 
     /// The general path: stage, then insert what is not stored yet.
@@ -114,8 +136,8 @@ public struct SignalStore: Sendable {
         if try conn.query("SELECT to_regclass('pg_temp.signals_stage') IS NULL", []).first?.decode(0, as: Bool.self) ?? true {
             try conn.execute("CREATE TEMP TABLE signals_stage ON COMMIT DELETE ROWS AS SELECT \(Self.writeColumns) FROM signals WITH NO DATA")
         }
-        _ = try conn.copyIn("COPY signals_stage (\(Self.writeColumns)) FROM STDIN") { writer in
-            for s in signals { try writer.appendRow(Self.row(s, symbolID: symbol.id, timeframe: timeframe, isDemo: isDemo)) }
+        _ = try conn.copyInBinary("COPY signals_stage (\(Self.writeColumns)) FROM STDIN (FORMAT binary)") { writer in
+            try Self.write(signals, symbolID: symbol.id, timeframe: timeframe, isDemo: isDemo, to: &writer)
         }
         return try conn.query("""
             INSERT INTO signals (\(Self.writeColumns))
@@ -125,19 +147,30 @@ public struct SignalStore: Sendable {
             """, []).map { (seq: try $0.decode(0, as: Int64.self), published: try $0.decode(1, as: Bool.self)) }
     }
 
-    /// One signal as COPY fields in `writeColumns` order.
-    static func row(_ s: GeneratedSignal, symbolID: Int64, timeframe: Timeframe, isDemo: Bool) -> [String?] {
-        var passed = 0
-        for (k, l) in s.layers.enumerated() where l.passed { passed |= 1 << k }
-        return [
-            String(symbolID), timeframe.rawValue, RFC3339.format(s.bar.timestamp), s.strategy, s.parameters,
-            id(symbolID: symbolID, timeframe: timeframe, s), s.direction.rawValue, s.published ? "t" : "f",
-            s.rejectedBy?.rawValue, d(s.strength), d(s.entryPrice), s.stopLoss.map(d), s.takeProfit.map(d),
-            s.rewardRisk.map(d), s.riskLevel, String(s.horizonBars), RFC3339.format(s.expiresAt), d(s.confidence.raw),
-            d(s.confidence.quality), d(s.confidence.calibrated), String(s.confidence.calibrationVersion),
-            d(s.consensusStrength), d(s.positionSize), s.reason, indicatorsJSON(s.indicators),
-            layersJSON(s.layers), String(passed), barJSON(s.bar), isDemo ? "t" : "f",
-        ]
+    /// The signals as binary COPY rows, fields in `writeColumns` order. The JSON fields are written by one
+    /// reused writer straight into the row, so a row costs no intermediate strings.
+    static func write(_ signals: [GeneratedSignal], symbolID: Int64, timeframe: Timeframe, isDemo: Bool,
+                      to writer: inout PostgresCopyWriter) throws {
+        var json = JSONWriter(capacity: 2048)
+        for s in signals {
+            var passed: Int32 = 0
+            for (k, l) in s.layers.enumerated() where l.passed { passed |= 1 << k }
+            try writer.appendBinaryRow(fieldCount: 29) { r in
+                r.int8(symbolID); r.text(timeframe.rawValue); r.timestamptz(unixSeconds: s.bar.timestamp)
+                r.text(s.strategy); r.text(s.parameters); r.uuid(idBytes(symbolID: symbolID, timeframe: timeframe, s))
+                r.text(s.direction.rawValue); r.bool(s.published); r.text(s.rejectedBy?.rawValue)
+                r.float8(s.strength); r.float8(s.entryPrice); r.float8(s.stopLoss); r.float8(s.takeProfit)
+                r.float8(s.rewardRisk); r.text(s.riskLevel); r.int4(Int32(clamping: s.horizonBars))
+                r.timestamptz(unixSeconds: s.expiresAt); r.float8(s.confidence.raw); r.float8(s.confidence.quality)
+                r.float8(s.confidence.calibrated); r.int4(Int32(clamping: s.confidence.calibrationVersion))
+                r.float8(s.consensusStrength); r.float8(s.positionSize); r.text(s.reason)
+                json.reset(); indicatorsJSON(s.indicators, into: &json); r.text(bytes: json.bytes)
+                json.reset(); layersJSON(s.layers, into: &json); r.text(bytes: json.bytes)
+                r.int4(passed)
+                json.reset(); barJSON(s.bar, into: &json); r.text(bytes: json.bytes)
+                r.bool(isDemo)
+            }
+        }
     }
 
     /// The newest bar time generation has scanned in a series, or nil.
@@ -255,39 +288,36 @@ public struct SignalStore: Sendable {
 
     // MARK: - JSON of the stored pieces
 
-    static func indicatorsJSON(_ values: [IndicatorValue]) -> String {
-        var w = JSONWriter(capacity: 32 * values.count + 2)
+    static func indicatorsJSON(_ values: [IndicatorValue], into w: inout JSONWriter) {
         w.beginObject()
         for v in values { w.key(v.name); w.number(v.value) }
         w.endObject()
-        return String(decoding: w.bytes, as: UTF8.self)
     }
 
-    static func layersJSON(_ layers: [LayerResult]) -> String {
-        var w = JSONWriter(capacity: 128 * layers.count + 2)
+    static func layersJSON(_ layers: [LayerResult], into w: inout JSONWriter) {
         w.beginArray()
         for l in layers {
             w.beginObject()
-            w.key("layer"); w.string(l.layer.rawValue)
-            w.key("passed"); w.bool(l.passed)
-            w.key("effect"); if let e = l.effect { w.number(e) } else { w.null() }
-            w.key("detail"); w.string(l.detail)
+            w.key(Keys.layer); w.string(l.layer.rawValue)
+            w.key(Keys.passed); w.bool(l.passed)
+            w.key(Keys.effect); if let e = l.effect { w.number(e) } else { w.null() }
+            w.key(Keys.detail); w.string(l.detail)
             w.endObject()
         }
         w.endArray()
-        return String(decoding: w.bytes, as: UTF8.self)
     }
 
-    static func barJSON(_ b: Bar) -> String {
-        var w = JSONWriter(capacity: 160)
+    static func barJSON(_ b: Bar, into w: inout JSONWriter) {
         w.beginObject()
-        w.key("timestamp"); w.string(RFC3339.format(b.timestamp))
-        w.key("open"); w.number(b.open); w.key("high"); w.number(b.high); w.key("low"); w.number(b.low)
-        w.key("close"); w.number(b.close); w.key("volume"); w.number(b.volume)
+        w.key(Keys.timestamp); w.string(RFC3339.format(b.timestamp))
+        w.key(Keys.open); w.number(b.open); w.key(Keys.high); w.number(b.high); w.key(Keys.low); w.number(b.low)
+        w.key(Keys.close); w.number(b.close); w.key(Keys.volume); w.number(b.volume)
         w.endObject()
-        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    private enum Keys {
+        static let layer = JSONKey("layer"), passed = JSONKey("passed"), effect = JSONKey("effect"), detail = JSONKey("detail")
+        static let timestamp = JSONKey("timestamp"), open = JSONKey("open"), high = JSONKey("high"), low = JSONKey("low")
+        static let close = JSONKey("close"), volume = JSONKey("volume")
     }
 }
-
-/// Shortest round-trip text of a Double, for COPY.
-private func d(_ x: Double) -> String { x.description }

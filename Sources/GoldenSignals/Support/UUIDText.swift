@@ -16,18 +16,25 @@ enum UUIDText {
     }
 
     /// The MD5 of `text` written as a UUID (lower-case), as PostgreSQL's `md5(text)::uuid` gives it.
-    static func md5(_ text: String) -> String {
+    static func md5(_ text: String) -> String { Self.text(md5Bytes(text)) }
+
+    /// The 16 bytes of the MD5 of `text`'s UTF-8.
+    static func md5Bytes(_ text: String) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        var bytes = Array(text.utf8)
-        let ok = bytes.withUnsafeMutableBytes { raw in
-            EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_md5(), nil)
-        }
+        var text = text
+        let ok = text.withUTF8 { utf8 in EVP_Digest(utf8.baseAddress, utf8.count, &digest, &length, EVP_md5(), nil) }
         precondition(ok == 1 && length == 16, "EVP_Digest(MD5) failed")
+        digest.removeLast(digest.count - 16)
+        return digest
+    }
+
+    /// 16 bytes as canonical UUID text (lower-case).
+    static func text(_ bytes: [UInt8]) -> String {
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(36)
-        for (i, b) in digest.prefix(16).enumerated() {
+        for (i, b) in bytes.prefix(16).enumerated() {
             if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
             out.append(hex[Int(b >> 4)])
             out.append(hex[Int(b & 15)])

@@ -15,6 +15,12 @@ public struct JSONWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Empties the writer, keeping its storage, to write another document.
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma = false
+    }
+
     @inline(__always) private mutating func separate() {
         if needsComma { bytes.append(0x2C) }
     }
