@@ -11,7 +11,8 @@ import Darwin
 /// connections are dropped and replaced on demand, so the pool recovers by itself after a server restart.
 public final class PostgresPool: @unchecked Sendable {
     private let conninfo: String
-    private let maxConnections: Int
+    /// The most connections the pool opens at once.
+    public let maxConnections: Int
     private let acquireTimeout: Double
     private let connectTimeout: Int
     private let queryTimeout: Double?

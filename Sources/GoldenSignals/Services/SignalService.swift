@@ -72,34 +72,89 @@ public struct SignalService: Sendable {
 
     /// Scans every bar of the chosen series not scanned before.
     ///
-    /// Pipelined: while one series is stored (in its transaction), a helper thread reads the next
-    /// series' bars and runs the engine over them, so the engine's time hides behind the database's.
-    /// The transaction uses that work only if the series' scan mark and the calibration version are
-    /// still what it was computed from; otherwise it computes again under the series' lock.
-    /// - Parameter progress: called before each series with (done, total, the series' name).
+    /// Two series at a time (one when the pool has fewer than four connections): each worker reads a
+    /// series' bars and runs the engine outside any transaction, then stores the signals in the series'
+    /// transaction, so one series' engine runs while PostgreSQL takes another's rows. The transaction
+    /// uses the work only if the series' scan mark and the calibration version are still what it was
+    /// computed from; otherwise it computes again under the series' lock. The first error stops the
+    /// workers (series already stored stay stored) and is thrown.
+    /// - Parameter progress: called as each series starts with (series started before it, total, the
+    ///   series' name), one call at a time.
     public func generate(symbolIDs: [Int64]? = nil, timeframe: Timeframe? = nil,
                          progress: ((Int, Int, String) -> Void)? = nil) throws -> GenerationSummary {
         let series = try seriesToScan(symbolIDs: symbolIDs, timeframe: timeframe)
-        var total = GenerationSummary()
-        var ahead: Ahead? = series.first.map { prepareAhead($0.0, $0.1) }
-        for (k, (symbol, tf)) in series.enumerated() {
-            progress?(k, series.count, "\(symbol.symbol) \(tf.rawValue)")
-            let prepared = ahead?.wait()
-            ahead = k + 1 < series.count ? prepareAhead(series[k + 1].0, series[k + 1].1) : nil
-            let s: GenerationSummary
+        let run = GenerationRun(count: series.count)
+        let scanOne: @Sendable (Int) -> Void = { [self] k in
+            let (symbol, tf) = series[k]
             do {
-                s = try generate(symbol, timeframe: tf, prepared: prepared)
+                let prepared = try? prepare(symbol, timeframe: tf)
+                run.add(try generate(symbol, timeframe: tf, prepared: prepared))
             } catch {
-                _ = ahead?.wait()   // never leave the helper running past this call
-                throw error
+                run.fail(error)
             }
-            total.series += s.series
-            total.barsScanned += s.barsScanned
-            total.generated += s.generated
-            total.rejected += s.rejected
-            total.publishedSeqs += s.publishedSeqs
         }
-        return total
+        let workers = min(series.count, pool.maxConnections >= 4 ? 2 : 1)
+        var threads: [Thread] = []
+        for _ in 1..<max(1, workers) {
+            let thread = Thread {
+                while let k = run.next() { scanOne(k) }
+                run.finished.signal()
+            }
+            thread.name = "gs-generate"
+            thread.stackSize = 1 << 22
+            threads.append(thread)
+            thread.start()
+        }
+        // This thread is a worker too, and the one that reports progress (the callback need not be Sendable).
+        while let k = run.next() {
+            progress?(k, series.count, "\(series[k].0.symbol) \(series[k].1.rawValue)")
+            scanOne(k)
+        }
+        for _ in threads { run.finished.wait() }
+        return try run.result()
+    }
+
+    /// The shared state of one `generate` over many series: which series is next, the sum so far, the first error.
+    final class GenerationRun: @unchecked Sendable {
+        private let lock = NSLock()
+        private let count: Int
+        private var nextIndex = 0
+        private var total = GenerationSummary()
+        private var error: (any Error)?
+        let finished = DispatchSemaphore(value: 0)
+
+        init(count: Int) { self.count = count }
+
+        /// The next series to scan, or nil when all are taken or a worker failed.
+        func next() -> Int? {
+            lock.withLock {
+                guard error == nil, nextIndex < count else { return nil }
+                defer { nextIndex += 1 }
+                return nextIndex
+            }
+        }
+
+        func add(_ s: GenerationSummary) {
+            lock.withLock {
+                total.series += s.series
+                total.barsScanned += s.barsScanned
+                total.generated += s.generated
+                total.rejected += s.rejected
+                total.publishedSeqs += s.publishedSeqs
+            }
+        }
+
+        func fail(_ e: any Error) { lock.withLock { if error == nil { error = e } } }
+
+        /// The sum over every series (published seqs oldest first), or the first error.
+        func result() throws -> GenerationSummary {
+            try lock.withLock {
+                if let error { throw error }
+                var t = total
+                t.publishedSeqs.sort()
+                return t
+            }
+        }
     }
 
     /// Scans one series' new bars in one transaction: read its bars, run the engine from the first bar
@@ -121,33 +176,6 @@ public struct SignalService: Sendable {
         let bars: [Bar]
         let start: Int
         let made: [GeneratedSignal]
-    }
-
-    /// A `PreparedScan` being computed on a helper thread.
-    final class Ahead: @unchecked Sendable {
-        private let done = DispatchSemaphore(value: 0)
-        private var result: PreparedScan?
-        private var waited = false
-
-        init(_ work: @escaping @Sendable () -> PreparedScan?) {
-            let thread = Thread { [self] in
-                result = work()
-                done.signal()
-            }
-            thread.name = "gs-generate-ahead"
-            thread.stackSize = 1 << 22
-            thread.start()
-        }
-
-        /// The prepared scan (nil when preparing failed); waits for it once.
-        func wait() -> PreparedScan? {
-            if !waited { done.wait(); waited = true }
-            return result
-        }
-    }
-
-    private func prepareAhead(_ symbol: SymbolRecord, _ timeframe: Timeframe) -> Ahead {
-        Ahead { [self] in try? prepare(symbol, timeframe: timeframe) }
     }
 
     /// Reads a series' scan mark, bars and calibration (holding a connection only for that), then runs
