@@ -66,6 +66,49 @@ import Testing
         #expect(Self.body(cache.answer(request)) == "page 2")
     }
 
+    /// After new signals (the version moves), concurrent requests for one page run one query: the first
+    /// leads, the others wait for its page; a lead that fails lets the next waiter lead instead.
+    @Test func concurrentRequestsAfterNewSignalsComputeThePageOnce() {
+        let version = Version()
+        let cache = PageCache(ttl: 10, refreshBound: 3, version: { version.get() })
+        let request = Request(method: .GET, target: "/api/v1/signals?limit=50")
+        cache.store(request, body: Array("page 1".utf8), demo: false, version: version.get())
+        version.set(2)
+        #expect(cache.answer(request) == nil)   // the old page is never served again
+
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var bodies: [String] = []
+            func add(_ b: String) { lock.withLock { bodies.append(b) } }
+        }
+        let results = Results()
+        let group = DispatchGroup()
+        for _ in 0..<8 {
+            DispatchQueue.global().async(group: group) {
+                let v = version.get()
+                if let shared = cache.joinOrLead(request, version: v) {
+                    results.add(Self.body(shared) ?? "?")
+                } else {   // the leader: a slow query, then its page
+                    usleep(200_000)
+                    cache.store(request, body: Array("page 2".utf8), demo: false, version: v)
+                    results.add("led")
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 5) == .success)
+        #expect(cache.leads == 1)
+        #expect(results.bodies.sorted() == ["led"] + Array(repeating: "page 2", count: 7))
+
+        // A lead that fails: a waiter stops waiting at once and leads itself.
+        version.set(3)
+        #expect(cache.joinOrLead(request, version: 3) == nil)   // leads
+        let started = Date()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) { cache.abandon(request, version: 3) }
+        #expect(cache.joinOrLead(request, version: 3) == nil)   // waited for the first, then leads
+        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(cache.leads == 3)
+    }
+
     /// A client that accepts gzip gets the page gzip-coded (once per page, then kept) under its own tag;
     /// either tag answers 304; a client that does not gets the page as it is.
     @Test func gzipForClientsThatAcceptIt() throws {

@@ -8,6 +8,10 @@ import HTTPServer
 /// recomputes it while the others keep getting the old page until it is stored (or, should that request
 /// fail, for at most `refreshBound` seconds): no stampede of identical queries each second, nor when
 /// load resumes after a quiet spell. A page is never served once the version has moved.
+///
+/// After the version moves (signals were stored), the first request for a page computes it and the
+/// others for the same page wait for that result on their worker threads (`joinOrLead`, never on the
+/// event loop), for at most `refreshBound`, instead of each running the same query.
 final class PageCache: @unchecked Sendable {
     struct Entry {
         let body: [UInt8]
@@ -19,10 +23,15 @@ final class PageCache: @unchecked Sendable {
         let madeAt: UInt64
     }
 
-    private let lock = NSLock()
+    /// Guards the tables below; waiters for a page being computed wait on it.
+    private let lock = NSCondition()
     private var entries: [String: Entry] = [:]
     /// Keys whose expired page one request is recomputing, with when it started.
     private var refreshing: [String: UInt64] = [:]
+    /// Keys whose page one request is computing for a version no stored page has, with when it started.
+    private var computing: [String: (version: Int64, started: UInt64)] = [:]
+    /// Pages computed by requests that led (for tests and diagnosis).
+    private(set) var leads = 0
     /// How long other requests wait on one request's recomputation before another may try.
     private let refreshBound: UInt64
     private let ttlNanoseconds: UInt64
@@ -57,7 +66,13 @@ final class PageCache: @unchecked Sendable {
             refreshing[key] = now
             return nil
         }
-        guard var e = entry else { return nil }
+        guard let e = entry else { return nil }
+        return respond(request, e, key: key)
+    }
+
+    /// The page as a response, gzip-coding it first when this is the first client that accepts gzip.
+    private func respond(_ request: Request, _ entry: Entry, key: String) -> Response {
+        var e = entry
         if e.gzipped == nil, ConditionalGET.codes(request, e.body), !ConditionalGET.matches(request, e.etag),
            let compressed = ConditionalGET.gzip(e.body) {
             e.gzipped = compressed
@@ -67,6 +82,42 @@ final class PageCache: @unchecked Sendable {
         }
         return ConditionalGET.respond(request, body: e.body, contentType: "application/json", demo: e.demo, etag: e.etag,
                                       gzipped: e.gzipped)
+    }
+
+    /// Called by a handler about to compute a page under `version` (on a worker thread: it may wait).
+    /// When another request is already computing this page for this version, waits for its result (at
+    /// most `refreshBound`) and answers with it; otherwise this request leads: it computes and `store`s
+    /// (or `abandon`s), and the answer is nil.
+    func joinOrLead(_ request: Request, version: Int64?) -> Response? {
+        guard let version else { return nil }
+        let key = Self.key(request)
+        let entry = lock.withLock { () -> Entry? in
+            let start = DispatchTime.now().uptimeNanoseconds
+            while true {
+                let now = DispatchTime.now().uptimeNanoseconds
+                // A page of this version still within its time (one that expired is being refreshed by this request).
+                if let e = entries[key], e.version == version, now &- e.madeAt < ttlNanoseconds { return e }
+                guard let c = computing[key], c.version == version, now &- c.started < refreshBound else { break }
+                let left = Double(refreshBound - min(refreshBound, now &- start)) / 1e9
+                if left <= 0 || !lock.wait(until: Date(timeIntervalSinceNow: left)) { break }
+            }
+            computing[key] = (version, DispatchTime.now().uptimeNanoseconds)
+            leads += 1
+            return nil
+        }
+        return entry.map { respond(request, $0, key: key) }
+    }
+
+    /// Gives up leading the computation of a page (it failed): the requests waiting for it stop waiting.
+    func abandon(_ request: Request, version: Int64?) {
+        guard let version else { return }
+        let key = Self.key(request)
+        lock.withLock {
+            if computing[key]?.version == version {
+                computing.removeValue(forKey: key)
+                lock.broadcast()
+            }
+        }
     }
 
     /// The version to stamp on a page about to be computed (read before the data is).
@@ -85,9 +136,12 @@ final class PageCache: @unchecked Sendable {
             if entries.count >= capacity {
                 entries.removeAll(keepingCapacity: true)
                 refreshing.removeAll(keepingCapacity: true)
+                computing.removeAll(keepingCapacity: true)
             }
             entries[key] = entry
             refreshing.removeValue(forKey: key)
+            if let c = computing[key], c.version <= version { computing.removeValue(forKey: key) }
+            lock.broadcast()
         }
         return etag
     }

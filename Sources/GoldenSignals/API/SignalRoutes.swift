@@ -61,6 +61,9 @@ struct SignalRoutes {
         f.symbolID = try ticker.map { try symbols.resolve($0) }?.id
 
         let version = pages.currentVersion()
+        // After new signals, concurrent requests for the same page wait for the first one's result.
+        if let shared = pages.joinOrLead(request, version: version) { return shared }
+        defer { pages.abandon(request, version: version) }   // a no-op once the page is stored
         var w = JSONWriter(capacity: 4_096 + 1_800 * f.limit)
         w.beginObject()
         w.key("signals")

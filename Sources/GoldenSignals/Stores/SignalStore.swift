@@ -125,7 +125,8 @@ public struct SignalStore: Sendable {
                 AND (w.symbols IS NULL OR s.symbol = ANY (w.symbols))
                 AND (w.strategies IS NULL OR n.strategy = ANY (w.strategies))
                 AND (w.min_confidence IS NULL OR n.confidence >= w.min_confidence)
-            WHERE n.seq = ANY ($1::int8[]) AND n.published
+            WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled AND 'signal.created' = ANY (events))   -- checked once, first
+              AND n.seq = ANY ($1::int8[]) AND n.published
             ORDER BY n.seq, w.id
             """, ["{" + published.map(String.init).joined(separator: ",") + "}"])
     }
