@@ -107,8 +107,11 @@ public struct SignalEngine: Sendable {
             for c in s.scan(ind, from: 1) { proposals.append((c.index, k, c)) }
         }
         proposals.sort { $0.index != $1.index ? $0.index < $1.index : $0.strategy < $1.strategy }
-        let keys = strategies.map { $0.name + "|" + $0.parameterKey + "|" }
-        var lastPublished: [String: Int] = [:]   // "strategy|params|direction" → bar index
+        // Duplicate suppression per (strategy, parameters, direction): one slot per distinct strategy and
+        // parameter set (a strategy configured twice alike shares it), two directions each.
+        let identities = strategies.map { $0.name + "|" + $0.parameterKey }
+        let slots = identities.map { identities.firstIndex(of: $0)! }
+        var lastPublished = [Int?](repeating: nil, count: 2 * strategies.count)   // slot × direction → bar index
         let sessions = SessionDays(info.calendar)
         var out: [GeneratedSignal] = []
         var lo = 0
@@ -129,7 +132,7 @@ public struct SignalEngine: Sendable {
                 let risk = Layers.risk(i, c, lines, cfg)
                 let agree = (c.direction == .long ? longs : onBar.count - longs) - 1
                 let confluence = Layers.confluence(agree: agree, disagree: onBar.count - 1 - agree)
-                let key = keys[k] + c.direction.rawValue
+                let key = 2 * slots[k] + (c.direction == .long ? 0 : 1)
                 let duplicate = Layers.duplicate(barsSince: lastPublished[key].map { i - $0 }, cfg)
                 let raw = 0.4 * c.strength + 0.2 * (confluence.effect ?? 0.5) + 0.2 * (trend.effect ?? 0.5) + 0.2 * (liquidity.effect ?? 0.5)
                 let qualityScore = q.effect ?? 1
