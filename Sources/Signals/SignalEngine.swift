@@ -109,7 +109,8 @@ public struct SignalEngine: Sendable {
         proposals.sort { $0.index != $1.index ? $0.index < $1.index : $0.strategy < $1.strategy }
         // Duplicate suppression per (strategy, parameters, direction): one slot per distinct strategy and
         // parameter set (a strategy configured twice alike shares it), two directions each.
-        let identities = strategies.map { $0.name + "|" + $0.parameterKey }
+        let parameterKeys = strategies.map(\.parameterKey)   // text built once per run, not per candidate
+        let identities = strategies.indices.map { strategies[$0].name + "|" + parameterKeys[$0] }
         let slots = identities.map { identities.firstIndex(of: $0)! }
         var lastPublished = [Int?](repeating: nil, count: 2 * strategies.count)   // slot × direction → bar index
         let sessions = SessionDays(info.calendar)
@@ -145,7 +146,7 @@ public struct SignalEngine: Sendable {
                 let b = risk.rewardRisk ?? 0
                 let kelly = b > 0 ? p - (1 - p) / b : 0
                 out.append(GeneratedSignal(
-                    strategy: s.name, parameters: s.parameterKey, direction: c.direction, index: i, bar: series.bar(i),
+                    strategy: s.name, parameters: parameterKeys[k], direction: c.direction, index: i, bar: series.bar(i),
                     published: rejected == nil, rejectedBy: rejected, strength: c.strength, entryPrice: series.close[i],
                     stopLoss: risk.stop, takeProfit: risk.target, rewardRisk: risk.rewardRisk, riskLevel: risk.level,
                     horizonBars: s.horizonBars, expiresAt: Self.expiry(series.time[i], bars: s.horizonBars, info: info, sessions: sessions),
@@ -163,7 +164,7 @@ public struct SignalEngine: Sendable {
     static func expiry(_ t: Int64, bars: Int, info: SeriesInfo, sessions: SessionDays) -> Int64 {
         switch info.timeframe {
         case .d1:
-            var day = CivilDate(unixSeconds: t).daysSinceEpoch
+            var day = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400   // the bar's UTC day, floored before 1970
             var left = bars
             var guardDays = 0
             while left > 0 && guardDays < bars * 4 + 20 {
