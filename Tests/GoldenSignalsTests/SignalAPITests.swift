@@ -69,6 +69,40 @@ import Testing
         #expect(try mark() == scanned && scanned != early.bars.last?.timestamp)
     }
 
+    /// The two generation workers share one run: each series is handed out once, sums add up, and the
+    /// first failure stops the handing out (a worker finishes its current series) and is what the run reports.
+    @Test func generationWorkersTakeEachSeriesOnceAndStopAtTheFirstFailure() throws {
+        struct Failed: Error, Equatable { let series: Int }
+        let run = SignalService.GenerationRun(count: 1_000)
+        let group = DispatchGroup()
+        final class Taken: @unchecked Sendable {
+            let lock = NSLock()
+            var indices: [Int] = []
+            func add(_ k: Int) { lock.withLock { indices.append(k) } }
+        }
+        let taken = Taken()
+        for _ in 0..<4 {
+            DispatchQueue.global().async(group: group) {
+                while let k = run.next() {
+                    taken.add(k)
+                    run.add(GenerationSummary(series: 1, barsScanned: 10, generated: 1, rejected: 2, publishedSeqs: [Int64(1_000 - k)]))
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 10) == .success)
+        #expect(taken.indices.sorted() == Array(0..<1_000))
+        let total = try run.result()
+        #expect(total.series == 1_000 && total.barsScanned == 10_000 && total.generated == 1_000 && total.rejected == 2_000)
+        #expect(total.publishedSeqs == (1...1_000).map(Int64.init))   // oldest first, whichever worker stored them
+
+        let failing = SignalService.GenerationRun(count: 10)
+        #expect(failing.next() == 0)
+        failing.fail(Failed(series: 0))
+        failing.fail(Failed(series: 1))
+        #expect(failing.next() == nil)
+        #expect(throws: Failed(series: 0)) { try failing.result() }
+    }
+
     @Test func anImportYieldsItsHistoricalSignalsOnceAndTheyMatchTheEngine() throws {
         let s = try Self.service("sig_import")
         // What the pure engine says about the same file.
