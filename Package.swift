@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "Market", dependencies: ["Primitives"], swiftSettings: swiftSettings),
         .target(name: "Quality", dependencies: ["Market", "Primitives"], swiftSettings: swiftSettings),
         .target(name: "Indicators", swiftSettings: swiftSettings),
-        .target(name: "Signals", dependencies: ["Market", "Indicators"], swiftSettings: swiftSettings),
+        .target(name: "Signals", dependencies: ["Market", "Indicators", "Primitives"], swiftSettings: swiftSettings),
         // Backtests: signals replayed over bars with costs, slippage, participation limits and stress scenarios.
         .target(name: "Backtest", dependencies: ["Market", "Indicators", "Signals"], swiftSettings: swiftSettings),
 

@@ -23,6 +23,7 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 url() { echo "postgresql://${USER_NAME}@127.0.0.1:${PORT}/${DB}"; }
+psql_primary() { "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -qAtX "$@"; }
 start() {
   if [ ! -s "$DIR/data/PG_VERSION" ]; then
     mkdir -p "$DIR"
@@ -34,9 +35,8 @@ start() {
     as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 30 \
       -o "-p $PORT -c listen_addresses=127.0.0.1 -k $DIR -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
   fi
-  psql_() { "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -qAtX "$@"; }
-  [ "$(psql_ -c "select 1 from pg_roles where rolname='${USER_NAME}'")" = 1 ] || psql_ -c "create role ${USER_NAME} login superuser"
-  [ "$(psql_ -c "select 1 from pg_database where datname='${DB}'")" = 1 ] || psql_ -c "create database ${DB} owner ${USER_NAME}"
+  [ "$(psql_primary -c "select 1 from pg_roles where rolname='${USER_NAME}'")" = 1 ] || psql_primary -c "create role ${USER_NAME} login superuser"
+  [ "$(psql_primary -c "select 1 from pg_database where datname='${DB}'")" = 1 ] || psql_primary -c "create database ${DB} owner ${USER_NAME}"
   url
 }
 STANDBY_PORT="${GS_TEST_PG_STANDBY_PORT:-$((PORT + 1))}"
@@ -44,7 +44,6 @@ standby_url() { echo "postgresql://${USER_NAME}@127.0.0.1:${STANDBY_PORT}/${DB}"
 # The standby streams through a replication slot, so the primary keeps every WAL segment it has not received
 # (a standby stopped and started by a test catches up however much was written meanwhile).
 SLOT=gs_test_standby
-psql_primary() { "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -qAtX "$@"; }
 drop_slot() {
   psql_primary -c "select pg_drop_replication_slot('$SLOT') from pg_replication_slots where slot_name = '$SLOT'" >/dev/null 2>&1 || true
 }
@@ -62,11 +61,13 @@ standby_start() {
   standby_url
 }
 standby_stop() { as_owner "$BIN/pg_ctl" -D "$DIR/standby" -m fast -w stop >/dev/null 2>&1 || true; }
+# The standby and its slot removed, so the slot holds no WAL while there is no standby.
+standby_remove() { standby_stop; rm -rf "$DIR/standby"; drop_slot; }
 # A new standby from a new base backup: a run never inherits one left by an earlier run (whose WAL is gone).
-standby_fresh() { standby_stop; rm -rf "$DIR/standby"; standby_start; }
-# The standby and its slot go with the run, so the slot holds no WAL between runs.
+standby_fresh() { standby_remove; standby_start; }
+# The standby goes with the run.
 stop() {
-  if [ -d "$DIR/standby" ]; then standby_stop; rm -rf "$DIR/standby"; drop_slot; fi
+  if [ -d "$DIR/standby" ]; then standby_remove; fi
   as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 case "${1:-start}" in

@@ -1,4 +1,5 @@
 import Market
+import Primitives
 
 /// A signal as the engine made it: a fact about one bar, with the layers' trace and its confidence.
 public struct GeneratedSignal: Sendable {
@@ -113,7 +114,7 @@ public struct SignalEngine: Sendable {
         let identities = strategies.indices.map { strategies[$0].name + "|" + parameterKeys[$0] }
         let slots = identities.map { identities.firstIndex(of: $0)! }
         var lastPublished = [Int?](repeating: nil, count: 2 * strategies.count)   // slot × direction → bar index
-        let sessions = SessionDays(info.calendar)
+        let sessions = SessionDays(info.calendar, from: series.time[0])
         var out: [GeneratedSignal] = []
         var lo = 0
         while lo < proposals.count {
@@ -164,7 +165,7 @@ public struct SignalEngine: Sendable {
     static func expiry(_ t: Int64, bars: Int, info: SeriesInfo, sessions: SessionDays) -> Int64 {
         switch info.timeframe {
         case .d1:
-            var day = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400   // the bar's UTC day, floored before 1970
+            var day = CivilDays.days(unixSeconds: t)
             var left = bars
             var guardDays = 0
             while left > 0 && guardDays < bars * 4 + 20 {
@@ -184,18 +185,18 @@ public struct SignalEngine: Sendable {
 /// Not thread-safe: one per run.
 final class SessionDays {
     private let calendar: any TradingCalendar
-    /// The first day held, and per day from it: 0 not asked yet, 1 a session, 2 none.
-    private var first: Int64 = 0
+    /// The day of the series' first bar, and per day from it: 0 not asked yet, 1 a session, 2 none.
+    private let first: Int64
     private var known: [UInt8] = []
 
-    init(_ calendar: any TradingCalendar) { self.calendar = calendar }
+    init(_ calendar: any TradingCalendar, from firstBar: Int64) {
+        self.calendar = calendar
+        first = CivilDays.days(unixSeconds: firstBar)
+    }
 
     func isSession(_ day: Int64) -> Bool {
-        if known.isEmpty { first = day }
-        if day < first {
-            known.insert(contentsOf: repeatElement(0, count: Int(first - day)), at: 0)
-            first = day
-        }
+        // Expiry asks only about days after a bar of the series; an earlier day is asked, not kept.
+        guard day >= first else { return calendar.session(on: CivilDate(daysSinceEpoch: day)) != nil }
         let k = Int(day - first)
         if k >= known.count { known.append(contentsOf: repeatElement(0, count: k - known.count + 64)) }
         if known[k] == 0 { known[k] = calendar.session(on: CivilDate(daysSinceEpoch: day)) != nil ? 1 : 2 }

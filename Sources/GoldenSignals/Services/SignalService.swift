@@ -93,16 +93,14 @@ public struct SignalService: Sendable {
                 run.fail(error)
             }
         }
-        let workers = min(series.count, pool.maxConnections >= 4 ? 2 : 1)
-        var threads: [Thread] = []
-        for _ in 1..<max(1, workers) {
+        let helpers = min(series.count, pool.maxConnections >= 4 ? 2 : 1) - 1   // besides this thread
+        for _ in 0..<max(0, helpers) {
             let thread = Thread {
                 while let k = run.next() { scanOne(k) }
                 run.finished.signal()
             }
             thread.name = "gs-generate"
             thread.stackSize = 1 << 22
-            threads.append(thread)
             thread.start()
         }
         // This thread is a worker too, and the one that reports progress (the callback need not be Sendable).
@@ -110,7 +108,7 @@ public struct SignalService: Sendable {
             progress?(k, series.count, "\(series[k].0.symbol) \(series[k].1.rawValue)")
             scanOne(k)
         }
-        for _ in threads { run.finished.wait() }
+        for _ in 0..<max(0, helpers) { run.finished.wait() }
         return try run.result()
     }
 
