@@ -2,6 +2,7 @@ import Foundation
 @testable import GoldenSignals
 import HTTPClient
 import Market
+import Postgres
 import Signals
 import Testing
 
@@ -316,6 +317,45 @@ import Testing
         let garbage = try b.get("/api/v1/signals/stream?last_event_id=%C2%84", headers: [("Last-Event-ID", "")])
         #expect(garbage.status == 400)
         #expect((garbage.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "last_event_id")
+    }
+
+    /// Two writers commit out of seq order (a series whose transaction is still open holds lower seqs than
+    /// one committed after it): the stream and a resume started meanwhile still deliver every published
+    /// signal, once each, in seq order.
+    @Test func theStreamMissesNoSignalCommittedOutOfSeqOrder() throws {
+        let s = try TestService(label: "sig_stream_order") { $0.generateOnArrival = false }
+        for (file, symbol) in [("bluefin_MSFT.csv", "MSFT"), ("bt_orcl-1995-2014.txt", "ORCL")] {
+            _ = try s.app.imports.importFile(path: Paths.data(file), symbol: NewSymbol(symbol: symbol, assetClass: .equity),
+                                             timeframe: .d1, timeZone: .utc)
+        }
+        let live = try SSEClient(port: s.port, path: "/api/v1/signals/stream")
+        #expect(live.waitForHead() == 200)
+        var waited = 0
+        while s.app.signalStream.subscriberCount == 0 && waited < 100 { usleep(20_000); waited += 1 }
+
+        // MSFT's signals take seqs in a transaction left open; ORCL's take higher ones and commit.
+        let msft = try #require(try s.app.symbols.find("MSFT")), orcl = try #require(try s.app.symbols.find("ORCL"))
+        let open = try PostgresConnection.connect(try #require(s.app.configuration.databaseURL))
+        defer { open.close() }
+        try open.execute("BEGIN")
+        let held = try s.app.signals.insert(try s.app.signalService.prepare(msft, timeframe: .d1).made, symbol: msft,
+                                            timeframe: .d1, isDemo: false, on: open)
+        let later = try s.app.signalService.generate(orcl, timeframe: .d1)
+        #expect(!held.isEmpty && later.generated > 0)
+        #expect(held.map { $0.seq }.min()! < later.publishedSeqs.min()!)
+        usleep(300_000)
+        let resumed = try SSEClient(port: s.port, path: "/api/v1/signals/stream", headers: [("Last-Event-ID", "0")])
+        #expect(resumed.waitForHead() == 200)
+        try open.execute("COMMIT")
+
+        let expected = held.filter { $0.published }.map { $0.seq } + later.publishedSeqs
+        for client in [live, resumed] {
+            var got: [Int64] = []
+            while got.count < expected.count, let e = client.next() {
+                if e.event == "signal", let id = e.id.flatMap({ Int64($0) }) { got.append(id) }
+            }
+            #expect(got == expected.sorted())
+        }
     }
 
     @Test func corsForTheFrontendOrigins() throws {

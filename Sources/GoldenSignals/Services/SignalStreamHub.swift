@@ -34,6 +34,9 @@ public final class SignalStreamHub: @unchecked Sendable {
     private var subscribers: [Int: Subscriber] = [:]
     private var nextID = 0
     private var lastSeen: Int64 = 0
+    /// The last fan-out left committed signals behind a writer still running (see `SignalStore`'s
+    /// "Stream order"): look again on the next turn even if no notification comes.
+    private var heldBack = false
     /// Recently broadcast events, so that a client subscribing while a broadcast runs misses nothing.
     private var recent: [Event] = []
     private var stopped = false
@@ -94,7 +97,7 @@ public final class SignalStreamHub: @unchecked Sendable {
     public func subscribe(_ writer: ResponseStreamWriter, symbol: String?, timeframe: String?, lastEventID: Int64?) throws {
         var replay: [Event] = []
         if let lastEventID {
-            replay = try store.published(after: lastEventID, limit: 10_000).map {
+            replay = try store.publishedInOrder(after: lastEventID, limit: 10_000).rows.map {
                 Event(seq: $0.seq, symbol: $0.symbol, timeframe: $0.timeframe, bytes: Self.format($0.seq, $0.json))
             }
         }
@@ -131,7 +134,7 @@ public final class SignalStreamHub: @unchecked Sendable {
                     try fanOut()
                     try fanOutRescored()
                 } else {
-                    let top = try store.latestSeq()
+                    let top = try store.visibleThrough()
                     let rescoredTop = try outcomes?.latestRescoreSeq() ?? 0
                     lock.withLock { lastSeen = top; lastRescored = rescoredTop }
                     primed = true
@@ -148,8 +151,10 @@ public final class SignalStreamHub: @unchecked Sendable {
                     let notes = try conn.waitForNotifications(timeout: 0.5)
                     if !notes.isEmpty {
                         bumpVersion(listening: true)
-                        if notes.contains(where: { $0.channel == SignalStore.channel }) { try fanOut() }
+                        if notes.contains(where: { $0.channel == SignalStore.channel }) || heldBack { try fanOut() }
                         if notes.contains(where: { $0.channel == OutcomeStore.rescoredChannel }) { try fanOutRescored() }
+                    } else if heldBack {
+                        try fanOut()
                     }
                 } catch {
                     logger.warning("signal stream lost its connection; reconnecting", metadata: ["error": "\(error)"])
@@ -164,10 +169,12 @@ public final class SignalStreamHub: @unchecked Sendable {
         }
     }
 
-    /// Reads the published signals after the last one seen and writes them to every client that wants them.
+    /// Reads the published signals after the last one seen, in stream order, and writes them to every
+    /// client that wants them.
     private func fanOut() throws {
         let after = lock.withLock { lastSeen }
-        let rows = try store.published(after: after)
+        let (rows, held) = try store.publishedInOrder(after: after)
+        heldBack = held
         guard !rows.isEmpty else { return }
         let events = rows.map { Event(seq: $0.seq, symbol: $0.symbol, timeframe: $0.timeframe, bytes: Self.format($0.seq, $0.json)) }
         lock.withLock {

@@ -88,6 +88,7 @@ public struct SignalStore: Sendable {
     func insert(_ signals: [GeneratedSignal], symbol: SymbolRecord, timeframe: Timeframe, isDemo: Bool,
                 on conn: PostgresConnection) throws -> [(seq: Int64, published: Bool)] {
         guard let first = signals.first else { return [] }
+        try Self.registerWriter(on: conn)
         var inserted: [(seq: Int64, published: Bool)]
         do {
             inserted = try conn.transaction { conn in
@@ -110,6 +111,42 @@ public struct SignalStore: Sendable {
             try conn.notify(Self.channel, payload: String(top))
         }
         return inserted
+    }
+
+    // MARK: - Stream order
+
+    // Writers commit in any order, so a signal with a lower `seq` can become visible after one with a higher
+    // `seq` (two generation workers, two replicas). A reader that goes on from the last seq it got (the
+    // stream, its resume) would step over it for good. So each writing transaction announces, before it
+    // takes any `seq`, a lower bound of the seqs it will take: a shared transaction-level advisory lock
+    // whose key holds the highest `seq` it can see (`writerLockSpace` above bit 40, the bound below).
+    // Readers go no further than `visibleThrough()`: below every bound still held, and no higher than what
+    // was committed when they looked. A writer that announces itself later takes only seqs above that; one
+    // announced before has ended (committed or not) by the time every seq up to its bound can be read.
+
+    /// The key space of the writers' announcements (advisory lock keys `space << 40 | bound`).
+    static let writerLockSpace: Int64 = 0x47_5331
+
+    /// Announces this transaction as a signal writer until it ends. Call before inserting into `signals`.
+    static func registerWriter(on conn: PostgresConnection) throws {
+        _ = try conn.query("""
+            SELECT pg_advisory_xact_lock_shared(($1::int8 << 40) | (SELECT coalesce(max(seq), 0) FROM signals))
+            """, [writerLockSpace])
+    }
+
+    /// The highest `seq` a reader following `seq` may pass now (every signal at or below it that will ever
+    /// be visible is visible to a query started after this returns), and the highest committed.
+    static func visibleThrough(on conn: PostgresConnection) throws -> (through: Int64, top: Int64) {
+        let row = try conn.query("""
+            WITH top AS (SELECT coalesce(max(seq), 0) AS seq FROM signals)
+            SELECT least(top.seq, (SELECT min(((l.classid::int8 << 32) | l.objid::int8) & ((1::int8 << 40) - 1))
+                                   FROM pg_locks l
+                                   WHERE l.locktype = 'advisory' AND l.objsubid = 1
+                                     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                     AND ((l.classid::int8 << 32) | l.objid::int8) >> 40 = $1))::int8, top.seq::int8
+            FROM top
+            """, [writerLockSpace]).first
+        return (try row?.decode(0) ?? 0, try row?.decode(1) ?? 0)
     }
 
     /// The `signal.created` outbox: one row per matching enabled subscription for each new published signal,
@@ -253,16 +290,17 @@ public struct SignalStore: Sendable {
         }
     }
 
-    /// Published signals with `seq` above `after`, oldest first (stream replay and fan-out).
-    public func published(after seq: Int64, symbolID: Int64? = nil, timeframe: Timeframe? = nil, limit: Int = 1_000) throws
-        -> [(seq: Int64, symbol: String, timeframe: String, json: [UInt8])] {
+    /// Published signals with `seq` above `after` (and at most `through`), oldest first.
+    public func published(after seq: Int64, through: Int64 = .max, symbolID: Int64? = nil, timeframe: Timeframe? = nil,
+                          limit: Int = 1_000) throws -> [(seq: Int64, symbol: String, timeframe: String, json: [UInt8])] {
         let sql = Self.sql("""
             SELECT \(Self.columns) \(Self.from)
-            WHERE g.seq > $1 AND g.published AND ($2::int8 IS NULL OR g.symbol_id = $2) AND ($3::text IS NULL OR g.timeframe = $3)
+            WHERE g.seq > $1 AND g.seq <= $6 AND g.published AND ($2::int8 IS NULL OR g.symbol_id = $2)
+              AND ($3::text IS NULL OR g.timeframe = $3)
             ORDER BY g.seq LIMIT $5
             """, asOf: 4)
         let rows = try pool.withConnection { conn in
-            try conn.query(sql, [seq, symbolID, timeframe?.rawValue, Double?.none, limit])
+            try conn.query(sql, [seq, symbolID, timeframe?.rawValue, Double?.none, limit, through])
         }
         return try rows.map { row in
             var w = JSONWriter(capacity: 2_048)
@@ -271,9 +309,18 @@ public struct SignalStore: Sendable {
         }
     }
 
-    /// The highest `seq` stored (0 when there is none).
-    public func latestSeq() throws -> Int64 {
-        try pool.withConnection { conn in try conn.query("SELECT coalesce(max(seq), 0)::int8 FROM signals", []).first?.decode(0) ?? 0 }
+    /// Published signals after `seq` in the order a stream must send them: only up to `visibleThrough`, so
+    /// that going on from the last one never passes over a signal committed later (see "Stream order").
+    /// `heldBack` is true when signals above that bound are already committed: ask again soon.
+    public func publishedInOrder(after seq: Int64, limit: Int = 1_000) throws
+        -> (rows: [(seq: Int64, symbol: String, timeframe: String, json: [UInt8])], heldBack: Bool) {
+        let (through, top) = try pool.withConnection { conn in try Self.visibleThrough(on: conn) }
+        return (try published(after: seq, through: through, limit: limit), through < top)
+    }
+
+    /// The highest `seq` a reader following `seq` may pass now (see "Stream order").
+    public func visibleThrough() throws -> Int64 {
+        try pool.withConnection { conn in try Self.visibleThrough(on: conn).through }
     }
 
     /// Candidates and, per layer, how many reached it, passed it and were stopped by it; per strategy too.
