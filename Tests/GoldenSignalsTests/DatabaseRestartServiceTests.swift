@@ -56,6 +56,13 @@ import Testing
         }
         #expect(recovered, "the service did not recover after PostgreSQL came back")
         #expect(try s.get("/health/ready").status == 200)
+        // The outage the requests met is on record once the database answers again, resolved, with the
+        // failed connection attempts counted.
+        try s.app.anomalyDetector.runOnce()   // (or the scheduled round did it already)
+        let anomalies = try s.get("/api/v1/monitoring/anomalies?status=resolved").json["anomalies"] as? [[String: Any]] ?? []
+        let outage = anomalies.first { $0["kind"] as? String == "database_unreachable" }
+        #expect(outage?["status"] as? String == "resolved", "anomalies after the outage: \(anomalies)")
+        #expect(((outage?["details"] as? [String: Any])?["failed_attempts"] as? Int ?? 0) > 0, "outage: \(String(describing: outage))")
         stop.store(true, ordering: .relaxed)
         Thread.sleep(forTimeInterval: 0.5)
         let seen = statuses.withLock { $0 }
