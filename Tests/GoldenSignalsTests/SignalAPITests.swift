@@ -116,6 +116,22 @@ import Testing
         #expect(funnel["candidates"] as? Int == expected.count)
         #expect(funnel["published"] as? Int == expected.filter(\.published).count)
 
+        // Each id is the MD5 of its identity text, as PostgreSQL computes it (bars before 1970 included),
+        // and the seqs taken for the COPY are the ones stored, one per signal.
+        _ = try s.app.imports.importFile(path: Paths.data("bluefin_PG.csv"), symbol: NewSymbol(symbol: "PG", assetClass: .equity),
+                                         timeframe: .d1, timeZone: .utc)
+        let ids = try s.app.pool.withConnection { conn in
+            try conn.query("""
+                SELECT count(*)::int8, count(*) FILTER (WHERE ts < 'epoch')::int8, count(DISTINCT seq)::int8,
+                       count(*) FILTER (WHERE id <> md5(symbol_id || '|' || timeframe || '|' || extract(epoch FROM ts)::int8
+                                                        || '|' || strategy || '|' || params)::uuid)::int8
+                FROM signals
+                """, []).first
+        }
+        let (stored, before1970, distinctSeqs, wrongIDs): (Int64, Int64, Int64, Int64) =
+            (try ids?.decode(0) ?? 0, try ids?.decode(1) ?? 0, try ids?.decode(2) ?? 0, try ids?.decode(3) ?? -1)
+        #expect(stored > Int64(expected.count) && before1970 > 0 && distinctSeqs == stored && wrongIDs == 0)
+
         // Generating again creates nothing new.
         let again = try s.postJSON("/api/v1/signals/generate", #"{"symbols":["MSFT"],"timeframe":"1d"}"#)
         #expect(again.status == 200)

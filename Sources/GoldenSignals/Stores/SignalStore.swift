@@ -72,35 +72,54 @@ public struct SignalStore: Sendable {
     /// A signal's id: the MD5 of its identity `symbol_id|timeframe|bar epoch seconds|strategy|params` as a UUID,
     /// so regenerating the same history gives the same ids.
     static func id(symbolID: Int64, timeframe: Timeframe, _ s: GeneratedSignal) -> String {
-        UUIDText.text(idBytes(symbolID: symbolID, timeframe: timeframe, s))
+        var identity = Identity(symbolID: symbolID, timeframe: timeframe)
+        return UUIDText.text(identity.idBytes(s))
     }
 
-    /// The 16 bytes of a signal's id.
-    static func idBytes(symbolID: Int64, timeframe: Timeframe, _ s: GeneratedSignal) -> [UInt8] {
-        UUIDText.md5Bytes("\(symbolID)|\(timeframe.rawValue)|\(s.bar.timestamp)|\(s.strategy)|\(s.parameters)")
+    /// The identity texts of one series' signals, written into one reused buffer (the series' part once).
+    struct Identity {
+        private var bytes: [UInt8]
+        private let prefixCount: Int
+
+        init(symbolID: Int64, timeframe: Timeframe) {
+            bytes = Array("\(symbolID)|\(timeframe.rawValue)|".utf8)
+            prefixCount = bytes.count
+            bytes.reserveCapacity(prefixCount + 128)
+        }
+
+        /// The 16 bytes of `s`'s id.
+        mutating func idBytes(_ s: GeneratedSignal) -> [UInt8] {
+            bytes.removeSubrange(prefixCount...)
+            if s.bar.timestamp < 0 { bytes.append(0x2D) }
+            var digits = s.bar.timestamp.magnitude
+            let start = bytes.count
+            repeat { bytes.append(UInt8(0x30 + digits % 10)); digits /= 10 } while digits > 0
+            bytes[start...].reverse()
+            bytes.append(0x7C)
+            bytes.append(contentsOf: s.strategy.utf8)
+            bytes.append(0x7C)
+            bytes.append(contentsOf: s.parameters.utf8)
+            return bytes.withUnsafeBytes { UUIDText.md5Bytes($0) }
+        }
     }
 
     /// Stores the signals of one series (identities already stored are left as they are) and announces
-    /// them. Runs inside the caller's transaction. New signals (the usual case: bars never scanned) are
-    /// COPYed straight into `signals`; should one exist already, a savepoint rolls that back and a
-    /// staged `INSERT … ON CONFLICT DO NOTHING` stores the others.
+    /// them. Runs inside the caller's transaction. New signals (the usual case: bars never scanned) take
+    /// their seqs in one query and are COPYed straight into `signals` with them; should one exist already,
+    /// a savepoint rolls that back and a staged `INSERT … ON CONFLICT DO NOTHING` stores the others.
     /// - Returns: the `seq` of every row inserted, with whether it was published.
     func insert(_ signals: [GeneratedSignal], symbol: SymbolRecord, timeframe: Timeframe, isDemo: Bool,
                 on conn: PostgresConnection) throws -> [(seq: Int64, published: Bool)] {
-        guard let first = signals.first else { return [] }
+        guard !signals.isEmpty else { return [] }
         try Self.registerWriter(on: conn)
         var inserted: [(seq: Int64, published: Bool)]
         do {
             inserted = try conn.transaction { conn in
-                _ = try conn.copyInBinary("COPY signals (\(Self.writeColumns)) FROM STDIN (FORMAT binary)") { writer in
-                    try Self.write(signals, symbolID: symbol.id, timeframe: timeframe, isDemo: isDemo, to: &writer)
+                let seqs = try Self.takeSeqs(signals.count, on: conn)
+                _ = try conn.copyInBinary("COPY signals (\(Self.writeColumns), seq) FROM STDIN (FORMAT binary)") { writer in
+                    try Self.write(signals, seqs: seqs, symbolID: symbol.id, timeframe: timeframe, isDemo: isDemo, to: &writer)
                 }
-                return try conn.query("""
-                    SELECT seq, published FROM signals WHERE symbol_id = $1 AND timeframe = $2 AND ts >= to_timestamp($3)
-                    ORDER BY seq
-                    """, [symbol.id, timeframe.rawValue, first.bar.timestamp]).map {
-                    (seq: try $0.decode(0, as: Int64.self), published: try $0.decode(1, as: Bool.self))
-                }
+                return zip(seqs, signals).map { (seq: $0, published: $1.published) }
             }
         } catch let error as PostgresError where error.sqlState == "23505" {
             inserted = try insertMerging(signals, symbol: symbol, timeframe: timeframe, isDemo: isDemo, on: conn)
@@ -149,6 +168,18 @@ public struct SignalStore: Sendable {
         return (try row?.decode(0) ?? 0, try row?.decode(1) ?? 0)
     }
 
+    /// `count` new values of `signals.seq`, ascending (COPY writes the identity column as given).
+    static func takeSeqs(_ count: Int, on conn: PostgresConnection) throws -> [Int64] {
+        var seqs: [Int64] = []
+        seqs.reserveCapacity(count)
+        _ = try conn.queryBinary(PostgresQuery("""
+            SELECT nextval(q.seq) FROM (SELECT pg_get_serial_sequence('signals', 'seq')::regclass AS seq) q,
+                   generate_series(1, $1::int4)
+            """, binds: [count])) { row in seqs.append(try row.int64(0)) }
+        seqs.sort()
+        return seqs
+    }
+
     /// The `signal.created` outbox: one row per matching enabled subscription for each new published signal,
     /// written in the transaction that stores the signals, in signal order.
     private func queueCreatedEvents(_ published: [Int64], on conn: PostgresConnection) throws {
@@ -187,15 +218,17 @@ public struct SignalStore: Sendable {
 
     /// The signals as binary COPY rows, fields in `writeColumns` order. The JSON fields are written by one
     /// reused writer straight into the row, so a row costs no intermediate strings.
-    static func write(_ signals: [GeneratedSignal], symbolID: Int64, timeframe: Timeframe, isDemo: Bool,
+    /// With `seqs` (one per signal), each row ends with its `seq`.
+    static func write(_ signals: [GeneratedSignal], seqs: [Int64]? = nil, symbolID: Int64, timeframe: Timeframe, isDemo: Bool,
                       to writer: inout PostgresCopyWriter) throws {
         var json = JSONWriter(capacity: 2048)
-        for s in signals {
+        var identity = Identity(symbolID: symbolID, timeframe: timeframe)
+        for (i, s) in signals.enumerated() {
             var passed: Int32 = 0
             for (k, l) in s.layers.enumerated() where l.passed { passed |= 1 << k }
-            try writer.appendBinaryRow(fieldCount: 29) { r in
+            try writer.appendBinaryRow(fieldCount: seqs == nil ? 29 : 30) { r in
                 r.int8(symbolID); r.text(timeframe.rawValue); r.timestamptz(unixSeconds: s.bar.timestamp)
-                r.text(s.strategy); r.text(s.parameters); r.uuid(idBytes(symbolID: symbolID, timeframe: timeframe, s))
+                r.text(s.strategy); r.text(s.parameters); r.uuid(identity.idBytes(s))
                 r.text(s.direction.rawValue); r.bool(s.published); r.text(s.rejectedBy?.rawValue)
                 r.float8(s.strength); r.float8(s.entryPrice); r.float8(s.stopLoss); r.float8(s.takeProfit)
                 r.float8(s.rewardRisk); r.text(s.riskLevel); r.int4(Int32(clamping: s.horizonBars))
@@ -207,6 +240,7 @@ public struct SignalStore: Sendable {
                 r.int4(passed)
                 json.reset(); barJSON(s.bar, into: &json); r.text(bytes: json.bytes)
                 r.bool(isDemo)
+                if let seqs { r.int8(seqs[i]) }
             }
         }
     }

@@ -20,10 +20,18 @@ enum UUIDText {
 
     /// The 16 bytes of the MD5 of `text`'s UTF-8.
     static func md5Bytes(_ text: String) -> [UInt8] {
+        var text = text
+        return text.withUTF8 { md5Bytes(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// MD5, looked up once (OpenSSL 3 looks an algorithm named by `EVP_md5()` up again on every digest).
+    nonisolated(unsafe) private static let md5Digest: OpaquePointer? = EVP_MD_fetch(nil, "MD5", nil)
+
+    /// The 16 bytes of the MD5 of `data`.
+    static func md5Bytes(_ data: UnsafeRawBufferPointer) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        var text = text
-        let ok = text.withUTF8 { utf8 in EVP_Digest(utf8.baseAddress, utf8.count, &digest, &length, EVP_md5(), nil) }
+        let ok = EVP_Digest(data.baseAddress, data.count, &digest, &length, md5Digest ?? EVP_md5(), nil)
         precondition(ok == 1 && length == 16, "EVP_Digest(MD5) failed")
         digest.removeLast(digest.count - 16)
         return digest
