@@ -1,5 +1,6 @@
 import Foundation
 @testable import GoldenSignals
+import Market
 import Testing
 
 /// The pure anomaly rules and the accuracy windows, on hand-made observations.
@@ -23,6 +24,33 @@ import Testing
                                         .init(symbol: "OLD", crypto: false, newestBar: now - 400 * 86_400)], now: now, t: t)
         #expect(found.map(\.subject) == ["BTC-USD 1d", "OLD 1d"])
         #expect(found.map(\.severity) == [.warning, .critical])
+    }
+
+    /// Intraday series count the trading time missed by the exchange's calendar: a weekend or a holiday is
+    /// not staleness, an hour and three quarters of a session is (limit: ten bars, at least an hour), and
+    /// a week is critical.
+    @Test func intradayStalenessCountsTradingTimeOnly() {
+        func utc(_ text: String) -> Int64 { RFC3339.parse(text)! }
+        // Friday 2024-03-08 15:55 New York (EST): the session's last 5-minute bar, due at 16:00 (21:00 UTC).
+        let friday = AnomalyRules.IntradayFreshness(symbol: "SPY", timeframe: .m5, newestBar: utc("2024-03-08T20:55:00Z"),
+                                                   calendar: NYSECalendar())
+        // Monday 10:30 EDT less the 15-minute settle: 45 minutes of trading missed.
+        #expect(AnomalyRules.staleIntraday([friday], now: utc("2024-03-11T14:30:00Z"), t: t).isEmpty)
+        // Monday 11:30 EDT: 1 h 45 min missed, over the hour.
+        let monday = AnomalyRules.staleIntraday([friday], now: utc("2024-03-11T15:30:00Z"), t: t)
+        #expect(monday.map(\.subject) == ["SPY 5m"] && monday.map(\.severity) == [.warning])
+        #expect(monday.first?.detailsJSON.contains("\"trading_hours_missed\":1.8") == true)
+        // The next Friday: more than ten hours of sessions missed.
+        #expect(AnomalyRules.staleIntraday([friday], now: utc("2024-03-15T20:00:00Z"), t: t).map(\.severity) == [.critical])
+        // Thursday 2024-03-28's last bar, Good Friday closed: on Monday at 10:00 EDT only 15 minutes are missed.
+        let holiday = AnomalyRules.IntradayFreshness(symbol: "SPY", timeframe: .m5, newestBar: utc("2024-03-28T19:55:00Z"),
+                                                    calendar: NYSECalendar())
+        #expect(AnomalyRules.staleIntraday([holiday], now: utc("2024-04-01T14:00:00Z"), t: t).isEmpty)
+        // Crypto trades every hour: two hours after its newest 1-minute bar (less the settle) it is stale.
+        let btc = AnomalyRules.IntradayFreshness(symbol: "BTC-USD", timeframe: .m1, newestBar: utc("2024-03-09T12:00:00Z"),
+                                                calendar: AlwaysOpenCalendar())
+        #expect(AnomalyRules.staleIntraday([btc], now: utc("2024-03-09T13:00:00Z"), t: t).isEmpty)
+        #expect(AnomalyRules.staleIntraday([btc], now: utc("2024-03-09T14:00:00Z"), t: t).map(\.subject) == ["BTC-USD 1m"])
     }
 
     @Test func onlyRecentJumpsCount() {

@@ -87,6 +87,30 @@ import Testing
         #expect(try Self.rows(s, kind: "latency_spike").map(\.open) == [false])
     }
 
+    /// With two replicas, the elected detector judges the traffic of both: server errors answered by a
+    /// replica that is not elected open the anomaly all the same.
+    @Test func httpSpikesOfEveryReplicaAreJudged() throws {
+        let a = try TestService(label: "anomaly_http_a")
+        let b = try TestService(label: "anomaly_http_b", databaseURL: a.app.configuration.databaseURL)
+        try a.app.anomalyDetector.runOnce()   // baselines
+        try b.app.anomalyDetector.runOnce()
+        for _ in 0..<30 { a.app.metrics.recordRequest(method: "GET", route: "/api/v1/signals/{id}", status: 503, seconds: 0.01) }
+        // A's round, while another session holds the detector's lock: A publishes its window, writes nothing.
+        let other = try PostgresConnection.connect(a.app.conninfo)
+        defer { other.close() }
+        #expect(try other.query("SELECT pg_try_advisory_lock($1)", [AnomalyDetector.lockKey]).first?.decode(0, as: Bool.self) == true)
+        #expect(!(try a.app.anomalyDetector.runOnce().elected))
+        _ = try other.query("SELECT pg_advisory_unlock($1)", [AnomalyDetector.lockKey])
+        // B, elected, saw no error itself and finds A's.
+        let round = try b.app.anomalyDetector.runOnce()
+        #expect(round.elected)
+        let errors = try #require(round.findings.first { $0.kind == .serverErrorSpike })
+        #expect(errors.details.first { $0.0 == "server_errors" }?.1 == .number(30))
+        #expect(errors.details.first { $0.0 == "replicas" }?.1 == .number(2))
+        #expect(!round.findings.contains { $0.kind == .latencySpike })
+        #expect(try Self.rows(a, kind: "server_error_spike").map(\.open) == [true])
+    }
+
     @Test func badQueryIsNamed() throws {
         let s = try TestService(label: "anomaly_400")
         for (query, field) in [("status=closed", "status"), ("kind=nope", "kind"), ("limit=0", "limit"), ("cursor=zz", "cursor")] {
@@ -131,15 +155,20 @@ import Testing
         let s = try TestService(label: "anomaly_stale") { $0.generateOnArrival = false }
         _ = try s.app.imports.importFile(path: Paths.data("bluefin_TSLA.csv"), symbol: NewSymbol(symbol: "TSLA", assetClass: .equity),
                                          timeframe: .d1, timeZone: .utc)
+        // Five-minute bars of 2006: an intraday series years of trading sessions behind.
+        _ = try s.app.imports.importFile(path: Paths.data("bt_2006-min-005.txt"), symbol: NewSymbol(symbol: "FDAX", assetClass: .index),
+                                         timeframe: .m5, timeZone: .centralEurope)
         // The outage the pool saw (connect failures) is written once the database answers.
         s.app.databaseOutages.noteFailure(at: Int64(Date().timeIntervalSince1970) - 120)
         let round = try s.app.anomalyDetector.runOnce()
         #expect(round.outageRecorded)
         let r = try s.get("/api/v1/monitoring/anomalies?status=all")
         let list = r.json["anomalies"] as? [[String: Any]] ?? []
-        let stale = list.first { $0["kind"] as? String == "stale_data" }
-        #expect(stale?["subject"] as? String == "TSLA 1d")
+        let stale = list.first { $0["kind"] as? String == "stale_data" && $0["subject"] as? String == "TSLA 1d" }
         #expect((stale?["details"] as? [String: Any])?["newest_bar"] as? String == "2020-12-11T00:00:00Z")
+        let intraday = list.first { $0["kind"] as? String == "stale_data" && $0["subject"] as? String == "FDAX 5m" }
+        #expect(intraday?["severity"] as? String == "critical")
+        #expect((intraday?["details"] as? [String: Any])?["newest_bar"] as? String == "2006-01-30T16:30:00Z", "\(String(describing: intraday))")
         let outage = list.first { $0["kind"] as? String == "database_unreachable" }
         #expect(outage?["status"] as? String == "resolved")
         #expect(!(try s.app.anomalyDetector.runOnce().outageRecorded))   // recorded once

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import Market
 
 /// What kind of trouble an anomaly is. The raw value is stored and served.
 public enum AnomalyKind: String, CaseIterable, Sendable {
@@ -7,7 +8,8 @@ public enum AnomalyKind: String, CaseIterable, Sendable {
     case providerErrorSpike = "provider_error_spike"
     /// A provider's circuit breaker is open (calls go to the next provider).
     case circuitOpen = "circuit_open"
-    /// An active symbol's newest daily bar is older than its market allows.
+    /// An active symbol's newest daily bar is older than its market allows, or an intraday series of it
+    /// missed more trading time than its bars allow.
     case staleData = "stale_data"
     /// The newest quality report flags an outlier return near the end of a series.
     case priceJump = "price_jump"
@@ -81,6 +83,12 @@ public struct AnomalyThresholds: Sendable {
     /// Newest daily bar older than this many days is stale (stocks allow for weekends and holidays).
     public var staleDaysStock = 4.0
     public var staleDaysCrypto = 2.0
+    /// An intraday series is stale when the market traded for longer than this many of its bars (and at
+    /// least `staleIntradayMinSeconds`) since its newest bar was due, not counting `settleSeconds`
+    /// (ingestion stores a bar only that long after its end).
+    public var staleIntradayBars = 10
+    public var staleIntradayMinSeconds: Int64 = 3_600
+    public var settleSeconds: Int64 = 900
     /// Outlier returns flagged within this many days before a series' newest bar are recent jumps.
     public var jumpRecentDays = 30.0
     /// Outcomes per window of a strategy's accuracy history (by signal time).
@@ -157,6 +165,35 @@ public enum AnomalyRules {
         public init(series: String, lastBar: Int64, jumps: [(Int64, String)]) { self.series = series; self.lastBar = lastBar; self.jumps = jumps }
     }
 
+    /// The newest bar of an intraday series of an active symbol, with its market's calendar.
+    public struct IntradayFreshness: Sendable {
+        public var symbol: String
+        public var timeframe: Timeframe
+        public var newestBar: Int64
+        public var calendar: any TradingCalendar
+        public init(symbol: String, timeframe: Timeframe, newestBar: Int64, calendar: any TradingCalendar) {
+            self.symbol = symbol; self.timeframe = timeframe; self.newestBar = newestBar; self.calendar = calendar
+        }
+    }
+
+    /// Intraday series whose market traded for longer than their limit since their newest bar was due
+    /// (critical past ten times the limit). Trading time is counted by the calendar, so a series is not
+    /// stale over a night, a weekend or a holiday.
+    public static func staleIntraday(_ series: [IntradayFreshness], now: Int64, t: AnomalyThresholds) -> [AnomalyFinding] {
+        series.compactMap { s in
+            let limit = max(Int64(t.staleIntradayBars) * s.timeframe.seconds, t.staleIntradayMinSeconds)
+            let due = s.calendar.barEnd(start: s.newestBar, timeframe: s.timeframe)
+            let missed = s.calendar.tradingSeconds(from: due, to: now - t.settleSeconds, limit: 10 * limit + 1)
+            guard missed > limit else { return nil }
+            let hours = { (seconds: Int64) in (Double(seconds) / 360).rounded() / 10 }
+            return AnomalyFinding(kind: .staleData, severity: missed > 10 * limit ? .critical : .warning,
+                                  subject: "\(s.symbol) \(s.timeframe.rawValue)",
+                                  details: [("newest_bar", .text(RFC3339.format(s.newestBar))),
+                                            ("trading_hours_missed", missed > 10 * limit ? .text("more than \(hours(10 * limit))") : .number(hours(missed))),
+                                            ("limit_hours", .number(hours(limit)))])
+        }
+    }
+
     public static func jumps(_ flagged: [FlaggedJumps], t: AnomalyThresholds) -> [AnomalyFinding] {
         flagged.compactMap { f in
             let recent = f.jumps.filter { Double(f.lastBar - $0.0) <= t.jumpRecentDays * 86_400 }.sorted { $0.0 > $1.0 }
@@ -201,8 +238,20 @@ public enum AnomalyRules {
         public var requests: Double
         public var serverErrors: Double
         public var buckets: [(le: Double, count: Double)]
-        public init(requests: Double, serverErrors: Double, buckets: [(le: Double, count: Double)]) {
-            self.requests = requests; self.serverErrors = serverErrors; self.buckets = buckets
+        /// How many replicas' windows this one sums.
+        public var replicas = 1
+        public init(requests: Double, serverErrors: Double, buckets: [(le: Double, count: Double)], replicas: Int = 1) {
+            self.requests = requests; self.serverErrors = serverErrors; self.buckets = buckets; self.replicas = replicas
+        }
+
+        /// The windows of several replicas as one: counts added, latency buckets added bound by bound.
+        public static func sum(_ windows: [HTTPWindow]) -> HTTPWindow? {
+            guard !windows.isEmpty else { return nil }
+            var buckets: [Double: Double] = [:]
+            for w in windows { for b in w.buckets { buckets[b.le, default: 0] += b.count } }
+            return HTTPWindow(requests: windows.reduce(0) { $0 + $1.requests }, serverErrors: windows.reduce(0) { $0 + $1.serverErrors },
+                              buckets: buckets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                              replicas: windows.reduce(0) { $0 + $1.replicas })
         }
     }
 
@@ -219,13 +268,14 @@ public enum AnomalyRules {
         if let p99 = quantile(0.99, w.buckets), p99 > t.latencyP99Seconds {
             out.append(AnomalyFinding(kind: .latencySpike, severity: .warning, subject: "http",
                                       details: [("p99_seconds_at_most", .number(p99)), ("requests", .number(w.requests)),
-                                                ("threshold_seconds", .number(t.latencyP99Seconds))]))
+                                                ("threshold_seconds", .number(t.latencyP99Seconds)), ("replicas", .number(Double(w.replicas)))]))
         }
         let share = w.serverErrors / w.requests
         if share > t.serverErrorShare {
             out.append(AnomalyFinding(kind: .serverErrorSpike, severity: share > 4 * t.serverErrorShare ? .critical : .warning, subject: "http",
                                       details: [("server_errors", .number(w.serverErrors)), ("requests", .number(w.requests)),
-                                                ("share", .number(share)), ("threshold", .number(t.serverErrorShare))]))
+                                                ("share", .number(share)), ("threshold", .number(t.serverErrorShare)),
+                                                ("replicas", .number(Double(w.replicas)))]))
         }
         return out
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Market
 import MarketProviders
 import Postgres
 import Signals
@@ -57,6 +58,10 @@ public final class AnomalyDetector: @unchecked Sendable {
     let accuracy: AccuracyCache
 
     private let lock = NSLock()
+    /// This process among the replicas (its row of `replica_http_windows`).
+    let instance = ProcessInfo.processInfo.hostName + ":\(getpid()):" + UUID().uuidString.prefix(8).lowercased()
+    /// Seconds between rounds (windows of replicas that missed two rounds are left out).
+    private var interval: Double = 60
     /// HTTP totals at the previous round (requests, 5xx, cumulative latency buckets).
     private var previousHTTP: AnomalyRules.HTTPWindow?
     /// Final outcomes per (strategy, result) already added to `gs_signal_outcomes_total`.
@@ -77,6 +82,7 @@ public final class AnomalyDetector: @unchecked Sendable {
 
     func start(interval: Double) {
         guard interval > 0 else { return }
+        lock.withLock { self.interval = interval }
         let job = PeriodicJob(name: "anomaly-detector", firstDelay: min(interval, 5), interval: interval) { [self] in
             do { try runOnce() } catch { logger.warning("anomaly detection could not run", metadata: ["error": "\(error)"]) }
         }
@@ -113,6 +119,7 @@ public final class AnomalyDetector: @unchecked Sendable {
         let acc = try accuracy.current().accuracy
         try pool.withConnection { conn in
             try refreshOutcomeMetrics(acc, on: conn)
+            if let http { try publish(http, on: conn) }   // every replica, elected or not
             guard try conn.query("SELECT pg_try_advisory_lock($1)", [Self.lockKey]).first?.decode(0, as: Bool.self) == true else { return }
             defer { _ = try? conn.query("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
             round.elected = true
@@ -122,11 +129,12 @@ public final class AnomalyDetector: @unchecked Sendable {
             var checked: Set<AnomalyKind> = [.providerErrorSpike, .circuitOpen, .staleData, .priceJump, .hitRateDrop, .calibrationErrorRise]
             findings += AnomalyRules.providers(try providerWindows(now: now, on: conn), circuits: circuits(), t: thresholds)
             findings += AnomalyRules.stale(try freshness(on: conn), now: now, t: thresholds)
+            findings += AnomalyRules.staleIntraday(try intradayFreshness(on: conn), now: now, t: thresholds)
             findings += AnomalyRules.jumps(try flaggedJumps(on: conn), t: thresholds)
             for s in acc.strategies { findings += AnomalyRules.accuracy(strategy: s.name, windows: s.windows, t: thresholds) }
-            if let http {
+            if let all = AnomalyRules.HTTPWindow.sum(try replicaWindows(on: conn)) {
                 checked.formUnion([.latencySpike, .serverErrorSpike])
-                findings += AnomalyRules.http(http, t: thresholds)
+                findings += AnomalyRules.http(all, t: thresholds)
             }
             let applied = try store.apply(findings, checked: checked, on: conn)
             (round.findings, round.opened, round.resolved) = (findings, applied.opened, applied.resolved)
@@ -169,6 +177,41 @@ public final class AnomalyDetector: @unchecked Sendable {
         }
     }
 
+    /// Stores this replica's HTTP window for the elected detector.
+    func publish(_ w: AnomalyRules.HTTPWindow, on conn: PostgresConnection) throws {
+        func array(_ values: [Double]) -> String { "{" + values.map { $0.isInfinite ? "Infinity" : "\($0)" }.joined(separator: ",") + "}" }
+        try conn.query("""
+            INSERT INTO replica_http_windows (instance, ended_at, requests, server_errors, bucket_bounds, bucket_counts)
+            VALUES ($1, now(), $2, $3, $4::float8[], $5::float8[])
+            ON CONFLICT (instance) DO UPDATE SET ended_at = now(), requests = EXCLUDED.requests, server_errors = EXCLUDED.server_errors,
+                bucket_bounds = EXCLUDED.bucket_bounds, bucket_counts = EXCLUDED.bucket_counts
+            """, [instance, w.requests, w.serverErrors, array(w.buckets.map(\.le)), array(w.buckets.map(\.count))])
+    }
+
+    /// The latest HTTP window of every replica that ran a round lately (within two intervals and a bit);
+    /// windows of replicas gone for a day are deleted.
+    func replicaWindows(on conn: PostgresConnection) throws -> [AnomalyRules.HTTPWindow] {
+        try conn.query("DELETE FROM replica_http_windows WHERE ended_at < now() - interval '1 day'", [])
+        let maxAge = 2 * lock.withLock { interval } + 30
+        var windows: [String: AnomalyRules.HTTPWindow] = [:]
+        for row in try conn.query("""
+            SELECT w.instance, w.requests, w.server_errors, b.le = 'Infinity', CASE WHEN b.le = 'Infinity' THEN 0 ELSE b.le END, b.n
+            FROM replica_http_windows w
+            LEFT JOIN LATERAL unnest(w.bucket_bounds, w.bucket_counts) AS b(le, n) ON true   -- a replica that served nothing yet
+            WHERE w.ended_at > now() - make_interval(secs => $1)
+            ORDER BY w.instance, b.le
+            """, [maxAge]) {
+            let name: String = try row.decode(0)
+            if windows[name] == nil {
+                windows[name] = AnomalyRules.HTTPWindow(requests: try row.decode(1), serverErrors: try row.decode(2), buckets: [])
+            }
+            guard !row.isNull(5) else { continue }
+            let le: Double = try row.decode(3, as: Bool.self) ? .infinity : try row.decode(4)
+            windows[name]?.buckets.append((le, try row.decode(5)))
+        }
+        return windows.keys.sorted().compactMap { windows[$0] }
+    }
+
     func providerWindows(now: Int64, on conn: PostgresConnection) throws -> [AnomalyRules.ProviderWindow] {
         try conn.query("""
             SELECT provider, count(*)::int8, count(error)::int8,
@@ -189,6 +232,23 @@ public final class AnomalyDetector: @unchecked Sendable {
             """, []).map { row in
             AnomalyRules.Freshness(symbol: try row.decode(0), crypto: (try row.decode(1, as: String.self)) == "crypto",
                                    newestBar: try row.decode(2))
+        }
+    }
+
+    /// The newest bar of every intraday series of the active symbols (one index probe per symbol and timeframe).
+    func intradayFreshness(on conn: PostgresConnection) throws -> [AnomalyRules.IntradayFreshness] {
+        try conn.query("""
+            SELECT s.symbol, s.asset_class, s.exchange, tf, extract(epoch FROM b.ts)::int8
+            FROM symbols s
+            CROSS JOIN unnest($1::text[]) tf
+            CROSS JOIN LATERAL (SELECT ts FROM bars WHERE symbol_id = s.id AND timeframe = tf ORDER BY ts DESC LIMIT 1) b
+            WHERE s.active ORDER BY s.symbol, tf
+            """, [Timeframe.allCases.filter { $0.seconds < 86_400 }.map(\.rawValue)]).compactMap { row in
+            guard let tf = Timeframe(rawValue: try row.decode(3)),
+                  let asset = AssetClass(rawValue: try row.decode(1)) else { return nil }
+            let exchange: String? = row.isNull(2) ? nil : try row.decode(2)
+            return AnomalyRules.IntradayFreshness(symbol: try row.decode(0), timeframe: tf, newestBar: try row.decode(4),
+                                                  calendar: Calendars.calendar(for: asset, exchange: exchange))
         }
     }
 

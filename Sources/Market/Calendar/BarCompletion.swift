@@ -28,6 +28,24 @@ extension TradingCalendar {
         }
     }
 
+    /// Seconds of regular sessions between the instants `from` and `to` (Unix seconds), counted up to `limit`
+    /// (the walk over the days stops there): how long the market traded in between, nights, weekends and
+    /// holidays left out.
+    public func tradingSeconds(from: Int64, to: Int64, limit: Int64 = .max) -> Int64 {
+        guard to > from else { return 0 }
+        var total: Int64 = 0
+        var day = CivilDate(unixSeconds: from).adding(days: -1)   // a session may run past midnight UTC
+        let last = CivilDate(unixSeconds: to)
+        while day <= last {
+            if let s = session(on: day) {
+                total += max(0, min(s.close, to) - max(s.open, from))
+                if total >= limit { return limit }
+            }
+            day = day.adding(days: 1)
+        }
+        return total
+    }
+
     /// Whether the bar starting at `start` is final at `now`: its end (`barEnd`) plus `settle` seconds — time for
     /// the provider to publish the closing figures — has passed.
     public func isBarFinal(start: Int64, timeframe: Timeframe, now: Int64, settle: Int64 = 0) -> Bool {
