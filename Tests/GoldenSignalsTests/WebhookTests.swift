@@ -254,9 +254,15 @@ final class WebhookReceiver: @unchecked Sendable {
             let b = try TestService(label: "hooks_restart_b", databaseURL: url, environment: env)
             #expect(receiver.wait(timeout: 60) { _ in receiver.distinctIDs.count >= expected })
             #expect(receiver.distinctIDs.count == expected)
-            let undelivered = try b.app.pool.withConnection {
-                try $0.query("SELECT count(*)::int8 FROM webhook_outbox WHERE delivered_at IS NULL", [])[0].decode(0, as: Int64.self)
-            }
+            // The receiver answers before the dispatcher records the delivery: wait for the record.
+            var undelivered: Int64 = -1
+            let deadline = Date().addingTimeInterval(10)
+            repeat {
+                undelivered = try b.app.pool.withConnection {
+                    try $0.query("SELECT count(*)::int8 FROM webhook_outbox WHERE delivered_at IS NULL", [])[0].decode(0, as: Int64.self)
+                }
+                if undelivered != 0 { Thread.sleep(forTimeInterval: 0.05) }
+            } while undelivered != 0 && Date() < deadline
             #expect(undelivered == 0)
         }
     }
