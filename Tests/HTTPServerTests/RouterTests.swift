@@ -89,6 +89,24 @@ struct Tagging: Middleware {
         #expect(router.respond(to: Request(method: .GET, target: "/api/v1/signals/a/b")).status == .notFound)
     }
 
+    /// A request target splits into the decoded path, the raw path and the raw query; a fragment is dropped
+    /// and the absolute form keeps only its path.
+    @Test func targetsSplitIntoPathAndQuery() {
+        let cases: [(String, String, String, String)] = [
+            ("/a/b?x=1#frag", "/a/b", "/a/b", "x=1"),
+            ("/a#frag?not=query", "/a", "/a", ""),
+            ("/", "/", "/", ""),
+            ("http://example.com:8080/p/q?z=2", "/p/q", "/p/q", "z=2"),
+            ("https://example.com", "/", "/", ""),
+            ("/caf%C3%A9/BTC%2FUSD?q", "/café/BTC/USD", "/caf%C3%A9/BTC%2FUSD", "q"),
+            ("/httpish/path", "/httpish/path", "/httpish/path", ""),
+        ]
+        for (target, path, raw, query) in cases {
+            let split = Request.splitTarget(target)
+            #expect(split.path == path && split.rawPath == raw && split.rawQuery == query, "\(target) → \(split)")
+        }
+    }
+
     @Test func queryIsPercentDecoded() {
         let r = makeRouter().respond(to: Request(method: .GET, target: "/query?q=a+b%2Bc%26&n=1&n=2&flag"))
         #expect(body(r) == "a b+c&|[\"1\", \"2\"]|[\"q\", \"n\", \"flag\"]")

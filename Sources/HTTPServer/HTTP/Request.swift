@@ -57,18 +57,20 @@ public struct Request: Sendable {
 
     /// The decoded path, the raw path and the raw query of a request-target (origin- or absolute-form).
     static func splitTarget(_ target: String) -> (path: String, rawPath: String, rawQuery: String) {
-        var rawPath = Substring(target)
+        // Byte searches (a request target is ASCII): Character searches would break graphemes on every request.
+        // A fragment (which no client should send) ends the target, even with a "?" in it.
+        let target = target.utf8.firstIndex(of: 0x23).map { target[..<$0] } ?? Substring(target)
+        var rawPath = target
         var rawQuery = Substring("")
         if let q = target.utf8.firstIndex(of: 0x3F) {
             rawPath = target[..<q]
-            rawQuery = target[target.index(after: q)...]
+            rawQuery = target[target.utf8.index(after: q)...]
         }
-        if let hash = rawQuery.firstIndex(of: "#") { rawQuery = rawQuery[..<hash] }
-        if let hash = rawPath.firstIndex(of: "#") { rawPath = rawPath[..<hash] }
         // absolute-form (RFC 9112 §3.2.2): keep only the path.
-        if rawPath.hasPrefix("http://") || rawPath.hasPrefix("https://"), let colon = rawPath.firstIndex(of: ":") {
-            let afterScheme = rawPath[rawPath.index(colon, offsetBy: 3)...]
-            rawPath = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
+        if rawPath.utf8.first == 0x68, rawPath.utf8.starts(with: "http://".utf8) || rawPath.utf8.starts(with: "https://".utf8),
+           let colon = rawPath.utf8.firstIndex(of: 0x3A) {
+            let afterScheme = rawPath[rawPath.utf8.index(colon, offsetBy: 3)...]
+            rawPath = afterScheme.utf8.firstIndex(of: 0x2F).map { afterScheme[$0...] } ?? "/"
         }
         let raw = String(rawPath)
         // Without an escape the decoded path is the raw one (shared storage, no second allocation).
