@@ -232,6 +232,35 @@ final class WebhookReceiver: @unchecked Sendable {
         #expect((try? DestinationPolicy(allowedHosts: ["127.0.0.1"]).check("http://127.0.0.1:8080/x")) != nil)
     }
 
+    /// A published signal whose outcome becomes final is pushed as `signal.closed`, with its outcome, to the
+    /// subscriptions whose filters it meets (its latest confidence against `min_confidence`), once.
+    @Test func closedSignalsAreDeliveredWithTheirOutcome() throws {
+        let receiver = try WebhookReceiver()
+        let s = try TestService(label: "hooks_closed", environment: Self.env)
+        let created = try s.postJSON("/api/v1/webhooks", #"{"url":"\#(receiver.url)","events":["signal.closed"],"filters":{"min_confidence":0.6}}"#)
+        #expect(created.status == 201)
+        try Self.importMSFT(s)   // generates, then scores outcomes from the later bars
+        let expected = Int(try s.app.pool.withConnection {
+            try $0.query("""
+                SELECT count(*)::int8 FROM signals g JOIN signal_outcomes o ON o.signal_id = g.id AND o.final
+                WHERE g.published AND coalesce((SELECT new_confidence FROM signal_confidence_history h WHERE h.signal_id = g.id
+                                                ORDER BY at DESC LIMIT 1), g.confidence) >= 0.6
+                """, [])[0].decode(0, as: Int64.self)
+        })
+        let published = try Self.publishedCount(s)
+        #expect(expected > 0 && expected < published)
+        #expect(receiver.wait(timeout: 60) { $0.count >= expected })
+        Thread.sleep(forTimeInterval: 0.5)   // nothing more comes
+        let bodies = receiver.all.compactMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] }
+        #expect(bodies.count == expected)
+        #expect(bodies.allSatisfy { $0["type"] as? String == "signal.closed" })
+        let data = bodies.compactMap { $0["data"] as? [String: Any] }
+        #expect(Set(data.compactMap { $0["id"] as? String }).count == expected)
+        #expect(data.allSatisfy { ["closed", "expired"].contains($0["status"] as? String ?? "") })
+        #expect(data.allSatisfy { ($0["outcome"] as? [String: Any])?["provisional"] as? Bool == false })
+        #expect(data.allSatisfy { ($0["confidence"] as? Double ?? 0) >= 0.6 })
+    }
+
     @Test func aRestartMidDeliveryLosesNothing() throws {
         let receiver = try WebhookReceiver()
         receiver.delay(first: 3, by: 0.3)

@@ -96,7 +96,8 @@ public struct OutcomeStore: Sendable {
         return out
     }
 
-    /// Stores outcomes; a final one is never rewritten. Runs in the caller's transaction.
+    /// Stores outcomes; a final one is never rewritten. Runs in the caller's transaction, and queues the
+    /// `signal.closed` webhook of each published signal whose outcome became final in it.
     /// - Returns: how many rows became final and how many are provisional.
     func write(_ rows: [(PendingSignal, Outcome)], symbolID: Int64, timeframe: Timeframe, on conn: PostgresConnection) throws
         -> (finalized: Int, provisional: Int) {
@@ -120,11 +121,34 @@ public struct OutcomeStore: Sendable {
                 same_bar_ambiguous = EXCLUDED.same_bar_ambiguous, gap_fill = EXCLUDED.gap_fill,
                 finalized_at = EXCLUDED.finalized_at, scored_at = now()
             WHERE NOT signal_outcomes.final
-            RETURNING final
+            RETURNING final, published, signal_id::text
             """, [])
         var finalized = 0
-        for row in written where try row.decode(0, as: Bool.self) { finalized += 1 }
+        var closed: [String] = []
+        for row in written where try row.decode(0, as: Bool.self) {
+            finalized += 1
+            if try row.decode(1, as: Bool.self) { closed.append(try row.decode(2)) }
+        }
+        try queueClosedEvents(closed, on: conn)
         return (finalized, written.count - finalized)
+    }
+
+    /// The `signal.closed` outbox: one row per matching enabled subscription for each published signal whose
+    /// outcome just became final (its latest confidence is what `min_confidence` filters), in signal order.
+    private func queueClosedEvents(_ ids: [String], on conn: PostgresConnection) throws {
+        guard !ids.isEmpty else { return }
+        _ = try conn.query("""
+            INSERT INTO webhook_outbox (webhook_id, event, signal_id)
+            SELECT w.id, 'signal.closed', g.id
+            FROM signals g
+            JOIN symbols s ON s.id = g.symbol_id
+            CROSS JOIN LATERAL (SELECT coalesce((SELECT new_confidence FROM signal_confidence_history
+                                                 WHERE signal_id = g.id ORDER BY at DESC LIMIT 1), g.confidence) AS confidence) c
+            JOIN webhooks w ON webhook_wants(w, 'signal.closed', s.symbol, g.strategy, c.confidence)
+            WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled AND 'signal.closed' = ANY (events))   -- checked once, first
+              AND g.id = ANY ($1::uuid[]) AND g.published
+            ORDER BY g.seq, w.id
+            """, ["{" + ids.joined(separator: ",") + "}"])
     }
 
     /// Every final outcome of the calibration population, as fitting needs it.

@@ -189,10 +189,7 @@ public struct SignalStore: Sendable {
             SELECT w.id, 'signal.created', n.id
             FROM signals n
             JOIN symbols s ON s.id = n.symbol_id
-            JOIN webhooks w ON w.enabled AND 'signal.created' = ANY (w.events)
-                AND (w.symbols IS NULL OR s.symbol = ANY (w.symbols))
-                AND (w.strategies IS NULL OR n.strategy = ANY (w.strategies))
-                AND (w.min_confidence IS NULL OR n.confidence >= w.min_confidence)
+            JOIN webhooks w ON webhook_wants(w, 'signal.created', s.symbol, n.strategy, n.confidence)
             WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled AND 'signal.created' = ANY (events))   -- checked once, first
               AND n.seq = ANY ($1::int8[]) AND n.published
             ORDER BY n.seq, w.id
