@@ -6,7 +6,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-access bench-evaluation bench-backtest bench-scale test-replica bench-dashboard test-browser clean
+.PHONY: run test deps build release test-deps test-swift test-restart test-openapi test-schemathesis test-secrets fuzz bench bench-http bench-import bench-import-process bench-quality bench-indicators bench-generation bench-signals bench-access bench-evaluation bench-backtest bench-scale test-replica bench-dashboard test-browser clean
 
 ## run: install what is missing, build, and serve with an embedded PostgreSQL and the demo universe
 # As root, PostgreSQL runs as the `postgres` user, which must reach the data folder: a checkout under a
@@ -25,7 +25,7 @@ test: test-deps
 	@scripts/test-postgres.sh start >/dev/null
 	@mkdir -p .build/parts && rm -f .build/test-results.log .build/parts/*.log
 	@status=0; failed=""; \
-	  for part in test-swift test-replica test-restart test-openapi test-schemathesis test-browser fuzz; do \
+	  for part in test-swift test-replica test-restart test-openapi test-schemathesis test-browser fuzz test-secrets; do \
 	    $(MAKE) --no-print-directory $$part 2>&1 | tee .build/parts/$$part.log || { status=2; failed="$$failed $$part"; }; \
 	  done; \
 	  scripts/test-postgres.sh stop || true; scripts/test-summary.sh .build/test-results.log $$status "$$failed"
@@ -67,6 +67,10 @@ test-openapi:
 # no script error or failed request, charts hold the API's figures, screenshots in .build/dashboard-*.png.
 test-browser: build
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) .build/pyenv/bin/python3 Tests/Browser/dashboard_test.py 2>&1 | tee -a .build/test-results.log
+
+# Last: no API key or webhook signing secret in the logs of the whole run (the suites' and the services').
+test-secrets:
+	scripts/secret-scan.sh
 
 # A short libFuzzer run over the HTTP parser (Fuzz/README.md documents the long run).
 # schemathesis (every check, GS_SCHEMATHESIS_EXAMPLES per operation) against the service with real data.
