@@ -67,6 +67,13 @@ def get_json(url):
         return json.loads(r.read())
 
 
+def send_json(url, body, method="POST"):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        text = r.read()
+        return json.loads(text) if text else {}
+
+
 def wait_for(what, fn, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -86,7 +93,8 @@ def main():
     psql(f"DROP DATABASE IF EXISTS {db}")
     psql(f"CREATE DATABASE {db}")
     env = dict(os.environ, DATABASE_URL=db_url, GS_MIGRATIONS_DIR=os.path.join(REPO, "migrations"),
-               GS_INGEST_INTERVAL="0", GS_EVALUATE_INTERVAL="0", GS_ANOMALY_INTERVAL="1", GS_LOG_LEVEL="warning")
+               GS_INGEST_INTERVAL="0", GS_EVALUATE_INTERVAL="0", GS_ANOMALY_INTERVAL="1", GS_LOG_LEVEL="warning",
+               GS_WEBHOOK_ALLOWED_HOSTS="127.0.0.1", GS_WEBHOOK_POLL_INTERVAL="0.2")
     server = None
     try:
         check_empty_database(env)
@@ -98,6 +106,13 @@ def main():
         server, base = serve(env, "server")
         # The detector's first round (every second here) finds the stale historical series.
         wait_for("the first anomaly round", lambda: get_json(base + "/api/v1/monitoring/anomalies")["anomalies"])
+        # Two webhook subscriptions to a port nothing listens on: one failing (a test message), one disabled.
+        dead = free_port()
+        failing = send_json(base + "/api/v1/webhooks", {"url": f"http://127.0.0.1:{dead}/hook", "events": ["signal.created", "signal.closed"]})
+        off = send_json(base + "/api/v1/webhooks", {"url": f"http://127.0.0.1:{dead}/other", "events": ["signal.rescored"]})
+        send_json(base + f"/api/v1/webhooks/{off['id']}", {"enabled": False}, method="PATCH")
+        send_json(base + f"/api/v1/webhooks/{failing['id']}/test", {})
+        wait_for("a failing webhook", lambda: get_json(base + "/api/v1/monitoring/dashboard")["webhooks"]["failing"] == 1, timeout=30)
         run_browser(base)
     finally:
         if server:
@@ -135,7 +150,7 @@ def check_empty_database(env):
             page.wait_for_selector("body[data-loaded]", timeout=30_000)
 
             def empty_states():
-                for section in ["accuracy", "reliability", "funnel", "quality", "signals", "anomalies"]:
+                for section in ["accuracy", "reliability", "funnel", "quality", "signals", "anomalies", "webhooks"]:
                     text = page.inner_text(f"#{section} [data-empty]") if page.query_selector(f"#{section} [data-empty]") else ""
                     expect(len(text) > 30, f"#{section} has no empty state that says what is missing")
                 expect(page.get_attribute('[data-kpi="hit_rate"]', "data-value") == "", "the hit-rate tile shows a figure without outcomes")
@@ -262,6 +277,20 @@ def check_figures(page, api):
         expect([j.get_attribute("data-job") for j in jobs] == [j["job"] for j in api["system_health"]["jobs"]], "job rows")
         expect(page.get_attribute("#status", "data-status") == api["system_health"]["status"], "status pill")
     check("listsMatchTheAPI", anomalies_and_signals)
+
+    def webhooks():
+        wh = api["webhooks"]
+        expect(wh["subscriptions"] == 2 and wh["failing"] == 1 and wh["disabled"] == 1, f"webhook figures {wh}")
+        for name, key in [("webhook-subscriptions", "subscriptions"), ("webhook-failing", "failing"),
+                          ("webhook-pending", "pending_messages"), ("webhook-24h", "delivered_24h")]:
+            v = page.get_attribute(f'#webhooks [data-fact="{name}"]', "data-value")
+            expect(v is not None and int(v) == wh[key], f"{name} shows {v}, the API {wh[key]}")
+        rows = attrs(page, "#webhooks tr[data-webhook]")
+        expect([(r["data-webhook"], r["data-state"]) for r in rows] == [(x["id"], x["state"]) for x in wh["attention"]],
+               f"webhook rows {rows} != {wh['attention']}")
+        expect(sorted(x["state"] for x in wh["attention"]) == ["disabled", "failing"], f"attention {wh['attention']}")
+        expect("127.0.0.1" not in page.inner_text("#webhooks"), "a webhook URL is shown")
+    check("webhooksPanelHoldsTheAPIFigures", webhooks)
 
 
 if __name__ == "__main__":

@@ -174,6 +174,34 @@ import Testing
         #expect(!(try s.app.anomalyDetector.runOnce().outageRecorded))   // recorded once
     }
 
+    /// The dashboard shows webhook subscriptions by state, what waits, and those that need attention (one
+    /// failing now, one disabled), with the recorded reason, and never their URLs.
+    @Test func dashboardShowsWebhooksThatNeedAttention() throws {
+        let s = try TestService(label: "dashboard_hooks", environment: ["GS_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+                                                                        "GS_WEBHOOK_POLL_INTERVAL": "0.1"])
+        let empty = try s.get("/api/v1/monitoring/dashboard").json["webhooks"] as? [String: Any]
+        #expect(empty?["subscriptions"] as? Int == 0 && (empty?["attention"] as? [Any])?.isEmpty == true)
+        // Nothing listens on port 1: every delivery is refused.
+        let failing = try #require(try s.postJSON("/api/v1/webhooks", #"{"url":"http://127.0.0.1:1/hook","events":["signal.created"]}"#).json["id"] as? String)
+        let off = try #require(try s.postJSON("/api/v1/webhooks", #"{"url":"http://127.0.0.1:1/other","events":["signal.closed"]}"#).json["id"] as? String)
+        #expect(try s.request("PATCH", "/api/v1/webhooks/\(off)", body: #"{"enabled":false}"#, headers: [("Content-Type", "application/json")]).status == 200)
+        #expect(try s.request("POST", "/api/v1/webhooks/\(failing)/test").status == 202)
+        var wh: [String: Any] = [:]
+        let deadline = Date().addingTimeInterval(15)
+        repeat {
+            Thread.sleep(forTimeInterval: 0.1)
+            wh = try s.get("/api/v1/monitoring/dashboard").json["webhooks"] as? [String: Any] ?? [:]
+        } while wh["failing"] as? Int != 1 && Date() < deadline
+        #expect(wh["subscriptions"] as? Int == 2 && wh["enabled"] as? Int == 1 && wh["disabled"] as? Int == 1 && wh["failing"] as? Int == 1, "\(wh)")
+        #expect(wh["pending_messages"] as? Int == 1 && wh["delivered_24h"] as? Int == 0 && (wh["failed_attempts_24h"] as? Int ?? 0) >= 1, "\(wh)")
+        let attention = wh["attention"] as? [[String: Any]] ?? []
+        let states = Dictionary(uniqueKeysWithValues: attention.compactMap { a in (a["id"] as? String).map { ($0, a) } })
+        #expect(states[failing]?["state"] as? String == "failing" && states[failing]?["since"] is String)
+        #expect(states[failing]?["events"] as? [String] == ["signal.created"])
+        #expect(states[off]?["state"] as? String == "disabled" && states[off]?["reason"] as? String == "disabled by request")
+        #expect(!(try s.get("/api/v1/monitoring/dashboard").text.contains("127.0.0.1:1")), "a webhook URL reached the dashboard")
+    }
+
     /// Real files imported, generated and evaluated: the dashboard's figures agree with the tables.
     @Test func dashboardAgreesWithTheDatabase() throws {
         let s = try TestService(label: "dashboard") { $0.generateOnArrival = false }

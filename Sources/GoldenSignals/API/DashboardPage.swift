@@ -135,6 +135,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     <section class="card span-12" id="reliability"><h2>Signal accuracy by strategy</h2><p class="hint">Reliability diagrams: mean calibrated confidence against realised hit rate per confidence bucket (10 buckets). Points on the dashed diagonal are perfectly calibrated; point area and label give the bucket's outcomes.</p><div class="body"></div></section>
     <section class="card span-6" id="funnel"><h2>Filter funnel</h2><p class="hint">Candidate signals reaching each filter layer, and how many it rejected.</p><div class="body"></div></section>
     <section class="card span-6" id="quality"><h2>Data quality by series</h2><p class="hint">Newest quality score of each series (0–100 %), worst first, with the change since the previous report.</p><div class="body"></div></section>
+    <section class="card span-12" id="webhooks"><h2>Webhooks</h2><p class="hint">Subscriptions that push signals to clients: messages waiting, deliveries of the last 24 hours, and the subscriptions failing now or disabled, with the recorded reason. URLs and secrets are not shown.</p><div class="body"></div></section>
     <section class="card span-12" id="signals"><h2>Latest signals</h2><p class="hint">Newest published signals by bar time.</p><div class="body"></div></section>
   </div>
   <footer id="foot">Data: <code>GET /api/v1/monitoring/dashboard</code> · metrics: <a href="/metrics">/metrics</a> · spec: <a href="/openapi.yaml">/openapi.yaml</a></footer>
@@ -302,6 +303,7 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     renderQuality(d.data_quality);
     renderAnomalies(d.anomalies, d.anomaly_counts);
     renderProviders(d.providers);
+    renderWebhooks(d.webhooks);
     renderSignals(d.latest_signals);
   }
 
@@ -521,6 +523,25 @@ footer { color: var(--faint); font-size: 12px; margin-top: 18px; }
     fill("providers", [configured.length ? null : empty("No provider is configured.", "Ingestion needs provider keys in the environment (see the README); imported and uploaded data still work."),
       table(["Provider", "Circuit", "Calls 1 h", "p50 / p95", "Headroom"], rows, [0, 0, 1, "num hide-sm", 1]),
       h("p", { "class": "hint", style: "margin-top:8px", text: "Calls, success and latency over the last hour; headroom is the share of the rate limit (all keys) left in its current window." })]);
+  }
+
+  function renderWebhooks(wh) {
+    if (!wh) { fill("webhooks", empty("No webhook figures.", "The database did not answer.")); return; }
+    if (!wh.subscriptions) { fill("webhooks", empty("No webhook subscriptions.", "Clients subscribe with POST /api/v1/webhooks to have new, rescored and closed signals pushed to them, signed per the Standard Webhooks specification.")); return; }
+    var facts = h("div", { "class": "facts" }, [
+      fact("Subscriptions", num(wh.subscriptions), wh.enabled + " enabled · " + wh.disabled + " disabled", { "data-fact": "webhook-subscriptions", "data-value": wh.subscriptions }),
+      fact("Failing now", num(wh.failing), wh.failing ? "enabled, their last deliveries failed" : "every enabled one delivers", { "data-fact": "webhook-failing", "data-value": wh.failing }),
+      fact("Waiting", num(wh.pending_messages), count(wh.pending_messages, "message") + " not delivered yet", { "data-fact": "webhook-pending", "data-value": wh.pending_messages }),
+      fact("Last 24 h", num(wh.delivered_24h) + " delivered", count(wh.failed_attempts_24h, "failed attempt"), { "data-fact": "webhook-24h", "data-value": wh.delivered_24h })
+    ]);
+    var rows = (wh.attention || []).map(function (x) {
+      return row([h("span", { "class": "mono", text: x.id.slice(0, 8) }), tag(x.state, x.state === "disabled" ? "bad" : "warn"),
+        td(x.events.join(", "), "hide-sm"), td(x.since ? ago(x.since) : "—", "num"),
+        td(x.last_status === null ? (x.last_attempt_at ? "no answer" : "—") : String(x.last_status), "num"), td(x.reason || "", "hide-sm")],
+        { "data-webhook": x.id, "data-state": x.state });
+    });
+    fill("webhooks", [facts, rows.length ? table(["Subscription", "State", "Events", "Since", "Last status", "Reason"], rows, [0, 0, "hide-sm", 1, 1, "hide-sm"])
+                                          : empty("Every subscription delivers.", "None is failing or disabled.")]);
   }
 
   function renderSignals(list) {

@@ -67,10 +67,56 @@ struct DashboardService: Sendable {
             writeHealth(dbUp: true, latencyMs: latencyMs, migrations: migrations, jobRows: try jobRows(on: conn), now: now, into: &w)
             w.key("data_quality"); try writeQuality(on: conn, into: &w)
             w.key("providers"); try writeProviders(now: now, on: conn, into: &w)
+            w.key("webhooks"); try writeWebhooks(on: conn, into: &w)
             w.key("latest_signals"); try writeLatestSignals(on: conn, into: &w)
         }
         w.endObject()
         return w.bytes
+    }
+
+    // MARK: Webhooks
+
+    /// Subscriptions by state, messages waiting, deliveries of the last 24 hours, and the subscriptions that
+    /// need attention (failing or disabled, with the recorded reason and the last status). URLs, owners and
+    /// secrets are not shown (the dashboard needs only the read scope).
+    func writeWebhooks(on conn: PostgresConnection, into w: inout JSONWriter) throws {
+        let t = try conn.query("""
+            SELECT count(*)::int8, count(*) FILTER (WHERE enabled)::int8,
+                   count(*) FILTER (WHERE enabled AND failing_since IS NOT NULL)::int8, count(*) FILTER (WHERE NOT enabled)::int8,
+                   (SELECT count(*) FROM webhook_outbox o JOIN webhooks x ON x.id = o.webhook_id AND x.enabled
+                    WHERE o.delivered_at IS NULL AND o.failed_at IS NULL)::int8,
+                   (SELECT count(*) FROM webhook_deliveries d WHERE d.at > now() - interval '1 day' AND d.status BETWEEN 200 AND 299)::int8,
+                   (SELECT count(*) FROM webhook_deliveries d
+                    WHERE d.at > now() - interval '1 day' AND (d.status IS NULL OR d.status NOT BETWEEN 200 AND 299))::int8
+            FROM webhooks
+            """, [])[0]
+        w.beginObject()
+        for (k, name) in ["subscriptions", "enabled", "failing", "disabled", "pending_messages", "delivered_24h", "failed_attempts_24h"].enumerated() {
+            w.key(name); w.number(try t.decode(k, as: Int64.self))
+        }
+        w.key("attention"); w.beginArray()
+        for row in try conn.query("""
+            SELECT x.id::text, array_to_string(x.events, ','), x.enabled, extract(epoch FROM coalesce(x.disabled_at, x.failing_since))::int8,
+                   left(x.disabled_reason, 200), d.status, extract(epoch FROM d.at)::int8
+            FROM webhooks x
+            LEFT JOIN LATERAL (SELECT status, at FROM webhook_deliveries WHERE webhook_id = x.id ORDER BY id DESC LIMIT 1) d ON true
+            WHERE NOT x.enabled OR x.failing_since IS NOT NULL
+            ORDER BY coalesce(x.disabled_at, x.failing_since) DESC NULLS LAST, x.id LIMIT 20
+            """, []) {
+            w.beginObject()
+            w.key("id"); w.string(try row.decode(0))
+            w.key("state"); w.string(try row.decode(2, as: Bool.self) ? "failing" : "disabled")
+            w.key("events"); w.beginArray()
+            for e in (try row.decode(1, as: String.self)).split(separator: ",") { w.string(String(e)) }
+            w.endArray()
+            w.key("since"); if row.isNull(3) { w.null() } else { w.string(RFC3339.format(try row.decode(3))) }
+            w.key("reason"); if row.isNull(4) { w.null() } else { w.string(try row.decode(4)) }
+            w.key("last_status"); if row.isNull(5) { w.null() } else { w.number(try row.decode(5, as: Int64.self)) }
+            w.key("last_attempt_at"); if row.isNull(6) { w.null() } else { w.string(RFC3339.format(try row.decode(6))) }
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
     }
 
     // MARK: Anomalies
