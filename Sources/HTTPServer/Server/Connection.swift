@@ -289,7 +289,16 @@ final class Connection: @unchecked Sendable {
             ResponseSerializer.appendHead(status: response.status, headers: response.headers,
                                           framing: noBody ? .noBody : .length(bytes.count),
                                           close: shouldClose, http10KeepAlive: minorVersion == 0, date: date, into: &out)
-            if !isHead, !noBody { out.append(contentsOf: bytes) }
+            if !isHead, !noBody {
+                // A large body goes out beside the head in one gathered write, not copied after it.
+                if bytes.count >= Self.gatherThreshold {
+                    write(out, bytes)
+                    loop.scratch = out
+                    finishResponse(close: shouldClose)
+                    return
+                }
+                out.append(contentsOf: bytes)
+            }
         case .stream(let produce):
             let framing: ResponseSerializer.Framing = noBody ? .noBody : minorVersion == 0 ? .untilClose : .chunked
             let mustClose = shouldClose || minorVersion == 0
@@ -393,6 +402,46 @@ final class Connection: @unchecked Sendable {
             output.removeAll(keepingCapacity: true)
             outputStart = 0
             output.append(contentsOf: bytes[sent...])
+        }
+    }
+
+    /// Bodies at least this long are sent beside their head (`write(_:_:)`) instead of being copied after it.
+    static let gatherThreshold = 8_192
+
+    /// Sends `head` then `body` with gathered writes; what the socket does not take waits for `EPOLLOUT`
+    /// (only that rest is copied).
+    private func write(_ head: [UInt8], _ body: [UInt8]) {
+        guard phase != .closed else { return }
+        if outputStart < output.count {
+            output.append(contentsOf: head)
+            output.append(contentsOf: body)
+            return
+        }
+        var sent = 0
+        let total = head.count + body.count
+        while sent < total {
+            let result = head.withUnsafeBytes { h in
+                body.withUnsafeBytes { b in
+                    Result {
+                        sent < h.count ? try Posix.send(fd, UnsafeRawBufferPointer(rebasing: h[sent...]), b)
+                                       : try Posix.send(fd, UnsafeRawBufferPointer(rebasing: b[(sent - h.count)...]))
+                    }
+                }
+            }
+            switch result {
+            case .success(.done(let n)):
+                sent += n
+                lastActivity = loop.now
+            case .success(.wouldBlock):
+                output.removeAll(keepingCapacity: true)
+                outputStart = 0
+                if sent < head.count { output.append(contentsOf: head[sent...]) }
+                output.append(contentsOf: body[max(0, sent - head.count)...])
+                return
+            case .failure:
+                close()
+                return
+            }
         }
     }
 

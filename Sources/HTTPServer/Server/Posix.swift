@@ -134,6 +134,20 @@ enum Posix {
         try call("send") { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    /// One `sendmsg` of two buffers in order (a response head and its body, neither copied into the other).
+    static func send(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) throws -> IOResult<Int> {
+        var iov = (iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
+                   iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count))
+        return try withUnsafeMutablePointer(to: &iov) { pair in
+            try pair.withMemoryRebound(to: iovec.self, capacity: 2) { vectors in
+                var message = msghdr()
+                message.msg_iov = vectors
+                message.msg_iovlen = 2
+                return try call("sendmsg") { Glibc.sendmsg(fd, &message, Int32(MSG_NOSIGNAL)) }
+            }
+        }
+    }
+
     // MARK: epoll and eventfd
 
     static func epollCreate() throws -> Int32 {
