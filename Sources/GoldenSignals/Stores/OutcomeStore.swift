@@ -129,26 +129,8 @@ public struct OutcomeStore: Sendable {
             finalized += 1
             if try row.decode(1, as: Bool.self) { closed.append(try row.decode(2)) }
         }
-        try queueClosedEvents(closed, on: conn)
+        try WebhookStore.queue(.signalClosed, for: .ids(closed), latestConfidence: true, on: conn)
         return (finalized, written.count - finalized)
-    }
-
-    /// The `signal.closed` outbox: one row per matching enabled subscription for each published signal whose
-    /// outcome just became final (its latest confidence is what `min_confidence` filters), in signal order.
-    private func queueClosedEvents(_ ids: [String], on conn: PostgresConnection) throws {
-        guard !ids.isEmpty else { return }
-        _ = try conn.query("""
-            INSERT INTO webhook_outbox (webhook_id, event, signal_id)
-            SELECT w.id, 'signal.closed', g.id
-            FROM signals g
-            JOIN symbols s ON s.id = g.symbol_id
-            CROSS JOIN LATERAL (SELECT coalesce((SELECT new_confidence FROM signal_confidence_history
-                                                 WHERE signal_id = g.id ORDER BY at DESC LIMIT 1), g.confidence) AS confidence) c
-            JOIN webhooks w ON webhook_wants(w, 'signal.closed', s.symbol, g.strategy, c.confidence)
-            WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled AND 'signal.closed' = ANY (events))   -- checked once, first
-              AND g.id = ANY ($1::uuid[]) AND g.published
-            ORDER BY g.seq, w.id
-            """, ["{" + ids.joined(separator: ",") + "}"])
     }
 
     /// Every final outcome of the calibration population, as fitting needs it.

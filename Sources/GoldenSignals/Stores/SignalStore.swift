@@ -124,7 +124,7 @@ public struct SignalStore: Sendable {
         } catch let error as PostgresError where error.sqlState == "23505" {
             inserted = try insertMerging(signals, symbol: symbol, timeframe: timeframe, isDemo: isDemo, on: conn)
         }
-        try queueCreatedEvents(inserted.filter(\.published).map(\.seq), on: conn)
+        try WebhookStore.queue(.signalCreated, for: .seqs(inserted.filter(\.published).map(\.seq)), latestConfidence: false, on: conn)
         // Every insert is announced (list caches depend on filtered candidates too); the payload is the top seq.
         if let top = inserted.map(\.seq).max() {
             try conn.notify(Self.channel, payload: String(top))
@@ -178,22 +178,6 @@ public struct SignalStore: Sendable {
             """, binds: [count])) { row in seqs.append(try row.int64(0)) }
         seqs.sort()
         return seqs
-    }
-
-    /// The `signal.created` outbox: one row per matching enabled subscription for each new published signal,
-    /// written in the transaction that stores the signals, in signal order.
-    private func queueCreatedEvents(_ published: [Int64], on conn: PostgresConnection) throws {
-        guard !published.isEmpty else { return }
-        _ = try conn.query("""
-            INSERT INTO webhook_outbox (webhook_id, event, signal_id)
-            SELECT w.id, 'signal.created', n.id
-            FROM signals n
-            JOIN symbols s ON s.id = n.symbol_id
-            JOIN webhooks w ON webhook_wants(w, 'signal.created', s.symbol, n.strategy, n.confidence)
-            WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled AND 'signal.created' = ANY (events))   -- checked once, first
-              AND n.seq = ANY ($1::int8[]) AND n.published
-            ORDER BY n.seq, w.id
-            """, ["{" + published.map(String.init).joined(separator: ",") + "}"])
     }
 
     /// The general path: stage, then insert what is not stored yet.

@@ -74,6 +74,41 @@ public struct WebhookStore: Sendable {
 
     public init(pool: PostgresPool) { self.pool = pool }
 
+    /// The signals an outbox write is for: by `seq` (just stored) or by id.
+    enum OutboxSignals {
+        case seqs([Int64])
+        case ids([String])
+    }
+
+    /// Queues `event` in the caller's transaction: one outbox row per matching enabled subscription
+    /// (`webhook_wants`) for each published signal given, in signal order. Whether any enabled subscription
+    /// wants the event is checked first, once. `latestConfidence`: `min_confidence` filters on the signal's
+    /// confidence after its latest rescoring, not on the one it was made with.
+    static func queue(_ event: WebhookEvent, for signals: OutboxSignals, latestConfidence: Bool, on conn: PostgresConnection) throws {
+        let (match, keys): (String, String)
+        switch signals {
+        case .seqs(let seqs):
+            guard !seqs.isEmpty else { return }
+            (match, keys) = ("g.seq = ANY ($1::int8[])", "{" + seqs.map(String.init).joined(separator: ",") + "}")
+        case .ids(let ids):
+            guard !ids.isEmpty else { return }
+            (match, keys) = ("g.id = ANY ($1::uuid[])", "{" + ids.joined(separator: ",") + "}")
+        }
+        let confidence = latestConfidence
+            ? "coalesce((SELECT new_confidence FROM signal_confidence_history WHERE signal_id = g.id ORDER BY at DESC LIMIT 1), g.confidence)"
+            : "g.confidence"
+        _ = try conn.query("""
+            INSERT INTO webhook_outbox (webhook_id, event, signal_id)
+            SELECT w.id, $2::text, g.id
+            FROM signals g
+            JOIN symbols s ON s.id = g.symbol_id
+            JOIN webhooks w ON webhook_wants(w, $2, s.symbol, g.strategy, \(confidence))
+            WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled AND $2 = ANY (events))   -- checked once, first
+              AND \(match) AND g.published
+            ORDER BY g.seq, w.id
+            """, [keys, event.rawValue])
+    }
+
     static let columns = """
         id::text, owner_key_id, url, events, symbols, strategies, min_confidence, enabled,
         extract(epoch FROM failing_since)::int8, extract(epoch FROM disabled_at)::int8, disabled_reason,
