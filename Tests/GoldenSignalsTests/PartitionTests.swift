@@ -55,6 +55,8 @@ import Testing
         let before = Migrator(migrations: app.migrator.migrations.filter { $0.version < 12 })
         #expect(try before.migrate(on: conn).count == before.migrations.count)
         #expect(try conn.query("SELECT relkind::text FROM pg_class WHERE relname = 'bars'").first?.decode(0, as: String.self) == "r")
+        // The importer also keeps the series registry of 0017: a stand-in for the fill, dropped before migrating on.
+        try conn.execute("CREATE TABLE bar_series (symbol_id bigint, timeframe text, first_ts timestamptz, last_ts timestamptz, PRIMARY KEY (symbol_id, timeframe))")
         var expected: [Timeframe: Int] = [:]
         for f in Self.files {
             let parsed = try OHLCVCSVReader.parse([UInt8](try #require(FileManager.default.contents(atPath: Paths.data(f.file)))),
@@ -70,6 +72,7 @@ import Testing
         #expect(old["1d"]?.hasPrefix("\(expected[.d1]!) ") == true)
         #expect(old["1m"]?.hasPrefix("\(expected[.m1]!) ") == true)
 
+        try conn.execute("DROP TABLE bar_series")
         // 0012 runs on the populated database.
         let applied = try app.migrator.migrate(on: conn)
         #expect(applied.map(\.version).contains(12))
@@ -87,6 +90,15 @@ import Testing
             SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'bars'::regclass AND contype = 'p'
             """).first?.decode(0))
         #expect(key == "PRIMARY KEY (symbol_id, timeframe, ts)")
+        // 0017 registered every series with its first and last bar.
+        let registry = try conn.query("""
+            SELECT count(*)::int8, count(*) FILTER (WHERE (first_ts, last_ts) = (SELECT min(ts), max(ts) FROM bars b
+                                                                               WHERE b.symbol_id = r.symbol_id AND b.timeframe = r.timeframe))::int8,
+                   (SELECT count(*) FROM (SELECT DISTINCT symbol_id, timeframe FROM bars) d)::int8
+            FROM bar_series r
+            """).first
+        let (series, exact, distinct): (Int64, Int64, Int64) = (try registry?.decode(0) ?? 0, try registry?.decode(1) ?? -1, try registry?.decode(2) ?? -2)
+        #expect(series == distinct && exact == series && series == Int64(Self.files.count))
 
         // The importer's upsert works on the partitioned table: the same file again changes nothing, a revised bar updates.
         let pg = try #require(try app.symbols.find("PG"))

@@ -300,6 +300,13 @@ import Testing
         #expect(after > before)
         let latest = try #require(Self.signals(try s.get("/api/v1/signals?status=all&limit=1")).first)
         #expect((latest["timestamp"] as! String) > "2020-12-13")
+        // The series registry moved with the upload: its last bar is the uploaded one, its first the file's.
+        let span = try s.app.pool.withConnection {
+            try $0.query("SELECT extract(epoch FROM first_ts)::int8, extract(epoch FROM last_ts)::int8 FROM bar_series", [])
+        }
+        #expect(span.count == 1)
+        #expect(try span.first?.decode(1, as: Int64.self) == 1_607_904_000 + 60 * 86_400)
+        #expect(try span.first?.decode(0, as: Int64.self) == (try s.app.bars.all(symbolID: try #require(try s.app.symbols.find("MSFT")).id, timeframe: .d1).first?.timestamp))
     }
 
     @Test func theStreamDeliversSignalsMadeByAnotherReplicaAndResumes() throws {

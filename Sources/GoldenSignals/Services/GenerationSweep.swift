@@ -39,10 +39,9 @@ final class GenerationSweep: @unchecked Sendable {
     /// The series with bars after their scan mark.
     static func behind(on conn: PostgresConnection) throws -> [(Int64, Timeframe)] {
         try conn.query("""
-            SELECT b.symbol_id, b.timeframe FROM (SELECT DISTINCT symbol_id, timeframe FROM bars) b
+            SELECT b.symbol_id, b.timeframe FROM bar_series b
             LEFT JOIN signal_scans s ON s.symbol_id = b.symbol_id AND s.timeframe = b.timeframe
-            WHERE s.through_ts IS NULL
-               OR s.through_ts < (SELECT max(ts) FROM bars x WHERE x.symbol_id = b.symbol_id AND x.timeframe = b.timeframe)
+            WHERE s.through_ts IS NULL OR s.through_ts < b.last_ts
             ORDER BY 1, 2
             """, []).compactMap { row in
             guard let tf = Timeframe(rawValue: try row.decode(1)) else { return nil }

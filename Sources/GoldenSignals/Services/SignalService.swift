@@ -54,7 +54,7 @@ public struct SignalService: Sendable {
     public func seriesToScan(symbolIDs: [Int64]?, timeframe: Timeframe?) throws -> [(SymbolRecord, Timeframe)] {
         let rows = try pool.withConnection { conn in
             try conn.query("""
-                SELECT DISTINCT b.symbol_id, b.timeframe FROM bars b
+                SELECT b.symbol_id, b.timeframe FROM bar_series b
                 WHERE ($1::int8[] IS NULL OR b.symbol_id = ANY($1)) AND ($2::text IS NULL OR b.timeframe = $2)
                 ORDER BY 1, 2
                 """, [symbolIDs, timeframe?.rawValue])

@@ -40,6 +40,15 @@ public struct BarStore: Sendable {
     /// The same, inside the caller's transaction.
     public func upsert(symbolID: Int64, timeframe: Timeframe, bars: [Bar], source: String, on conn: PostgresConnection) throws -> UpsertCounts {
         let bars = Bar.sortedLastWins(bars).bars
+        if let first = bars.first, let last = bars.last {
+            // The series registry, first: every writer of the series meets here, in its own transaction.
+            try conn.query("""
+                INSERT INTO bar_series (symbol_id, timeframe, first_ts, last_ts) VALUES ($1, $2, to_timestamp($3), to_timestamp($4))
+                ON CONFLICT (symbol_id, timeframe) DO UPDATE
+                    SET first_ts = least(bar_series.first_ts, EXCLUDED.first_ts), last_ts = greatest(bar_series.last_ts, EXCLUDED.last_ts)
+                    WHERE EXCLUDED.first_ts < bar_series.first_ts OR EXCLUDED.last_ts > bar_series.last_ts
+                """, [symbolID, timeframe.rawValue, first.timestamp, last.timestamp])
+        }
         // A series' first load (the common case of an import) goes straight into `bars` with COPY: no
         // staging and no per-row conflict handling. Should another writer have added bars since the
         // check, the savepoint rolls back and the general upsert below takes over.
