@@ -92,8 +92,12 @@ struct ReadReplicaTests {
         #expect(try Self.metric(strict, "gs_db_read_replica_usable") == 0)
         #expect(try Self.metric(strict, "gs_db_read_replica_lag_seconds") > 1)
 
-        // Replay resumes: both read the standby again, and it has the change.
+        // Replay resumes: both read the standby again, and it has the change. (A replica within its lag bound may
+        // still be a moment behind, so the change is awaited on the standby itself first.)
         _ = try standby.query("SELECT pg_wal_replay_resume()", [])
+        #expect(try Self.eventually {
+            try standby.query("SELECT close FROM bars ORDER BY ts LIMIT 1", []).first?.decode(0, as: Double.self) == original + 1000
+        })
         #expect(try Self.eventually { strict.app.readReplica!.usable })
         let replicaReads = try Self.metric(strict, "gs_db_reads_total{target=\"replica\"}")
         #expect(try Self.firstClose(strict) == original + 1000)

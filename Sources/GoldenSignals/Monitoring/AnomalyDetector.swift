@@ -66,7 +66,7 @@ public final class AnomalyDetector: @unchecked Sendable {
     private var previousHTTP: AnomalyRules.HTTPWindow?
     /// Final outcomes per (strategy, result) already added to `gs_signal_outcomes_total`.
     private var outcomesCounted: [String: Int] = [:]
-    private var job: PeriodicJob?
+    private var job: PeriodicTask?
 
     init(pool: PostgresPool, store: AnomalyStore, outcomes: OutcomeService, metrics: MetricsRegistry, outages: DatabaseOutageTracker,
          accuracy: AccuracyCache, thresholds: AnomalyThresholds = AnomalyThresholds(), logger: Logger) {
@@ -83,14 +83,14 @@ public final class AnomalyDetector: @unchecked Sendable {
     func start(interval: Double) {
         guard interval > 0 else { return }
         lock.withLock { self.interval = interval }
-        let job = PeriodicJob(name: "anomaly-detector", firstDelay: min(interval, 5), interval: interval) { [self] in
+        let job = PeriodicTask(name: "anomaly-detector", firstDelay: min(interval, 5), interval: interval) { [self] in
             do { try runOnce() } catch { logger.warning("anomaly detection could not run", metadata: ["error": "\(error)"]) }
         }
         lock.withLock { self.job = job }
         job.start()
     }
 
-    func stop() { lock.withLock { job }?.stop() }
+    func stop() { lock.withLock { job }?.stop(waiting: false) }
 
     /// What a round did.
     public struct Round: Sendable {

@@ -18,7 +18,7 @@ final class GenerationSweep: @unchecked Sendable {
     private let logger: Logger
     private let interval: Double
     private let lock = NSLock()
-    private var job: PeriodicJob?
+    private var job: PeriodicTask?
 
     init(pool: PostgresPool, symbols: SymbolStore, service: SignalService, interval: Double, logger: Logger) {
         self.pool = pool
@@ -29,12 +29,12 @@ final class GenerationSweep: @unchecked Sendable {
     }
 
     func start() {
-        let job = PeriodicJob(name: "generation-sweep", firstDelay: min(interval, 5), interval: interval) { [weak self] in _ = self?.runOnce() }
+        let job = PeriodicTask(name: "generation-sweep", firstDelay: min(interval, 5), interval: interval) { [weak self] in _ = self?.runOnce() }
         lock.withLock { self.job = job }
         job.start()
     }
 
-    func stop() { lock.withLock { job }?.stop() }
+    func stop() { lock.withLock { job }?.stop(waiting: false) }
 
     /// The series with bars after their scan mark.
     static func behind(on conn: PostgresConnection) throws -> [(Int64, Timeframe)] {

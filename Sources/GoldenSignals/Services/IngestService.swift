@@ -78,7 +78,7 @@ final class IngestScheduler: @unchecked Sendable {
     /// Seconds between rounds; 0 turns scheduled ingestion off.
     private let interval: Double
     private let logger: Logger
-    private var job: PeriodicJob?
+    private var job: PeriodicTask?
 
     init(conninfo: String, symbols: SymbolStore, ingest: IngestService, providers: ProviderConfiguration,
          interval: Double, logger: Logger) {
@@ -96,14 +96,14 @@ final class IngestScheduler: @unchecked Sendable {
             return
         }
         // A short delay first, so a starting service answers probes before it does anything heavy.
-        let job = PeriodicJob(name: "ingest-scheduler", firstDelay: 5, interval: interval) { [self] in runOnce() }
+        let job = PeriodicTask(name: "ingest-scheduler", firstDelay: 5, interval: interval) { [self] in runOnce() }
         self.job = job
         job.start()
     }
 
     /// Stops the schedule (after the round in progress) and closes the control connection.
     func stop() {
-        job?.stop()
+        job?.stop(waiting: false)
         control.close()
     }
 

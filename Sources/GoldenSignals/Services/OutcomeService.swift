@@ -253,10 +253,10 @@ public struct OutcomeService: Sendable {
 
 /// Runs `OutcomeService.evaluate` every `evaluateInterval` seconds; the advisory lock elects one replica.
 final class EvaluateScheduler: @unchecked Sendable {
-    private let job: PeriodicJob
+    private let job: PeriodicTask
 
     init(service: OutcomeService, interval: Double, logger: Logger) {
-        job = PeriodicJob(name: "evaluate-scheduler", firstDelay: 10, interval: interval) {
+        job = PeriodicTask(name: "evaluate-scheduler", firstDelay: 10, interval: interval) {
             do {
                 let started = Int64(Date().timeIntervalSince1970)
                 let s = try service.evaluate()
@@ -271,5 +271,5 @@ final class EvaluateScheduler: @unchecked Sendable {
     }
 
     func start() { job.start() }
-    func stop() { job.stop() }
+    func stop() { job.stop(waiting: false) }
 }

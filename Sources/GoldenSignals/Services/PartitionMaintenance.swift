@@ -103,7 +103,7 @@ final class PartitionScheduler: @unchecked Sendable {
     private let logger: Logger
     private let interval: Double
     private let lock = NSLock()
-    private var job: PeriodicJob?
+    private var job: PeriodicTask?
 
     init(pool: PostgresPool, interval: Double, logger: Logger) {
         self.pool = pool
@@ -112,12 +112,12 @@ final class PartitionScheduler: @unchecked Sendable {
     }
 
     func start() {
-        let job = PeriodicJob(name: "partition-maintenance", firstDelay: 2, interval: interval) { [weak self] in _ = self?.runOnce() }
+        let job = PeriodicTask(name: "partition-maintenance", firstDelay: 2, interval: interval) { [weak self] in _ = self?.runOnce() }
         lock.withLock { self.job = job }
         job.start()
     }
 
-    func stop() { lock.withLock { job }?.stop() }
+    func stop() { lock.withLock { job }?.stop(waiting: false) }
 
     /// One round if this replica wins the lock; nil when another replica holds it.
     @discardableResult
