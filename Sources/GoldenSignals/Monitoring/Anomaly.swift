@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Market
+import MarketProviders
 
 /// What kind of trouble an anomaly is. The raw value is stored and served.
 public enum AnomalyKind: String, CaseIterable, Sendable {
@@ -88,7 +89,7 @@ public struct AnomalyThresholds: Sendable {
     /// (ingestion stores a bar only that long after its end).
     public var staleIntradayBars = 10
     public var staleIntradayMinSeconds: Int64 = 3_600
-    public var settleSeconds: Int64 = 900
+    public var settleSeconds: Int64 = Backfill.defaultSettleSeconds
     /// Outlier returns flagged within this many days before a series' newest bar are recent jumps.
     public var jumpRecentDays = 30.0
     /// Outcomes per window of a strategy's accuracy history (by signal time).

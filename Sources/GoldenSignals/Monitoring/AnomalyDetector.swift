@@ -128,8 +128,9 @@ public final class AnomalyDetector: @unchecked Sendable {
             var findings: [AnomalyFinding] = []
             var checked: Set<AnomalyKind> = [.providerErrorSpike, .circuitOpen, .staleData, .priceJump, .hitRateDrop, .calibrationErrorRise]
             findings += AnomalyRules.providers(try providerWindows(now: now, on: conn), circuits: circuits(), t: thresholds)
-            findings += AnomalyRules.stale(try freshness(on: conn), now: now, t: thresholds)
-            findings += AnomalyRules.staleIntraday(try intradayFreshness(on: conn), now: now, t: thresholds)
+            let fresh = try freshness(on: conn)
+            findings += AnomalyRules.stale(fresh.daily, now: now, t: thresholds)
+            findings += AnomalyRules.staleIntraday(fresh.intraday, now: now, t: thresholds)
             findings += AnomalyRules.jumps(try flaggedJumps(on: conn), t: thresholds)
             for s in acc.strategies { findings += AnomalyRules.accuracy(strategy: s.name, windows: s.windows, t: thresholds) }
             if let all = AnomalyRules.HTTPWindow.sum(try replicaWindows(on: conn)) {
@@ -223,33 +224,27 @@ public final class AnomalyDetector: @unchecked Sendable {
         }
     }
 
-    func freshness(on conn: PostgresConnection) throws -> [AnomalyRules.Freshness] {
-        try conn.query("""
-            SELECT s.symbol, s.asset_class, extract(epoch FROM b.ts)::int8
-            FROM symbols s
-            CROSS JOIN LATERAL (SELECT ts FROM bars WHERE symbol_id = s.id AND timeframe = '1d' ORDER BY ts DESC LIMIT 1) b
-            WHERE s.active ORDER BY s.symbol
-            """, []).map { row in
-            AnomalyRules.Freshness(symbol: try row.decode(0), crypto: (try row.decode(1, as: String.self)) == "crypto",
-                                   newestBar: try row.decode(2))
+    /// The newest bar of every series of the active symbols, from the series registry (`bar_series`): the
+    /// daily ones, and the intraday ones with their market's calendar.
+    func freshness(on conn: PostgresConnection) throws
+        -> (daily: [AnomalyRules.Freshness], intraday: [AnomalyRules.IntradayFreshness]) {
+        var daily: [AnomalyRules.Freshness] = [], intraday: [AnomalyRules.IntradayFreshness] = []
+        for row in try conn.query("""
+            SELECT s.symbol, s.asset_class, s.exchange, b.timeframe, extract(epoch FROM b.last_ts)::int8
+            FROM bar_series b JOIN symbols s ON s.id = b.symbol_id AND s.active
+            ORDER BY s.symbol, b.timeframe
+            """, []) {
+            guard let tf = Timeframe(rawValue: try row.decode(3)) else { continue }
+            let symbol: String = try row.decode(0), assetClass: String = try row.decode(1), newest: Int64 = try row.decode(4)
+            if tf == .d1 {
+                daily.append(AnomalyRules.Freshness(symbol: symbol, crypto: assetClass == "crypto", newestBar: newest))
+            } else if tf.seconds < 86_400, let asset = AssetClass(rawValue: assetClass) {
+                let exchange: String? = row.isNull(2) ? nil : try row.decode(2)
+                intraday.append(AnomalyRules.IntradayFreshness(symbol: symbol, timeframe: tf, newestBar: newest,
+                                                               calendar: Calendars.calendar(for: asset, exchange: exchange)))
+            }
         }
-    }
-
-    /// The newest bar of every intraday series of the active symbols (one index probe per symbol and timeframe).
-    func intradayFreshness(on conn: PostgresConnection) throws -> [AnomalyRules.IntradayFreshness] {
-        try conn.query("""
-            SELECT s.symbol, s.asset_class, s.exchange, tf, extract(epoch FROM b.ts)::int8
-            FROM symbols s
-            CROSS JOIN unnest($1::text[]) tf
-            CROSS JOIN LATERAL (SELECT ts FROM bars WHERE symbol_id = s.id AND timeframe = tf ORDER BY ts DESC LIMIT 1) b
-            WHERE s.active ORDER BY s.symbol, tf
-            """, [Timeframe.allCases.filter { $0.seconds < 86_400 }.map(\.rawValue)]).compactMap { row in
-            guard let tf = Timeframe(rawValue: try row.decode(3)),
-                  let asset = AssetClass(rawValue: try row.decode(1)) else { return nil }
-            let exchange: String? = row.isNull(2) ? nil : try row.decode(2)
-            return AnomalyRules.IntradayFreshness(symbol: try row.decode(0), timeframe: tf, newestBar: try row.decode(4),
-                                                  calendar: Calendars.calendar(for: asset, exchange: exchange))
-        }
+        return (daily, intraday)
     }
 
     func flaggedJumps(on conn: PostgresConnection) throws -> [AnomalyRules.FlaggedJumps] {
