@@ -149,13 +149,9 @@ public final class SignalStreamHub: @unchecked Sendable {
             while !isStopped {
                 do {
                     let notes = try conn.waitForNotifications(timeout: 0.5)
-                    if !notes.isEmpty {
-                        bumpVersion(listening: true)
-                        if notes.contains(where: { $0.channel == SignalStore.channel }) || heldBack { try fanOut() }
-                        if notes.contains(where: { $0.channel == OutcomeStore.rescoredChannel }) { try fanOutRescored() }
-                    } else if heldBack {
-                        try fanOut()
-                    }
+                    if !notes.isEmpty { bumpVersion(listening: true) }
+                    if heldBack || notes.contains(where: { $0.channel == SignalStore.channel }) { try fanOut() }
+                    if notes.contains(where: { $0.channel == OutcomeStore.rescoredChannel }) { try fanOutRescored() }
                 } catch {
                     logger.warning("signal stream lost its connection; reconnecting", metadata: ["error": "\(error)"])
                     bumpVersion(listening: false)

@@ -308,16 +308,20 @@ public struct SignalStore: Sendable {
     /// Published signals with `seq` above `after` (and at most `through`), oldest first.
     public func published(after seq: Int64, through: Int64 = .max, symbolID: Int64? = nil, timeframe: Timeframe? = nil,
                           limit: Int = 1_000) throws -> [(seq: Int64, symbol: String, timeframe: String, json: [UInt8])] {
+        try pool.withConnection { conn in
+            try Self.published(after: seq, through: through, symbolID: symbolID, timeframe: timeframe, limit: limit, on: conn)
+        }
+    }
+
+    static func published(after seq: Int64, through: Int64, symbolID: Int64? = nil, timeframe: Timeframe? = nil, limit: Int,
+                          on conn: PostgresConnection) throws -> [(seq: Int64, symbol: String, timeframe: String, json: [UInt8])] {
         let sql = Self.sql("""
             SELECT \(Self.columns) \(Self.from)
             WHERE g.seq > $1 AND g.seq <= $6 AND g.published AND ($2::int8 IS NULL OR g.symbol_id = $2)
               AND ($3::text IS NULL OR g.timeframe = $3)
             ORDER BY g.seq LIMIT $5
             """, asOf: 4)
-        let rows = try pool.withConnection { conn in
-            try conn.query(sql, [seq, symbolID, timeframe?.rawValue, Double?.none, limit, through])
-        }
-        return try rows.map { row in
+        return try conn.query(sql, [seq, symbolID, timeframe?.rawValue, Double?.none, limit, through]).map { row in
             var w = JSONWriter(capacity: 2_048)
             try SignalJSON.write(row, into: &w)
             return (try row.decode(29), try row.decode(1), try row.decode(2), w.bytes)
@@ -326,11 +330,14 @@ public struct SignalStore: Sendable {
 
     /// Published signals after `seq` in the order a stream must send them: only up to `visibleThrough`, so
     /// that going on from the last one never passes over a signal committed later (see "Stream order").
-    /// `heldBack` is true when signals above that bound are already committed: ask again soon.
+    /// `heldBack` is true when signals above that bound are already committed: ask again soon. The bound
+    /// is read first, then the rows, on one connection.
     public func publishedInOrder(after seq: Int64, limit: Int = 1_000) throws
         -> (rows: [(seq: Int64, symbol: String, timeframe: String, json: [UInt8])], heldBack: Bool) {
-        let (through, top) = try pool.withConnection { conn in try Self.visibleThrough(on: conn) }
-        return (try published(after: seq, through: through, limit: limit), through < top)
+        try pool.withConnection { conn in
+            let (through, top) = try Self.visibleThrough(on: conn)
+            return (try Self.published(after: seq, through: through, limit: limit, on: conn), through < top)
+        }
     }
 
     /// The highest `seq` a reader following `seq` may pass now (see "Stream order").

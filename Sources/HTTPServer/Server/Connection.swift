@@ -277,6 +277,7 @@ final class Connection: @unchecked Sendable {
         releaseBody()
         let shouldClose = !keepAlive || loop.draining
         var out = loop.takeScratch()
+        var gathered: [UInt8]?   // a body sent beside `out` rather than appended to it
         let date = loop.dateField
         let noBody = ResponseSerializer.forbidsBody(response.status.code)
         switch response.body {
@@ -291,13 +292,7 @@ final class Connection: @unchecked Sendable {
                                           close: shouldClose, http10KeepAlive: minorVersion == 0, date: date, into: &out)
             if !isHead, !noBody {
                 // A large body goes out beside the head in one gathered write, not copied after it.
-                if bytes.count >= Self.gatherThreshold {
-                    write(out, bytes)
-                    loop.scratch = out
-                    finishResponse(close: shouldClose)
-                    return
-                }
-                out.append(contentsOf: bytes)
+                if bytes.count >= Self.gatherThreshold { gathered = bytes } else { out.append(contentsOf: bytes) }
             }
         case .stream(let produce):
             let framing: ResponseSerializer.Framing = noBody ? .noBody : minorVersion == 0 ? .untilClose : .chunked
@@ -325,7 +320,7 @@ final class Connection: @unchecked Sendable {
             if !started { close() }  // only when the pool has stopped
             return
         }
-        write(out)
+        if let gathered { write(out, gathered) } else { write(out) }
         loop.scratch = out
         finishResponse(close: shouldClose)
     }
