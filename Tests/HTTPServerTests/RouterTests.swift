@@ -112,6 +112,20 @@ struct Tagging: Middleware {
         #expect(body(r) == "a b+c&|[\"1\", \"2\"]|[\"q\", \"n\", \"flag\"]")
     }
 
+    /// The query's edge cases: empty parts skipped, the first `=` splits, a bad escape kept as sent,
+    /// decoded bytes that are not UTF-8 read as U+FFFD, raw UTF-8 kept, an escaped NUL reported.
+    @Test func queryEdgeCases() {
+        func parse(_ q: String) -> [String] { let p = QueryParameters(parsing: q); return p.names.flatMap { [$0] + p.all($0) } }
+        #expect(parse("&&a=1&&") == ["a", "1"])
+        #expect(parse("a==b=c&=v&k=") == ["a", "=b=c", "", "v", "k", ""])
+        #expect(parse("x=%zz%4&y=%41%2b+") == ["x", "%zz%4", "y", "A+ "])
+        #expect(parse("b=%FF%C3%A9&c=é") == ["b", "\u{FFFD}é", "c", "é"])
+        #expect(parse("n+m%3D=1") == ["n m=", "1"])
+        #expect(QueryParameters(parsing: "ok=1&v=a%00b").nameWithNUL == "v")
+        #expect(QueryParameters(parsing: "ok=1&%00=b").nameWithNUL == "query")
+        #expect(QueryParameters(parsing: "a=%0").nameWithNUL == nil)
+    }
+
     @Test func notFoundIsProblemJSON() {
         let r = makeRouter().respond(to: Request(method: .GET, target: "/nope"))
         #expect(r.status.code == 404)

@@ -5,28 +5,25 @@ enum PercentDecoding {
     static func decode<S: StringProtocol>(_ s: S, plusIsSpace: Bool) -> String {
         let utf8 = s.utf8
         if !utf8.contains(where: { $0 == 0x25 || (plusIsSpace && $0 == 0x2B) }) { return String(s) }
+        return utf8.withContiguousStorageIfAvailable { decode($0, plusIsSpace: plusIsSpace) }
+            ?? Array(utf8).withUnsafeBufferPointer { decode($0, plusIsSpace: plusIsSpace) }
+    }
+
+    /// `decode` over bytes.
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, plusIsSpace: Bool) -> String {
+        if !bytes.contains(where: { $0 == 0x25 || (plusIsSpace && $0 == 0x2B) }) { return String(decoding: bytes, as: UTF8.self) }
         var out: [UInt8] = []
-        out.reserveCapacity(utf8.count)
-        var i = utf8.startIndex
-        while i != utf8.endIndex {
-            let b = utf8[i]
-            if b == 0x25 {
-                let h1 = utf8.index(after: i)
-                if h1 != utf8.endIndex {
-                    let h2 = utf8.index(after: h1)
-                    if h2 != utf8.endIndex, let hi = hexValue(utf8[h1]), let lo = hexValue(utf8[h2]) {
-                        out.append(UInt8(hi << 4 | lo))
-                        i = utf8.index(after: h2)
-                        continue
-                    }
-                }
-                out.append(b)
-            } else if b == 0x2B, plusIsSpace {
-                out.append(0x20)
-            } else {
-                out.append(b)
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x25, i + 2 < bytes.count, let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
+                out.append(UInt8(hi << 4 | lo))
+                i += 3
+                continue
             }
-            i = utf8.index(after: i)
+            out.append(b == 0x2B && plusIsSpace ? 0x20 : b)
+            i += 1
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -10,20 +10,39 @@ public struct QueryParameters: Sendable {
         pairs = []
         nameWithNUL = nil
         guard !rawQuery.isEmpty else { return }
-        for part in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let pair: (name: String, value: String)
-            if let eq = part.firstIndex(of: "=") {
-                pair = (PercentDecoding.decode(part[..<eq], plusIsSpace: true),
-                        PercentDecoding.decode(part[part.index(after: eq)...], plusIsSpace: true))
-            } else {
-                pair = (PercentDecoding.decode(part, plusIsSpace: true), "")
+        var query = rawQuery
+        // Bytes, not Characters: a query is ASCII on the wire, and grapheme breaking on every request costs.
+        query.withUTF8 { q in
+            var start = 0
+            while start <= q.count {
+                var end = start
+                var eq = -1
+                var escaped = false
+                while end < q.count, q[end] != 0x26 {
+                    let b = q[end]
+                    if b == 0x3D, eq < 0 { eq = end }
+                    if b == 0x25 || b == 0x2B { escaped = true }
+                    end += 1
+                }
+                if end > start {
+                    let nameEnd = eq < 0 ? end : eq
+                    let name = Self.component(q, start, nameEnd, escaped)
+                    let value = eq < 0 ? "" : Self.component(q, eq + 1, end, escaped)
+                    // A NUL can only come from an escape (the parser refuses raw control bytes in the target).
+                    if nameWithNUL == nil, escaped, name.utf8.contains(0) || value.utf8.contains(0) {
+                        nameWithNUL = name.utf8.contains(0) ? "query" : name
+                    }
+                    pairs.append((name, value))
+                }
+                start = end + 1
             }
-            // A NUL can only come from an escape (the parser refuses raw control bytes in the target).
-            if nameWithNUL == nil, part.utf8.contains(0x25), pair.name.utf8.contains(0) || pair.value.utf8.contains(0) {
-                nameWithNUL = pair.name.utf8.contains(0) ? "query" : pair.name
-            }
-            pairs.append(pair)
         }
+    }
+
+    /// Bytes `start..<end` of `q` as text, percent-decoded (with `+` as a space) when `escaped` says it may be needed.
+    private static func component(_ q: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ escaped: Bool) -> String {
+        let bytes = UnsafeBufferPointer(rebasing: q[start..<end])
+        return escaped ? PercentDecoding.decode(bytes, plusIsSpace: true) : String(decoding: bytes, as: UTF8.self)
     }
 
     /// The first value of `name`.

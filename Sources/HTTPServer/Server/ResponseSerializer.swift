@@ -16,7 +16,7 @@ enum ResponseSerializer {
 
     static func appendHead(status: HTTPStatus, headers: HTTPHeaders, framing: Framing, close: Bool,
                            http10KeepAlive: Bool, date: [UInt8], into out: inout [UInt8]) {
-        out.append(contentsOf: statusLine(status))
+        appendStatusLine(status, into: &out)
         for (name, value) in headers {
             switch name.utf8.count {
             case 14 where asciiEqual(name, "content-length"):
@@ -94,9 +94,14 @@ enum ResponseSerializer {
     static let lastChunk = Array("0\r\n\r\n".utf8)
     private static let okLine = Array("HTTP/1.1 200 OK\r\n".utf8)
 
-    private static func statusLine(_ status: HTTPStatus) -> [UInt8] {
-        if status.code == 200, status.reason == "OK" { return okLine }
-        let reason = status.reason.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) ? "" : status.reason
-        return Array("HTTP/1.1 \(status.code) \(reason)\r\n".utf8)
+    /// `HTTP/1.1 <code> <reason>` and CRLF, written in place (a reason holding CR or LF is left out).
+    private static func appendStatusLine(_ status: HTTPStatus, into out: inout [UInt8]) {
+        if status.code == 200, status.reason == "OK" { out.append(contentsOf: okLine); return }
+        out.append(contentsOf: okLine.prefix(9))   // "HTTP/1.1 "
+        DecimalText.append(Int64(status.code), to: &out)
+        out.append(0x20)
+        if !status.reason.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) { out.append(contentsOf: status.reason.utf8) }
+        out.append(0x0D)
+        out.append(0x0A)
     }
 }
