@@ -1,5 +1,6 @@
 import Foundation
 import GoldenSignals
+import HTTPServer
 import Logging
 import Testing
 
@@ -50,6 +51,37 @@ import Testing
         #expect(lines.count == 1)
         #expect(lines.first?.contains(#"path=/a\r\nb"#) == true, "\(lines)")
         #expect(lines.first?.hasSuffix(#"] GET /x\n2026-01-01T00:00:00.000Z info access : [GoldenSignals] forged 200"#) == true)
+    }
+
+    /// The access middleware's direct line (no message string or metadata dictionary per request) is the
+    /// line the general path writes for the same message and metadata, line-break escaping included; JSON
+    /// lines take the general path.
+    @Test func theAccessLineIsTheLineLoggerInfoWrites() throws {
+        let (path, fd) = try Self.tempFile()
+        defer { close(fd); unlink(path) }
+        let buffer = LogBuffer(fd: fd, flushInterval: 0)
+        let text = BufferedLogHandler(label: "access", format: .text, buffer: buffer)
+        let logger = Logger(label: "access") { _ in text }
+        for (rawPath, status, micros) in [("/api/v1/signals?x=1", 304, 1_234), ("/a\r\nforged", 404, 5), ("/", 200, 120_050_000)] {
+            #expect(text.writeAccessLine(method: "GET", rawPath: rawPath, status: status, micros: micros,
+                                         requestID: "0123abcd", remote: "127.0.0.1:5000"))
+            logger.info("GET \(rawPath) \(status)", metadata: [
+                "duration_ms": .string(AccessLogMiddleware.milliseconds(micros)),
+                "request_id": "0123abcd", "remote": "127.0.0.1:5000",
+            ], source: "HTTPServer")
+        }
+        buffer.flush()
+        let lines = Self.lines(path).map { $0.drop { $0 != " " } }   // without the timestamps
+        #expect(lines.count == 6)
+        for i in stride(from: 0, to: lines.count - 1, by: 2) { #expect(lines[i] == lines[i + 1]) }
+        #expect(lines.first == " info access : duration_ms=1.234 remote=127.0.0.1:5000 request_id=0123abcd [HTTPServer] GET /api/v1/signals?x=1 304")
+        #expect(lines[2].hasSuffix(#"GET /a\r\nforged 404"#))
+        #expect(lines[4].contains("duration_ms=120050.000 "))
+        let json = BufferedLogHandler(label: "access", format: .json, buffer: buffer)
+        #expect(!json.writeAccessLine(method: "GET", rawPath: "/", status: 200, micros: 1, requestID: "r", remote: "a"))
+        var quiet = text
+        quiet.logLevel = .warning
+        #expect(!quiet.writeAccessLine(method: "GET", rawPath: "/", status: 200, micros: 1, requestID: "r", remote: "a"))
     }
 
     @Test func theTimerFlushesAndErrorsAreWrittenAtOnce() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HTTPServer
 import Logging
 import Primitives
 import Synchronization
@@ -96,7 +97,7 @@ public final class LogBuffer: Sendable {
 ///
 /// Text: `2026-12-01T14:28:10.123Z info label : key=value … [source] message`.
 /// JSON: one object per line with sorted keys: metadata, `error`, `label`, `level`, `message`, `ts`.
-public struct BufferedLogHandler: LogHandler {
+public struct BufferedLogHandler: AccessLineWriter {
     public enum Format: Sendable { case text, json }
 
     public var metadata: Logger.Metadata = [:]
@@ -132,29 +133,16 @@ public struct BufferedLogHandler: LogHandler {
         if !metadata.isEmpty { merged.merge(metadata) { own, _ in own } }
         switch format {
         case .text:
-            Self.appendTimestamp(into: &scratch.line, cache: scratch)
-            scratch.line.append(0x20)
-            scratch.line.append(contentsOf: event.level.rawValue.utf8)
-            scratch.line.append(0x20)
-            scratch.line.append(contentsOf: label.utf8)
-            scratch.line.append(contentsOf: " :".utf8)
-            Self.forEachSorted(merged) { key, value in
-                scratch.line.append(0x20)
-                scratch.line.append(contentsOf: key.utf8)
-                scratch.line.append(UInt8(ascii: "="))
-                Self.appendValue(value, into: &scratch.line)
-            }
-            if let error = event.error {
-                scratch.line.append(contentsOf: " error=".utf8)
-                scratch.line.append(contentsOf: "\(error)".utf8)
-            }
-            scratch.line.append(contentsOf: " [".utf8)
-            scratch.line.append(contentsOf: event.source.utf8)
-            scratch.line.append(contentsOf: "] ".utf8)
-            scratch.line.append(contentsOf: event.message.description.utf8)
-            // One event, one line: a CR or LF from anywhere (a decoded path, an upstream's error text)
-            // is written escaped, so that no one can forge a log line.
-            if scratch.line.contains(where: { $0 == 0x0A || $0 == 0x0D }) { Self.escapeLineBreaks(&scratch.line) }
+            appendText(level: event.level, source: event.source, into: scratch) { line in
+                Self.forEachSorted(merged) { key, value in
+                    Self.appendField(key, into: &line)
+                    Self.appendValue(value, into: &line)
+                }
+                if let error = event.error {
+                    line.append(contentsOf: " error=".utf8)
+                    line.append(contentsOf: "\(error)".utf8)
+                }
+            } message: { $0.append(contentsOf: event.message.description.utf8) }
         case .json:
             var fields: [(String, String)] = merged.map { ($0.key, $0.value.description) }
             if let error = event.error { fields.append(("error", "\(error)")) }
@@ -176,6 +164,57 @@ public struct BufferedLogHandler: LogHandler {
         }
         scratch.line.append(10)
         buffer.append(scratch.line, flushNow: event.level >= .error)
+    }
+
+    /// The access line in text, as `log(event:)` writes it, with its three fields in key order; JSON
+    /// lines and a handler with metadata of its own take the general path.
+    public func writeAccessLine(method: String, rawPath: String, status: Int, micros: Int, requestID: String,
+                                remote: String) -> Bool {
+        guard format == .text, logLevel <= .info, metadata.isEmpty else { return false }
+        let scratch = Self.scratch.value
+        scratch.line.removeAll(keepingCapacity: true)
+        appendText(level: .info, source: "HTTPServer", into: scratch) { line in
+            Self.appendField("duration_ms", into: &line)
+            AccessLogMiddleware.appendMilliseconds(micros, into: &line)
+            Self.appendField("remote", into: &line)
+            line.append(contentsOf: remote.utf8)
+            Self.appendField("request_id", into: &line)
+            line.append(contentsOf: requestID.utf8)
+        } message: { line in
+            line.append(contentsOf: method.utf8)
+            line.append(0x20)
+            line.append(contentsOf: rawPath.utf8)
+            line.append(0x20)
+            DecimalText.append(Int64(status), to: &line)
+        }
+        scratch.line.append(10)
+        buffer.append(scratch.line)
+        return true
+    }
+
+    /// `<ts> <level> <label> :<fields> [<source>] <message>`; a CR or LF from anywhere (a decoded path,
+    /// an upstream's error text) is written escaped, so that one event is one line and no one can forge one.
+    private func appendText(level: Logger.Level, source: String, into scratch: Scratch,
+                            fields: (inout [UInt8]) -> Void, message: (inout [UInt8]) -> Void) {
+        Self.appendTimestamp(into: &scratch.line, cache: scratch)
+        scratch.line.append(0x20)
+        scratch.line.append(contentsOf: level.rawValue.utf8)
+        scratch.line.append(0x20)
+        scratch.line.append(contentsOf: label.utf8)
+        scratch.line.append(contentsOf: " :".utf8)
+        fields(&scratch.line)
+        scratch.line.append(contentsOf: " [".utf8)
+        scratch.line.append(contentsOf: source.utf8)
+        scratch.line.append(contentsOf: "] ".utf8)
+        message(&scratch.line)
+        if scratch.line.contains(where: { $0 == 0x0A || $0 == 0x0D }) { Self.escapeLineBreaks(&scratch.line) }
+    }
+
+    /// ` key=` before a field's value.
+    private static func appendField(_ key: String, into line: inout [UInt8]) {
+        line.append(0x20)
+        line.append(contentsOf: key.utf8)
+        line.append(UInt8(ascii: "="))
     }
 
     /// Calls `body` for each entry in key order: the entries are insertion-sorted in a temporary

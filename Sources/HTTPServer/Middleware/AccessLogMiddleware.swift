@@ -1,5 +1,6 @@
 public import Logging
 import Glibc
+import Primitives
 
 /// Logs one line per request at `info`: method, path (as sent, still percent-encoded, so that a `%0A`
 /// never becomes a new line in the log), status, duration and request id. An error
@@ -8,9 +9,12 @@ import Glibc
 /// at `error`, with the request id.
 public struct AccessLogMiddleware: Middleware {
     let logger: Logger
+    /// The logger's handler, when it writes access lines itself (set once: a cast per request costs).
+    let writer: (any AccessLineWriter)?
 
     public init(logger: Logger) {
         self.logger = logger
+        writer = logger.handler as? any AccessLineWriter
     }
 
     public func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
@@ -36,6 +40,9 @@ public struct AccessLogMiddleware: Middleware {
 
     private func logRequest(_ request: Request, status: Int, start: Double) {
         let micros = Int(((monotonicNow() - start) * 1_000_000).rounded())
+        if let writer, writer.writeAccessLine(method: request.method.rawValue, rawPath: request.rawPath, status: status,
+                                              micros: micros, requestID: request.requestID,
+                                              remote: request.remoteAddress) { return }
         logger.info("\(request.method.rawValue) \(request.rawPath) \(status)", metadata: [
             "duration_ms": .string(Self.milliseconds(micros)),
             "request_id": .string(request.requestID),
@@ -44,28 +51,29 @@ public struct AccessLogMiddleware: Middleware {
     }
 
     /// Microseconds as milliseconds with three decimals (`1234` → `1.234`), without Double formatting.
-    static func milliseconds(_ micros: Int) -> String {
-        var v = max(0, micros)
-        return String(unsafeUninitializedCapacity: 24) { out in
-            var digits = 0
-            var reversed: (UInt64, UInt64, UInt64) = (0, 0, 0)   // up to 24 digits, least significant first
-            withUnsafeMutableBytes(of: &reversed) { r in
-                repeat {
-                    r[digits] = UInt8(0x30 + v % 10)
-                    v /= 10
-                    digits += 1
-                } while v > 0 && digits < 24
-                while digits < 4 { r[digits] = 0x30; digits += 1 }   // at least 0.xxx
-            }
-            var n = 0
-            withUnsafeBytes(of: reversed) { r in
-                for i in stride(from: digits - 1, through: 0, by: -1) {
-                    if i == 2 { out[n] = UInt8(ascii: "."); n += 1 }
-                    out[n] = r[i]
-                    n += 1
-                }
-            }
-            return n
-        }
+    public static func milliseconds(_ micros: Int) -> String {
+        var out: [UInt8] = []
+        appendMilliseconds(micros, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
+
+    /// `milliseconds(micros)` appended to `out`.
+    public static func appendMilliseconds(_ micros: Int, into out: inout [UInt8]) {
+        let v = max(0, micros)
+        let whole = v / 1_000, fraction = v % 1_000
+        DecimalText.append(Int64(whole), to: &out)
+        out.append(UInt8(ascii: "."))
+        out.append(0x30 + UInt8(fraction / 100))
+        out.append(0x30 + UInt8(fraction / 10 % 10))
+        out.append(0x30 + UInt8(fraction % 10))
+    }
+}
+
+/// A log handler that can write an access line itself: the line `Logger.info` would write for the
+/// message `<method> <raw path> <status>` with the metadata `duration_ms` (`milliseconds(micros)`),
+/// `request_id` and `remote`, from source `HTTPServer`, without a message string and a metadata
+/// dictionary built per request. Returns false to leave the line to `Logger.info` (a level above
+/// `info`, a format it does not write this way).
+public protocol AccessLineWriter: LogHandler {
+    func writeAccessLine(method: String, rawPath: String, status: Int, micros: Int, requestID: String, remote: String) -> Bool
 }
