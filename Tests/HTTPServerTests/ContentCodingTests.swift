@@ -28,6 +28,10 @@ import Testing
         #expect(!Gzip.accepted("deflate, br"))
         #expect(!Gzip.accepted("gzip;q=0"))
         #expect(!Gzip.accepted("gzip; q=0.000"))
+        #expect(Gzip.accepted(" ,, GzIp ;\tQ=0.5 , br"))
+        #expect(!Gzip.accepted("gzip;q=0, *"))
+        #expect(Gzip.accepted("x-gzip;q=0, gzip"))
+        #expect(!Gzip.accepted("gzipx, *;q=0, q=1"))
         #expect(!Gzip.accepted("*, gzip;q=0"))       // the named coding wins over the wildcard
         #expect(Gzip.accepted("*;q=0, gzip"))
         #expect(!Gzip.accepted(""))

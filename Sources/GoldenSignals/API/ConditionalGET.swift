@@ -9,16 +9,20 @@ enum ConditionalGET {
     /// - Parameters:
     ///   - etag: the body's entity tag when already known (a cached page keeps its own).
     ///   - gzipped: the body already gzip-coded (a cached page keeps it too); made here when needed.
+    ///   - gzipETag: `gzipTag(etag)` when already known (a cached page keeps it too).
     static func respond(_ request: Request, body: [UInt8], contentType: String, demo: Bool,
-                        headers extra: HTTPHeaders = .init(), etag known: String? = nil, gzipped: [UInt8]? = nil) -> Response {
+                        headers extra: HTTPHeaders = .init(), etag known: String? = nil, gzipped: [UInt8]? = nil,
+                        gzipETag: String? = nil) -> Response {
         let etag = known ?? tag(body)
         let coded = codes(request, body)
+        let gz = coded ? gzipETag ?? gzipTag(etag) : gzipETag
         var headers = extra
-        headers.set("ETag", coded ? gzipTag(etag) : etag)
+        headers.reserveCapacity(extra.count + 8)
+        headers.set("ETag", coded ? gz ?? etag : etag)
         headers.set("Cache-Control", "no-cache")
         if body.count >= Gzip.minimumSize { headers.add("Vary", "Accept-Encoding") }
         if demo { headers.set("X-Demo-Data", "true") }
-        if matches(request, etag) { return Response(status: .notModified, headers: headers) }
+        if matches(request, etag, gzipETag: gz) { return Response(status: .notModified, headers: headers) }
         headers.set("Content-Type", contentType)
         if coded, let compressed = gzipped ?? gzip(body) {
             headers.set("Content-Encoding", "gzip")
@@ -45,10 +49,10 @@ enum ConditionalGET {
     static func gzipTag(_ etag: String) -> String { String(etag.dropLast()) + "-gz\"" }
 
     /// Whether the request's `If-None-Match` names `etag` or its gzip tag (weakly), or `*`.
-    static func matches(_ request: Request, _ etag: String) -> Bool {
+    static func matches(_ request: Request, _ etag: String, gzipETag: String? = nil) -> Bool {
         guard let inm = request.headers["If-None-Match"] else { return false }
         if inm == etag { return true }   // the usual case: the tag sent back as it was given
-        let gz = gzipTag(etag)
+        let gz = gzipETag ?? gzipTag(etag)
         if inm == gz { return true }
         return inm.split(separator: ",").contains {
             var t = $0.trimmingCharacters(in: .whitespaces)

@@ -18,6 +18,8 @@ final class PageCache: @unchecked Sendable {
         /// The body gzip-coded, made at the first request that accepts gzip.
         var gzipped: [UInt8]?
         let etag: String
+        /// The tag of the gzip representation (`ConditionalGET.gzipTag(etag)`).
+        let gzipETag: String
         let demo: Bool
         let version: Int64
         let madeAt: UInt64
@@ -73,7 +75,7 @@ final class PageCache: @unchecked Sendable {
     /// The page as a response, gzip-coding it first when this is the first client that accepts gzip.
     private func respond(_ request: Request, _ entry: Entry, key: String) -> Response {
         var e = entry
-        if e.gzipped == nil, ConditionalGET.codes(request, e.body), !ConditionalGET.matches(request, e.etag),
+        if e.gzipped == nil, ConditionalGET.codes(request, e.body), !ConditionalGET.matches(request, e.etag, gzipETag: e.gzipETag),
            let compressed = ConditionalGET.gzip(e.body) {
             e.gzipped = compressed
             lock.withLock {
@@ -81,7 +83,7 @@ final class PageCache: @unchecked Sendable {
             }
         }
         return ConditionalGET.respond(request, body: e.body, contentType: "application/json", demo: e.demo, etag: e.etag,
-                                      gzipped: e.gzipped)
+                                      gzipped: e.gzipped, gzipETag: e.gzipETag)
     }
 
     /// Called by a handler about to compute a page under `version` (on a worker thread: it may wait).
@@ -129,7 +131,7 @@ final class PageCache: @unchecked Sendable {
     func store(_ request: Request, body: [UInt8], demo: Bool, version: Int64?) -> String {
         let etag = ConditionalGET.tag(body)
         guard let version else { return etag }
-        let entry = Entry(body: body, gzipped: nil, etag: etag, demo: demo, version: version,
+        let entry = Entry(body: body, gzipped: nil, etag: etag, gzipETag: ConditionalGET.gzipTag(etag), demo: demo, version: version,
                           madeAt: DispatchTime.now().uptimeNanoseconds)
         let key = Self.key(request)
         lock.withLock {

@@ -60,28 +60,53 @@ public enum Gzip {
     }
 
     static func accepted(_ header: String) -> Bool {
-        var named: Bool?
-        var wildcard: Bool?
-        for item in header.split(separator: ",") {
-            let parts = item.split(separator: ";")
-            guard let coding = parts.first?.trimmingASCIISpaces().lowercased() else { continue }
-            var allowed = true
-            for parameter in parts.dropFirst() {
-                let p = parameter.trimmingASCIISpaces()
-                guard p.count > 2, p.first == "q" || p.first == "Q", p[p.index(after: p.startIndex)] == "=" else { continue }
-                allowed = (Double(p.dropFirst(2)) ?? 0) > 0
+        var header = header
+        // Bytes, not Characters: a header value is ASCII, and this runs on every cached page served.
+        return header.withUTF8 { h in
+            var named: Bool?
+            var wildcard: Bool?
+            var start = 0
+            while start < h.count {
+                var end = start
+                while end < h.count, h[end] != 0x2C { end += 1 }   // ,
+                var cut = start
+                while cut < end, h[cut] != 0x3B { cut += 1 }       // ;
+                let coding = trimmed(h, start, cut)
+                var allowed = true
+                var p = cut
+                while p < end {   // parameters: the last q decides
+                    var q = p + 1
+                    while q < end, h[q] != 0x3B { q += 1 }
+                    let param = trimmed(h, p + 1, q)
+                    if param.count > 2, h[param.lowerBound] | 0x20 == 0x71, h[param.lowerBound + 1] == 0x3D {
+                        let number = String(decoding: UnsafeBufferPointer(rebasing: h[(param.lowerBound + 2)..<param.upperBound]), as: UTF8.self)
+                        allowed = (Double(number) ?? 0) > 0
+                    }
+                    p = q
+                }
+                if equalsFolded(h, coding, "gzip") || equalsFolded(h, coding, "x-gzip") { named = allowed }
+                else if coding.count == 1, h[coding.lowerBound] == 0x2A { wildcard = allowed }
+                start = end + 1
             }
-            if coding == "gzip" || coding == "x-gzip" { named = allowed } else if coding == "*" { wildcard = allowed }
+            return named ?? wildcard ?? false
         }
-        return named ?? wildcard ?? false
     }
-}
 
-extension Substring {
-    fileprivate func trimmingASCIISpaces() -> Substring {
-        var s = self[...]
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
+    /// `start..<end` without the spaces and tabs at either end.
+    private static func trimmed(_ h: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int> {
+        var s = start, e = end
+        while s < e, h[s] == 0x20 || h[s] == 0x09 { s += 1 }
+        while e > s, h[e - 1] == 0x20 || h[e - 1] == 0x09 { e -= 1 }
+        return s..<e
+    }
+
+    /// Whether the bytes in `r` are `lower` (a lower-case literal), ignoring ASCII case.
+    private static func equalsFolded(_ h: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ lower: StaticString) -> Bool {
+        guard r.count == lower.utf8CodeUnitCount else { return false }
+        for (i, k) in r.enumerated() {
+            let c = h[k]
+            if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != lower.utf8Start[i] { return false }
+        }
+        return true
     }
 }

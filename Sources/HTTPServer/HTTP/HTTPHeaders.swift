@@ -20,6 +20,11 @@ public struct HTTPHeaders: Sendable, Sequence {
         fields = parsed
     }
 
+    /// Makes room for `n` fields in all.
+    public mutating func reserveCapacity(_ n: Int) {
+        fields.reserveCapacity(n)
+    }
+
     /// The first value of `name`, if any.
     public subscript(name: String) -> String? {
         for field in fields where Self.sameName(field.name, name) { return field.value }
