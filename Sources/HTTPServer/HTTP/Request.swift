@@ -1,16 +1,42 @@
 /// A request as handlers see it: the head, the complete body, and routing results.
 public struct Request: Sendable {
-    public let method: HTTPMethod
+    /// What the client sent, shared by every copy of the request (middleware and the router copy a
+    /// request to set a field: one reference counted, not one per string and array).
+    private final class Sent: Sendable {
+        let method: HTTPMethod
+        let target: String
+        let path: String
+        let rawPath: String
+        let query: QueryParameters
+        let headers: HTTPHeaders
+        let body: [UInt8]
+        let remoteAddress: String
+
+        init(method: HTTPMethod, target: String, path: String, rawPath: String, rawQuery: String, headers: HTTPHeaders,
+             body: [UInt8], remoteAddress: String) {
+            self.method = method
+            self.target = target
+            self.path = path
+            self.rawPath = rawPath
+            self.query = QueryParameters(parsing: rawQuery)
+            self.headers = headers
+            self.body = body
+            self.remoteAddress = remoteAddress
+        }
+    }
+
+    private let sent: Sent
+    public var method: HTTPMethod { sent.method }
     /// The request-target exactly as sent.
-    public let target: String
+    public var target: String { sent.target }
     /// The percent-decoded path, without the query. Routing uses `rawPath`: a decoded `%2F` is not a separator.
-    public let path: String
+    public var path: String { sent.path }
     /// The path as sent (still percent-encoded; never contains control characters, which the parser refuses).
-    public let rawPath: String
+    public var rawPath: String { sent.rawPath }
     /// The decoded query parameters.
-    public let query: QueryParameters
-    public let headers: HTTPHeaders
-    public let body: [UInt8]
+    public var query: QueryParameters { sent.query }
+    public var headers: HTTPHeaders { sent.headers }
+    public var body: [UInt8] { sent.body }
     /// Values of the `{name}` segments of the matched route pattern.
     public var pathParameters: [String: String]
     /// The matched route pattern, e.g. `/api/v1/signals/{id}`; nil when nothing matched.
@@ -18,7 +44,7 @@ public struct Request: Sendable {
     /// The request id (set by `RequestIDMiddleware`; empty otherwise).
     public var requestID: String
     /// The peer address as `host:port`.
-    public let remoteAddress: String
+    public var remoteAddress: String { sent.remoteAddress }
     /// Who the request acts for, as an authentication middleware established it (an object, so that
     /// setting it on every request allocates nothing); nil otherwise.
     public var principal: (any AnyObject & Sendable)?
@@ -26,33 +52,18 @@ public struct Request: Sendable {
     /// Creates a request, parsing path and query from `target`; for in-process tests too.
     public init(method: HTTPMethod, target: String, headers: HTTPHeaders = .init(), body: [UInt8] = [],
                 remoteAddress: String = "127.0.0.1:0") {
-        self.method = method
-        self.target = target
-        self.headers = headers
-        self.body = body
-        self.remoteAddress = remoteAddress
         let (path, rawPath, rawQuery) = Request.splitTarget(target)
-        self.path = path
-        self.rawPath = rawPath
-        self.query = QueryParameters(parsing: rawQuery)
-        self.pathParameters = [:]
-        self.routePattern = nil
-        self.requestID = ""
+        self.init(method: method, target: target, path: path, rawPath: rawPath, rawQuery: rawQuery, headers: headers,
+                  body: body, remoteAddress: remoteAddress)
     }
 
     init(method: HTTPMethod, target: String, path: String, rawPath: String, rawQuery: String, headers: HTTPHeaders,
          body: [UInt8], remoteAddress: String) {
-        self.method = method
-        self.target = target
-        self.path = path
-        self.rawPath = rawPath
-        self.query = QueryParameters(parsing: rawQuery)
-        self.headers = headers
-        self.body = body
-        self.remoteAddress = remoteAddress
-        self.pathParameters = [:]
-        self.routePattern = nil
-        self.requestID = ""
+        sent = Sent(method: method, target: target, path: path, rawPath: rawPath, rawQuery: rawQuery, headers: headers,
+                    body: body, remoteAddress: remoteAddress)
+        pathParameters = [:]
+        routePattern = nil
+        requestID = ""
     }
 
     /// The decoded path, the raw path and the raw query of a request-target (origin- or absolute-form).
