@@ -39,7 +39,13 @@ public final class Router: @unchecked Sendable {
 
     private var staticPatterns: [String: PatternRoutes] = [:]
     private var dynamicPatterns: [PatternRoutes] = []
-    private var middlewares: [any Middleware] = []
+    /// Each middleware in a box of its own: reading one from the array per request then counts one
+    /// reference, where an existential would be copied field by field.
+    private final class Installed: Sendable {
+        let middleware: any Middleware
+        init(_ middleware: any Middleware) { self.middleware = middleware }
+    }
+    private var middlewares: [Installed] = []
     private var order: [(method: HTTPMethod, pattern: String)] = []
 
     public init() {}
@@ -85,7 +91,7 @@ public final class Router: @unchecked Sendable {
 
     /// Adds a middleware; the first added is the outermost. Middleware also wraps 404 and 405 answers.
     public func use(_ middleware: any Middleware) {
-        middlewares.append(middleware)
+        middlewares.append(Installed(middleware))
     }
 
     /// The registered routes in registration order.
@@ -204,7 +210,7 @@ public final class Router: @unchecked Sendable {
 
     private func runMiddleware(_ index: Int, _ request: Request, _ endpoint: (Request) throws -> Response) throws -> Response {
         if index == middlewares.count { return try endpoint(request) }
-        return try middlewares[index].handle(request) { try runMiddleware(index + 1, $0, endpoint) }
+        return try middlewares[index].middleware.handle(request) { try runMiddleware(index + 1, $0, endpoint) }
     }
 
     /// The status a thrown error is answered with: its own if it is an `HTTPResponseError`, else 500.
