@@ -17,6 +17,33 @@ import Testing
         #expect(Gzip.decompress(packed, limit: 100) == nil)
     }
 
+    /// The byte-wise reading of `Accept-Encoding` agrees with a plain one by Characters on random headers
+    /// of codings, weights, spaces and stray separators.
+    @Test func acceptEncodingAgreesWithAPlainReading() {
+        func plain(_ header: String) -> Bool {
+            func trim(_ s: Substring) -> Substring { s.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed().reduce(into: Substring()) { $0.append($1) } }
+            var named: Bool?, wildcard: Bool?
+            for item in header.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.split(separator: ";", omittingEmptySubsequences: false)
+                let coding = trim(parts[0]).lowercased()
+                var allowed = true
+                for parameter in parts.dropFirst() {
+                    let p = trim(parameter)
+                    guard p.count > 2, p.first == "q" || p.first == "Q", p[p.index(after: p.startIndex)] == "=" else { continue }
+                    allowed = (Double(p.dropFirst(2)) ?? 0) > 0
+                }
+                if coding == "gzip" || coding == "x-gzip" { named = allowed } else if coding == "*" { wildcard = allowed }
+            }
+            return named ?? wildcard ?? false
+        }
+        let parts = ["gzip", "GZip", "x-gzip", "*", "br", "deflate", ",", ";", " ", "\t", "q=0", "Q=0.5", "q=1", "q=", "q=x", "=", "gz"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            let h = (0..<Int.random(in: 0...10, using: &rng)).map { _ in parts.randomElement(using: &rng)! }.joined()
+            #expect(Gzip.accepted(h) == plain(h), "\(h)")
+        }
+    }
+
     @Test func acceptEncodingIsReadWithWeights() {
         #expect(Gzip.accepted("gzip"))
         #expect(Gzip.accepted("gzip, deflate, br"))

@@ -126,6 +126,27 @@ struct Tagging: Middleware {
         #expect(QueryParameters(parsing: "a=%0").nameWithNUL == nil)
     }
 
+    /// Byte-wise query parsing agrees with a plain reading by Characters (split on `&`, then on the first
+    /// `=`, then percent-decoded) on random queries of the bytes that matter, escapes and UTF-8 included.
+    @Test func queryParsingAgreesWithAPlainReading() {
+        func plain(_ q: String) -> [(String, String)] {
+            q.split(separator: "&").map { part in
+                guard let eq = part.firstIndex(of: "=") else { return (PercentDecoding.decode(part, plusIsSpace: true), "") }
+                return (PercentDecoding.decode(part[..<eq], plusIsSpace: true),
+                        PercentDecoding.decode(part[part.index(after: eq)...], plusIsSpace: true))
+            }
+        }
+        let alphabet = ["a", "b", "=", "&", "%", "+", "4", "1", "F", "0", "é", "%26", "%3D", "%00", "%e9"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            let q = (0..<Int.random(in: 0...14, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }.joined()
+            let parsed = QueryParameters(parsing: q)
+            let expected = plain(q)
+            #expect(parsed.names == expected.map(\.0).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }, "\(q)")
+            for name in parsed.names { #expect(parsed.all(name) == expected.filter { $0.0 == name }.map(\.1), "\(q)") }
+        }
+    }
+
     @Test func notFoundIsProblemJSON() {
         let r = makeRouter().respond(to: Request(method: .GET, target: "/nope"))
         #expect(r.status.code == 404)
