@@ -21,4 +21,10 @@ public protocol TradingCalendar: Sendable {
     func session(on date: CivilDate) -> TradingSession?
     /// Why the market is closed on a weekday, when it is (e.g. "Good Friday"); nil otherwise.
     func closureReason(on date: CivilDate) -> String?
+    /// Whether the market has a session on `date` (`session(on:) != nil`, without its hours).
+    func trades(on date: CivilDate) -> Bool
+}
+
+extension TradingCalendar {
+    public func trades(on date: CivilDate) -> Bool { session(on: date) != nil }
 }

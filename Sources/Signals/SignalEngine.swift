@@ -196,10 +196,10 @@ final class SessionDays {
 
     func isSession(_ day: Int64) -> Bool {
         // Expiry asks only about days after a bar of the series; an earlier day is asked, not kept.
-        guard day >= first else { return calendar.session(on: CivilDate(daysSinceEpoch: day)) != nil }
+        guard day >= first else { return calendar.trades(on: CivilDate(daysSinceEpoch: day)) }
         let k = Int(day - first)
         if k >= known.count { known.append(contentsOf: repeatElement(0, count: k - known.count + 64)) }
-        if known[k] == 0 { known[k] = calendar.session(on: CivilDate(daysSinceEpoch: day)) != nil ? 1 : 2 }
+        if known[k] == 0 { known[k] = calendar.trades(on: CivilDate(daysSinceEpoch: day)) ? 1 : 2 }
         return known[k] == 1
     }
 }

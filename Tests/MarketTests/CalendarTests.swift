@@ -17,6 +17,22 @@ import Testing
         return out
     }
 
+    /// `trades(on:)` (asked of every day of a history by generation) says what `session(on:)` does, on
+    /// every day from 1960 through 2035, for each calendar.
+    @Test func tradesAgreesWithSessionOnEveryDay() {
+        let calendars: [any TradingCalendar] = [NYSECalendar(), WeekdayCalendar(), AlwaysOpenCalendar()]
+        let first = CivilDate(year: 1960, month: 1, day: 1), last = CivilDate(year: 2035, month: 12, day: 31)
+        for calendar in calendars {
+            var closed = 0
+            for day in first.daysSinceEpoch...last.daysSinceEpoch {
+                let date = CivilDate(daysSinceEpoch: day)
+                #expect(calendar.trades(on: date) == (calendar.session(on: date) != nil), "\(calendar.identifier) \(date)")
+                if !calendar.trades(on: date) { closed += 1 }
+            }
+            if calendar.identifier == "XNYS" { #expect(closed > 76 * 104 + 76 * 8) }   // weekends and holidays
+        }
+    }
+
     @Test func holidays2024() {
         #expect(weekdayClosures(2024) == [d(2024, 1, 1), d(2024, 1, 15), d(2024, 2, 19), d(2024, 3, 29), d(2024, 5, 27),
                                           d(2024, 6, 19), d(2024, 7, 4), d(2024, 9, 2), d(2024, 11, 28), d(2024, 12, 25)])

@@ -136,9 +136,15 @@ public struct NYSECalendar: TradingCalendar {
         }
     }
 
+    /// Whether `date` has a session: a weekday that is no holiday or closure (no daylight-saving
+    /// arithmetic for the hours: generation asks this of every day of a history).
+    public func trades(on date: CivilDate) -> Bool {
+        date.weekday < 6 && NYSECalendar.holidayName(date) == nil
+    }
+
     /// The regular session on `date`, or nil on weekends, holidays and closures.
     public func session(on date: CivilDate) -> TradingSession? {
-        if date.weekday >= 6 || NYSECalendar.holidayName(date) != nil { return nil }
+        guard trades(on: date) else { return nil }
         let early = NYSECalendar.isEarlyClose(date)
         let days = date.daysSinceEpoch
         // 1985-09-30 (open moved to 09:30) and 1974-10-01 (close moved to 16:00).
