@@ -135,6 +135,7 @@ bench-access:
 	@scripts/install-deps.sh bench
 	@scripts/test-postgres.sh start >/dev/null
 	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) Benchmarks/access/run.sh
+	GS_TEST_DATABASE_URL=$$(scripts/test-postgres.sh url) $(SWIFT) run -c release --package-path Benchmarks AccessBench
 
 # Dashboard JSON p50/p99 with every daily file's signals and outcomes stored, and GET /metrics p99 under load
 # on another route, each against GET /health/live measured in the same run.

@@ -29,6 +29,11 @@ let package = Package(
                 dependencies: [.product(name: "GoldenSignals", package: "GoldenSignals"),
                                .product(name: "Market", package: "GoldenSignals"),
                                .product(name: "Postgres", package: "GoldenSignals")]),
+        // API keys in process: the service's router with keys off against keys required, no sockets.
+        .executableTarget(name: "AccessBench",
+                          dependencies: ["BenchSupport", .product(name: "GoldenSignals", package: "GoldenSignals"),
+                                         .product(name: "HTTPServer", package: "GoldenSignals"),
+                                         .product(name: "Market", package: "GoldenSignals")]),
         .executableTarget(name: "GenerationBench",
                           dependencies: ["BenchSupport", .product(name: "GoldenSignals", package: "GoldenSignals"),
                                          .product(name: "Market", package: "GoldenSignals"),

@@ -84,6 +84,30 @@ import Testing
         #expect(!quiet.writeAccessLine(method: "GET", rawPath: "/", status: 200, micros: 1, requestID: "r", remote: "a"))
     }
 
+    /// A CR or LF at any position of a line (the check reads eight bytes at a time) is escaped, and a
+    /// line without one is written as it is.
+    @Test func aLineBreakAnywhereIsEscaped() throws {
+        let (path, fd) = try Self.tempFile()
+        defer { close(fd); unlink(path) }
+        let buffer = LogBuffer(fd: fd, flushInterval: 0)
+        let logger = Logger(label: "t") { BufferedLogHandler(label: $0, format: .text, buffer: buffer) }
+        var expected: [String] = []
+        for length in [1, 7, 8, 9, 31, 64] {
+            for position in 0..<length {
+                for (byte, escaped) in [("\n", #"\n"#), ("\r", #"\r"#), ("-", "-")] {
+                    var message = Array(repeating: "x", count: length)
+                    message[position] = byte
+                    logger.info("\(message.joined())")
+                    expected.append(message.joined().replacingOccurrences(of: byte, with: escaped))
+                }
+            }
+        }
+        buffer.flush()
+        let lines = Self.lines(path)
+        #expect(lines.count == expected.count)
+        for (line, message) in zip(lines, expected) { #expect(line.hasSuffix("] " + message), "\(line)") }
+    }
+
     @Test func theTimerFlushesAndErrorsAreWrittenAtOnce() throws {
         let (path, fd) = try Self.tempFile()
         defer { close(fd); unlink(path) }

@@ -207,7 +207,29 @@ public struct BufferedLogHandler: AccessLineWriter {
         scratch.line.append(contentsOf: source.utf8)
         scratch.line.append(contentsOf: "] ".utf8)
         message(&scratch.line)
-        if scratch.line.contains(where: { $0 == 0x0A || $0 == 0x0D }) { Self.escapeLineBreaks(&scratch.line) }
+        if Self.hasLineBreak(scratch.line) { Self.escapeLineBreaks(&scratch.line) }
+    }
+
+    /// Whether `line` holds a CR or LF, eight bytes at a time (every line is checked).
+    static func hasLineBreak(_ line: [UInt8]) -> Bool {
+        line.withUnsafeBytes { raw in
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            let lf = 0x0A * ones, cr = 0x0D * ones
+            var i = 0
+            while i + 8 <= raw.count {
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let a = w ^ lf, b = w ^ cr
+                // A zero byte in a or b (exact: the subtraction's borrow cannot flag a byte above a zero one
+                // without a zero byte below it, and any flag means some byte is zero).
+                if ((a &- ones) & ~a | (b &- ones) & ~b) & highs != 0 { return true }
+                i += 8
+            }
+            while i < raw.count {
+                if raw[i] == 0x0A || raw[i] == 0x0D { return true }
+                i += 1
+            }
+            return false
+        }
     }
 
     /// ` key=` before a field's value.
