@@ -21,13 +21,13 @@ public struct QueryParameters: Sendable {
                 while end < q.count, q[end] != 0x26 {
                     let b = q[end]
                     if b == 0x3D, eq < 0 { eq = end }
-                    if b == 0x25 || b == 0x2B { escaped = true }
+                    if b == 0x25 { escaped = true }
                     end += 1
                 }
                 if end > start {
                     let nameEnd = eq < 0 ? end : eq
-                    let name = Self.component(q, start, nameEnd, escaped)
-                    let value = eq < 0 ? "" : Self.component(q, eq + 1, end, escaped)
+                    let name = PercentDecoding.decode(UnsafeBufferPointer(rebasing: q[start..<nameEnd]), plusIsSpace: true)
+                    let value = eq < 0 ? "" : PercentDecoding.decode(UnsafeBufferPointer(rebasing: q[(eq + 1)..<end]), plusIsSpace: true)
                     // A NUL can only come from an escape (the parser refuses raw control bytes in the target).
                     if nameWithNUL == nil, escaped, name.utf8.contains(0) || value.utf8.contains(0) {
                         nameWithNUL = name.utf8.contains(0) ? "query" : name
@@ -37,12 +37,6 @@ public struct QueryParameters: Sendable {
                 start = end + 1
             }
         }
-    }
-
-    /// Bytes `start..<end` of `q` as text, percent-decoded (with `+` as a space) when `escaped` says it may be needed.
-    private static func component(_ q: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ escaped: Bool) -> String {
-        let bytes = UnsafeBufferPointer(rebasing: q[start..<end])
-        return escaped ? PercentDecoding.decode(bytes, plusIsSpace: true) : String(decoding: bytes, as: UTF8.self)
     }
 
     /// The first value of `name`.
