@@ -15,7 +15,8 @@ enum ConditionalGET {
                         gzipETag: String? = nil) -> Response {
         let etag = known ?? tag(body)
         let coded = codes(request, body)
-        let gz = coded ? gzipETag ?? gzipTag(etag) : gzipETag
+        // The gzip representation's tag: made here only when this answer is coded and no cached one was given.
+        let gz = gzipETag ?? (coded ? gzipTag(etag) : nil)
         var headers = extra
         headers.reserveCapacity(extra.count + 8)
         headers.set("ETag", coded ? gz ?? etag : etag)

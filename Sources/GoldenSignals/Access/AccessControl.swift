@@ -401,7 +401,7 @@ public struct AccessMiddleware: Middleware {
 
     public func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
         guard let pattern = request.routePattern, !settings.openPaths.contains(pattern) else { return try next(request) }
-        var principal: KeyVerifier.Entry?
+        var request = request
         let rate: Double
         let burst: Int
         let policy: String
@@ -416,7 +416,7 @@ public struct AccessMiddleware: Middleware {
             }
             // Handlers that act per key (webhooks) read the key from the request; elsewhere the request
             // is passed on as it came (setting a field copies every other one).
-            if Self.readsPrincipal(pattern) { principal = entry }
+            if Self.readsPrincipal(pattern) { request.principal = entry }
             rate = key.record.rate
             burst = key.record.burst
             policy = key.policy
@@ -435,14 +435,7 @@ public struct AccessMiddleware: Middleware {
                             headers: HTTPHeaders([("Retry-After", String(decision.reset)), ("RateLimit-Policy", policy), ("RateLimit", state)]))
         }
         do {
-            var response: Response
-            if let principal {
-                var request = request
-                request.principal = principal
-                response = try next(request)
-            } else {
-                response = try next(request)
-            }
+            var response = try next(request)
             response.headers.add("RateLimit-Policy", policy)
             response.headers.add("RateLimit", state)
             return response
