@@ -14,6 +14,9 @@ public struct AlwaysOpenCalendar: TradingCalendar {
 
     /// Always nil: the market never closes.
     public func closureReason(on date: CivilDate) -> String? { nil }
+
+    /// Always: every day has a session.
+    public func trades(on date: CivilDate) -> Bool { true }
 }
 
 /// A market open all day Monday to Friday and closed at weekends, with no holidays; sessions are
@@ -34,6 +37,9 @@ public struct WeekdayCalendar: TradingCalendar {
 
     /// Always nil: weekdays are never closed.
     public func closureReason(on date: CivilDate) -> String? { nil }
+
+    /// Monday to Friday.
+    public func trades(on date: CivilDate) -> Bool { date.weekday <= 5 }
 }
 
 /// Chooses the trading calendar for an instrument.

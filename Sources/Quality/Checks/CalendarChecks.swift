@@ -17,18 +17,19 @@ struct SessionLookup {
         return cached.session
     }
 
-    /// Whether a day has a session; fast paths for the calendars we ship.
+    /// Whether a day has a session: the calendar's own `trades(on:)`, with the day-number arithmetic of the
+    /// calendars we ship in front of it (no civil date computed for a weekend, nor for a 24x7 or 24x5 day).
     static func sessionPredicate(_ calendar: any TradingCalendar) -> (Int64) -> Bool {
         @inline(__always) func weekday(_ d: Int64) -> Int64 { let w = (d + 3) % 7; return (w < 0 ? w + 7 : w) + 1 }
         switch calendar {
         case is NYSECalendar:
-            return { d in weekday(d) <= 5 && NYSECalendar.holidayName(CivilDate(daysSinceEpoch: d)) == nil }
+            return { d in weekday(d) <= 5 && calendar.trades(on: CivilDate(daysSinceEpoch: d)) }
         case is AlwaysOpenCalendar:
             return { _ in true }
         case is WeekdayCalendar:
             return { d in weekday(d) <= 5 }
         default:
-            return { d in calendar.session(on: CivilDate(daysSinceEpoch: d)) != nil }
+            return { d in calendar.trades(on: CivilDate(daysSinceEpoch: d)) }
         }
     }
 }
