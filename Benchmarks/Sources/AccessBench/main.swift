@@ -15,17 +15,12 @@ let rounds = benchRounds(9)
 let perRound = Int(benchEnvironment["REQUESTS"] ?? "") ?? 100_000
 
 do {
-    var config = AppConfiguration()
-    config.databaseURL = try freshBenchDatabase("access")
-    config.migrationsDirectory = repo.appendingPathComponent("migrations").path
-    config.openAPIPath = repo.appendingPathComponent("openapi.yaml").path
-    config.ingestInterval = 0
-    config.evaluateInterval = 0
-    config.access.openPaths = []   // the probe too needs a key when keys are required
     let devNull = open("/dev/null", O_WRONLY)
     let buffer = LogBuffer(fd: devNull, flushInterval: 0)   // flushed by the appender past 1 MB
     let logger = Logger(label: "bench") { BufferedLogHandler(label: $0, format: .text, buffer: buffer) }
-    let app = try Application(configuration: config, logger: logger)
+    let app = try benchApplication("access", logger: logger) {
+        $0.access.openPaths = []   // the probe too needs a key when keys are required
+    }
     defer { app.close() }
     _ = try app.imports.importFile(path: dataDir + "/bt_orcl-1995-2014.txt", symbol: NewSymbol(symbol: "ORCL", assetClass: .equity),
                                    timeframe: .d1, timeZone: .utc)

@@ -54,7 +54,9 @@ public func dropBenchDatabase(_ label: String) throws {
 }
 
 /// The service (no HTTP server, no schedulers) on a fresh database, quiet below errors.
-public func benchApplication(_ label: String, configure: (inout AppConfiguration) -> Void = { _ in }) throws -> Application {
+/// - Parameter logger: the service's logger (default: errors only).
+public func benchApplication(_ label: String, logger: Logger? = nil,
+                             configure: (inout AppConfiguration) -> Void = { _ in }) throws -> Application {
     var config = AppConfiguration()
     config.databaseURL = try freshBenchDatabase(label)
     config.migrationsDirectory = repo.appendingPathComponent("migrations").path
@@ -62,9 +64,9 @@ public func benchApplication(_ label: String, configure: (inout AppConfiguration
     config.ingestInterval = 0
     config.evaluateInterval = 0
     configure(&config)
-    var logger = Logger(label: "bench")
-    logger.logLevel = .error
-    return try Application(configuration: config, logger: logger)
+    var quiet = Logger(label: "bench")
+    quiet.logLevel = .error
+    return try Application(configuration: config, logger: logger ?? quiet)
 }
 
 /// Imports every daily file into `app`.
