@@ -188,6 +188,26 @@ public struct PostgresCopyBinaryRow {
         fields += 1
     }
 
+    /// `double precision[]`, one dimension of `count` elements (none: the empty array); `element(i)` is the
+    /// i-th, nil for NULL. The array's wire format: dimensions, a has-NULLs flag, the element type (`float8`,
+    /// OID 701), each dimension's length and lower bound (1), then each element as a field.
+    public mutating func float8Array(count: Int, _ element: (Int) -> Double?) {
+        let lengthAt = buffer.count
+        bigEndian32(0)   // the field's length, set below
+        bigEndian32(count == 0 ? 0 : 1)
+        let flagAt = buffer.count
+        bigEndian32(0); bigEndian32(701)
+        if count > 0 { bigEndian32(UInt32(count)); bigEndian32(1) }
+        var nulls = false
+        for i in 0..<count {
+            if let v = element(i) { bigEndian32(8); bigEndian64(v.bitPattern) } else { bigEndian32(UInt32(bitPattern: -1)); nulls = true }
+        }
+        if nulls { buffer[flagAt + 3] = 1 }
+        let length = UInt32(buffer.count - lengthAt - 4).bigEndian
+        withUnsafeBytes(of: length) { for k in 0..<4 { buffer[lengthAt + k] = $0[k] } }
+        fields += 1
+    }
+
     /// `boolean`.
     public mutating func bool(_ v: Bool) {
         bigEndian32(1); buffer.append(v ? 1 : 0)

@@ -115,6 +115,28 @@ import Testing
         let funnel = try s.get("/api/v1/signals/funnel?timeframe=1d").json
         #expect(funnel["candidates"] as? Int == expected.count)
         #expect(funnel["published"] as? Int == expected.filter(\.published).count)
+        // Each listed signal's layers and bar, as stored and rendered, are the engine's, value for value
+        // (Foundation's JSON reader may round a double's last digit).
+        let byKey = Dictionary(expected.map { ("\(RFC3339.format($0.bar.timestamp))|\($0.strategy)", $0) }) { a, _ in a }
+        let listed = Self.signals(all)
+        #expect(listed.count == 500)
+        func close(_ a: Double?, _ b: Double?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return abs(a - b) <= 1e-15 * max(1, abs(b))
+        }
+        for sig in listed {
+            let made = try #require(byKey["\(sig["timestamp"] as? String ?? "")|\(sig["strategy"] as? String ?? "")"])
+            let layers = try #require(sig["layers"] as? [[String: Any]])
+            #expect(layers.map { $0["layer"] as? String } == made.layers.map(\.layer.rawValue))
+            #expect(layers.map { $0["passed"] as? Bool } == made.layers.map(\.passed))
+            #expect(layers.map { $0["detail"] as? String } == made.layers.map(\.detail))
+            #expect(zip(layers, made.layers).allSatisfy { close($0["effect"] as? Double, $1.effect) && ($0["effect"] is NSNull) == ($1.effect == nil) })
+            let bar = try #require(sig["bar"] as? [String: Any])
+            #expect(bar["timestamp"] as? String == sig["timestamp"] as? String)
+            #expect(close(bar["open"] as? Double, made.bar.open) && close(bar["high"] as? Double, made.bar.high)
+                    && close(bar["low"] as? Double, made.bar.low) && close(bar["close"] as? Double, made.bar.close)
+                    && close(bar["volume"] as? Double, made.bar.volume))
+        }
 
         // Each id is the MD5 of its identity text, as PostgreSQL computes it (bars before 1970 included),
         // and the seqs taken for the COPY are the ones stored, one per signal.

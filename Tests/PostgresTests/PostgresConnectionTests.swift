@@ -221,6 +221,17 @@ private struct Boom: Error {}
             #expect(try summary.decode(6, as: Int.self) == 33_333)
             for k in 7...10 { #expect(try summary.decode(k, as: Bool.self)) }
             #expect(try c.query("SELECT sum(n) FROM t").first?.decode(0, as: Int.self) == (0..<50_000).reduce(0) { $0 + $1 % 7 - 3 })
+            // float8[]: empty, with NULLs, without; PostgreSQL's text of each is the array written.
+            try c.execute("CREATE TABLE a (k int4, xs float8[])")
+            let arrays: [[Double?]] = [[], [nil], [1.5, nil, -0.1, 1e300, nil], [0.1640909887153016, 2, 3], [.infinity]]
+            let loaded = try c.copyInBinary("COPY a (k, xs) FROM STDIN (FORMAT binary)") { writer in
+                for (k, xs) in arrays.enumerated() {
+                    try writer.appendBinaryRow(fieldCount: 2) { r in r.int4(Int32(k)); r.float8Array(count: xs.count) { xs[$0] } }
+                }
+            }
+            #expect(loaded == arrays.count)
+            let texts = try c.query("SELECT xs::text, cardinality(xs) FROM a ORDER BY k").map { try $0.decode(0, as: String.self) }
+            #expect(texts == ["{}", "{NULL}", "{1.5,NULL,-0.1,1e+300,NULL}", "{0.1640909887153016,2,3}", "{Infinity}"])
             // A value the column cannot take is the server's error, and nothing is loaded.
             let bad = #expect(throws: PostgresError.self) {
                 try c.copyInBinary("COPY t (n) FROM STDIN (FORMAT binary)") { writer in

@@ -1,5 +1,6 @@
 import HTTPServer
 import Postgres
+import Signals
 
 /// Renders a signal row selected with `SignalStore.columns` as the API's signal object.
 enum SignalJSON {
@@ -42,12 +43,52 @@ enum SignalJSON {
         w.key("reason"); w.string(reason)
         w.key("reasoning"); w.string(reason)
         w.key("indicators"); w.raw(Array((try row.decode(21, as: String.self)).utf8))
-        w.key("layers"); w.raw(Array((try row.decode(22, as: String.self)).utf8))
-        w.key("bar"); w.raw(Array((try row.decode(30, as: String.self)).utf8))
+        w.key("layers"); try writeLayers(details: row.decode(22), effects: row.decode(30), passed: row.decode(45, as: Int64.self), into: &w)
+        w.key("bar"); w.beginObject()
+        w.key(Keys.timestamp); w.string(RFC3339.format(try row.decode(7)))
+        w.key(Keys.open); w.number(try row.decode(46, as: Double.self))
+        w.key(Keys.high); w.number(try row.decode(47, as: Double.self))
+        w.key(Keys.low); w.number(try row.decode(48, as: Double.self))
+        w.key(Keys.close); w.number(try row.decode(49, as: Double.self))
+        w.key(Keys.volume); w.number(try row.decode(50, as: Double.self))
+        w.endObject()
         w.key("outcome"); try writeOutcome(row, into: &w)
         if try row.decode(28, as: Bool.self) { w.key("demo"); w.bool(true) }
         try extra?(&w)
         w.endObject()
+    }
+
+    /// The layers' trace as the API shows it, `[{layer, passed, effect, detail}]`, from the row's values
+    /// (migration 0018): one sentence per line of `details`, the effects as PostgreSQL's text of the
+    /// `float8[]`, bit k of `passed` for layer k. Layer k is the k-th of the engine's order.
+    static func writeLayers(details: String, effects: String, passed: Int64, into w: inout JSONWriter) throws {
+        var effectValues = effects.utf8.dropFirst().dropLast().split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+            .makeIterator()
+        w.beginArray()
+        if !details.isEmpty {
+            for (k, detail) in details.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                guard k < Layer.allCases.count, let effect = effectValues.next() else {
+                    throw SignalJSONError.badLayers(details: details, effects: effects)
+                }
+                w.beginObject()
+                w.key(Keys.layer); w.string(Layer.allCases[k].rawValue)
+                w.key(Keys.passed); w.bool(passed & (1 << k) != 0)
+                w.key(Keys.effect)
+                if effect.elementsEqual("NULL".utf8) { w.null() }
+                else if let e = Double(Substring(effect)) { w.number(e) }
+                else { throw SignalJSONError.badLayers(details: details, effects: effects) }
+                w.key(Keys.detail); w.string(String(detail))
+                w.endObject()
+            }
+            guard effectValues.next() == nil else { throw SignalJSONError.badLayers(details: details, effects: effects) }
+        }
+        w.endArray()
+    }
+
+    private enum Keys {
+        static let layer = JSONKey("layer"), passed = JSONKey("passed"), effect = JSONKey("effect"), detail = JSONKey("detail")
+        static let timestamp = JSONKey("timestamp"), open = JSONKey("open"), high = JSONKey("high"), low = JSONKey("low")
+        static let close = JSONKey("close"), volume = JSONKey("volume")
     }
 
     /// The automatic outcome (`provisional` while the horizon is not covered by stored bars) and the
@@ -79,5 +120,16 @@ enum SignalJSON {
         }
         w.key("client_reports"); if let reports { w.raw(Array(reports.utf8)) } else { w.beginArray(); w.endArray() }
         w.endObject()
+    }
+}
+
+enum SignalJSONError: Error, CustomStringConvertible {
+    /// A stored row's layer sentences and effects do not match (each layer has one of each).
+    case badLayers(details: String, effects: String)
+
+    var description: String {
+        switch self {
+        case .badLayers(let details, let effects): "a stored signal's layers do not match: \(details.debugDescription) / \(effects)"
+        }
     }
 }

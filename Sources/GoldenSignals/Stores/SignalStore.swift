@@ -31,7 +31,8 @@ public struct SignalStore: Sendable {
     /// The NOTIFY channel new signals (published or filtered) are announced on (payload: the highest new `seq`).
     public static let channel = "gs_signals"
 
-    /// Columns of a signal as the API renders it (`SignalJSON` reads them by position). `$T` is the as-of time.
+    /// Columns of a signal as the API renders it (`SignalJSON` reads them by position: the layers from 22, 30
+    /// and 45, the bar from 7 and 46…50). `$T` is the as-of time.
     static let columns = """
         g.id::text, s.symbol, g.timeframe, g.strategy, g.params, g.direction,
         CASE WHEN NOT g.published THEN 'filtered' WHEN o.final AND o.result IN ('win', 'loss') THEN 'closed'
@@ -39,14 +40,16 @@ public struct SignalStore: Sendable {
         extract(epoch FROM g.ts)::int8, extract(epoch FROM g.created_at)::int8, g.entry_price, g.stop_loss, g.take_profit,
         g.risk_level, g.horizon_bars, extract(epoch FROM g.expires_at)::int8,
         coalesce(h.new_confidence, g.confidence), g.confidence_raw, g.quality, g.confidence,
-        coalesce(h.calibration_version, g.calibration_version), g.reason, g.indicators::text, g.layers::text,
-        g.consensus_strength, g.position_size, g.reward_risk, g.strength, g.rejected_by, (g.is_demo OR s.is_demo), g.seq, g.bar::text,
+        coalesce(h.calibration_version, g.calibration_version), g.reason, g.indicators::text, g.layer_details,
+        g.consensus_strength, g.position_size, g.reward_risk, g.strength, g.rejected_by, (g.is_demo OR s.is_demo), g.seq,
+        g.layer_effects::text,
         o.result, o.final, o.exit_price, o.gross_return, o.net_return, o.mfe, o.mae, o.bars_held::int8, o.r_multiple,
         o.same_bar_ambiguous, o.gap_fill, extract(epoch FROM o.finalized_at)::int8, o.hit,
         (SELECT json_agg(json_build_object('id', r.id, 'result', r.result, 'exit_price', r.exit_price,
                 'closed_at', to_char(r.closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'notes', r.notes,
                 'reported_at', to_char(r.reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) ORDER BY r.id)::text
-         FROM signal_outcome_reports r WHERE r.signal_id = g.id AND r.reported_at <= $T)
+         FROM signal_outcome_reports r WHERE r.signal_id = g.id AND r.reported_at <= $T),
+        g.layers_passed, g.bar_open, g.bar_high, g.bar_low, g.bar_close, g.bar_volume
         """
 
     static let from = """
@@ -66,7 +69,8 @@ public struct SignalStore: Sendable {
     static let writeColumns = """
         symbol_id, timeframe, ts, strategy, params, id, direction, published, rejected_by, strength, entry_price, stop_loss,
         take_profit, reward_risk, risk_level, horizon_bars, expires_at, confidence_raw, quality, confidence,
-        calibration_version, consensus_strength, position_size, reason, indicators, layers, layers_passed, bar, is_demo
+        calibration_version, consensus_strength, position_size, reason, indicators, layer_details, layer_effects, layers_passed,
+        bar_open, bar_high, bar_low, bar_close, bar_volume, is_demo
         """
 
     /// A signal's id: the MD5 of its identity `symbol_id|timeframe|bar epoch seconds|strategy|params` as a UUID,
@@ -197,17 +201,32 @@ public struct SignalStore: Sendable {
             """, []).map { (seq: try $0.decode(0, as: Int64.self), published: try $0.decode(1, as: Bool.self)) }
     }
 
-    /// The signals as binary COPY rows, fields in `writeColumns` order. The JSON fields are written by one
-    /// reused writer straight into the row, so a row costs no intermediate strings.
-    /// With `seqs` (one per signal), each row ends with its `seq`.
+    /// The signals as binary COPY rows, fields in `writeColumns` order (migration 0018 says how the layers and
+    /// the bar are kept). The indicators' JSON and the layers' sentences are written by reused buffers straight
+    /// into the row, so a row costs no intermediate strings. With `seqs` (one per signal), each row ends with its `seq`.
     static func write(_ signals: [GeneratedSignal], seqs: [Int64]? = nil, symbolID: Int64, timeframe: Timeframe, isDemo: Bool,
                       to writer: inout PostgresCopyWriter) throws {
-        var json = JSONWriter(capacity: 2048)
+        var json = JSONWriter(capacity: 256)
+        var details: [UInt8] = []
+        details.reserveCapacity(1024)
         var identity = Identity(symbolID: symbolID, timeframe: timeframe)
         for (i, s) in signals.enumerated() {
+            // A layer's place in the row is its place in the engine's order.
+            guard s.layers.count <= Layer.allCases.count,
+                  zip(s.layers, Layer.allCases).allSatisfy({ $0.layer == $1 }) else {
+                throw SignalStoreError.layersOutOfOrder(s.layers.map(\.layer.rawValue))
+            }
             var passed: Int32 = 0
-            for (k, l) in s.layers.enumerated() where l.passed { passed |= 1 << k }
-            try writer.appendBinaryRow(fieldCount: seqs == nil ? 29 : 30) { r in
+            details.removeAll(keepingCapacity: true)
+            for (k, l) in s.layers.enumerated() {
+                if l.passed { passed |= 1 << k }
+                if k > 0 { details.append(0x0A) }
+                let start = details.count
+                details.append(contentsOf: l.detail.utf8)
+                // One sentence per line: a line break inside one (never written by the engine) becomes a space.
+                for j in start..<details.count where details[j] == 0x0A { details[j] = 0x20 }
+            }
+            try writer.appendBinaryRow(fieldCount: seqs == nil ? 34 : 35) { r in
                 r.int8(symbolID); r.text(timeframe.rawValue); r.timestamptz(unixSeconds: s.bar.timestamp)
                 r.text(s.strategy); r.text(s.parameters); r.uuid(identity.idBytes(s))
                 r.text(s.direction.rawValue); r.bool(s.published); r.text(s.rejectedBy?.rawValue)
@@ -217,9 +236,8 @@ public struct SignalStore: Sendable {
                 r.float8(s.confidence.calibrated); r.int4(Int32(clamping: s.confidence.calibrationVersion))
                 r.float8(s.consensusStrength); r.float8(s.positionSize); r.text(s.reason)
                 json.reset(); indicatorsJSON(s.indicators, into: &json); r.text(bytes: json.bytes)
-                json.reset(); layersJSON(s.layers, into: &json); r.text(bytes: json.bytes)
-                r.int4(passed)
-                json.reset(); barJSON(s.bar, into: &json); r.text(bytes: json.bytes)
+                r.text(bytes: details); r.float8Array(count: s.layers.count) { s.layers[$0].effect }; r.int4(passed)
+                r.float8(s.bar.open); r.float8(s.bar.high); r.float8(s.bar.low); r.float8(s.bar.close); r.float8(s.bar.volume)
                 r.bool(isDemo)
                 if let seqs { r.int8(seqs[i]) }
             }
@@ -363,31 +381,15 @@ public struct SignalStore: Sendable {
         for v in values { w.key(v.name); w.number(v.value) }
         w.endObject()
     }
+}
 
-    static func layersJSON(_ layers: [LayerResult], into w: inout JSONWriter) {
-        w.beginArray()
-        for l in layers {
-            w.beginObject()
-            w.key(Keys.layer); w.string(l.layer.rawValue)
-            w.key(Keys.passed); w.bool(l.passed)
-            w.key(Keys.effect); if let e = l.effect { w.number(e) } else { w.null() }
-            w.key(Keys.detail); w.string(l.detail)
-            w.endObject()
+enum SignalStoreError: Error, CustomStringConvertible {
+    /// A signal's layers are not a prefix of the engine's order, which the stored row's layout relies on.
+    case layersOutOfOrder([String])
+
+    var description: String {
+        switch self {
+        case .layersOutOfOrder(let names): "a signal's layers are not in the engine's order: \(names.joined(separator: ", "))"
         }
-        w.endArray()
-    }
-
-    static func barJSON(_ b: Bar, into w: inout JSONWriter) {
-        w.beginObject()
-        w.key(Keys.timestamp); w.string(RFC3339.format(b.timestamp))
-        w.key(Keys.open); w.number(b.open); w.key(Keys.high); w.number(b.high); w.key(Keys.low); w.number(b.low)
-        w.key(Keys.close); w.number(b.close); w.key(Keys.volume); w.number(b.volume)
-        w.endObject()
-    }
-
-    private enum Keys {
-        static let layer = JSONKey("layer"), passed = JSONKey("passed"), effect = JSONKey("effect"), detail = JSONKey("detail")
-        static let timestamp = JSONKey("timestamp"), open = JSONKey("open"), high = JSONKey("high"), low = JSONKey("low")
-        static let close = JSONKey("close"), volume = JSONKey("volume")
     }
 }
