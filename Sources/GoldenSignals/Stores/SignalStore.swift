@@ -173,11 +173,13 @@ public struct SignalStore: Sendable {
     }
 
     /// `count` new values of `signals.seq`, ascending (COPY writes the identity column as given).
+    /// The sequence is looked up once: without `OFFSET 0` the planner folds the lookup into every `nextval`
+    /// call (a catalog search per value, 8× the cost of the values themselves).
     static func takeSeqs(_ count: Int, on conn: PostgresConnection) throws -> [Int64] {
         var seqs: [Int64] = []
         seqs.reserveCapacity(count)
         _ = try conn.queryBinary(PostgresQuery("""
-            SELECT nextval(q.seq) FROM (SELECT pg_get_serial_sequence('signals', 'seq')::regclass AS seq) q,
+            SELECT nextval(q.seq) FROM (SELECT pg_get_serial_sequence('signals', 'seq')::regclass AS seq OFFSET 0) q,
                    generate_series(1, $1::int4)
             """, binds: [count])) { row in seqs.append(try row.int64(0)) }
         seqs.sort()
