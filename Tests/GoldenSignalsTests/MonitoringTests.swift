@@ -3,6 +3,7 @@ import Foundation
 import HTTPClient
 import Market
 import Postgres
+import Signals
 import Testing
 
 /// Anomaly detection against PostgreSQL and the monitoring routes over real sockets.
@@ -32,6 +33,33 @@ import Testing
                 (try $0.decode(0), try $0.decode(1))
             }
         }
+    }
+
+    /// The accuracy figures (and the funnel beside them) are cached by a fingerprint of what they depend on; it
+    /// changes with every store of new candidates, a store of filtered candidates only included, and not otherwise.
+    @Test func theAccuracyFingerprintChangesWithEveryStoreOfCandidates() throws {
+        let s = try TestService(label: "accuracy_print") { $0.generateOnArrival = false }
+        let bars = try OHLCVCSVReader.parse([UInt8](try #require(FileManager.default.contents(atPath: Paths.data("bluefin_MSFT.csv")))),
+                                            options: CSVImportOptions(timeframe: .d1, localTimeZone: .utc)).bars
+        let made = SignalEngine().run(PriceSeries(bars), info: SeriesInfo(symbol: "MSFT", timeframe: .d1, assetClass: .equity,
+                                                                         calendar: NYSECalendar()))
+        // The newest bar whose candidates were all filtered (the engine says the same of it with the later bars cut).
+        let byBar = Dictionary(grouping: made, by: \.bar.timestamp)
+        let t = try #require(bars.indices.last { k in byBar[bars[k].timestamp].map { !$0.isEmpty && !$0.contains(where: \.published) } ?? false })
+        let (symbol, _) = try s.app.symbols.ensure(NewSymbol(symbol: "MSFT", assetClass: .equity))
+        func fingerprint() throws -> String { try s.app.pool.withConnection { try SignalAccuracy.fingerprint(on: $0) } }
+        let empty = try fingerprint()
+        _ = try s.app.bars.upsert(symbolID: symbol.id, timeframe: .d1, bars: Array(bars[..<t]), source: "file")
+        _ = try s.app.signalService.generate()
+        let before = try fingerprint()
+        #expect(before != empty)
+        _ = try s.app.bars.upsert(symbolID: symbol.id, timeframe: .d1, bars: [bars[t]], source: "file")
+        let filteredOnly = try s.app.signalService.generate()
+        #expect(filteredOnly.generated == 0 && filteredOnly.rejected == byBar[bars[t].timestamp]?.count)
+        let after = try fingerprint()
+        #expect(after != before)
+        _ = try s.app.signalService.generate()   // nothing new
+        #expect(try fingerprint() == after)
     }
 
     @Test func reDetectionUpdatesTheOpenRowAndClearingResolvesIt() throws {

@@ -101,12 +101,14 @@ public struct SignalAccuracy: Sendable {
     }
 
     /// What changes whenever the figures or the funnel could: final outcomes (never rewritten once final, so
-    /// their count tells), the newest calibration version, the newest stored signal. Each is an index read.
+    /// their count tells), the newest calibration version, and new candidates, published or filtered. A series'
+    /// candidates are stored with its scan mark moved forward, in one transaction, and marks never move back,
+    /// so the sum of the marks grows with every store (one row per series; the rest are index reads).
     static func fingerprint(on conn: PostgresConnection) throws -> String {
         let row = try conn.query("""
             SELECT (SELECT count(*) FROM signal_outcomes WHERE final)::text || '/' ||
                    coalesce((SELECT max(version)::text FROM calibrations), '') || '/' ||
-                   coalesce((SELECT max(seq)::text FROM signals), '')
+                   coalesce((SELECT count(*)::text || ':' || sum(extract(epoch FROM through_ts))::text FROM signal_scans), '')
             """, []).first
         return try row?.decode(0) ?? ""
     }

@@ -142,10 +142,12 @@ public struct SignalStore: Sendable {
     // `seq` (two generation workers, two replicas). A reader that goes on from the last seq it got (the
     // stream, its resume) would step over it for good. So each writing transaction announces, before it
     // takes any `seq`, a lower bound of the seqs it will take: a shared transaction-level advisory lock
-    // whose key holds the highest `seq` it can see (`writerLockSpace` above bit 40, the bound below).
-    // Readers go no further than `visibleThrough()`: below every bound still held, and no higher than what
-    // was committed when they looked. A writer that announces itself later takes only seqs above that; one
-    // announced before has ended (committed or not) by the time every seq up to its bound can be read.
+    // whose key holds the highest `seq` of a published signal it can see (`writerLockSpace` above bit 40, the
+    // bound below; every seq it takes is above every seq taken before, published or not).
+    // Readers go no further than `visibleThrough()`: below every bound still held, and no higher than the
+    // newest published signal committed when they looked. A writer that announces itself later takes only
+    // seqs above that; one announced before has ended (committed or not) by the time every seq up to its
+    // bound can be read. (Readers follow published signals only, which the index on `seq` holds: 0019.)
 
     /// The key space of the writers' announcements (advisory lock keys `space << 40 | bound`).
     static let writerLockSpace: Int64 = 0x47_5331
@@ -153,15 +155,16 @@ public struct SignalStore: Sendable {
     /// Announces this transaction as a signal writer until it ends. Call before inserting into `signals`.
     static func registerWriter(on conn: PostgresConnection) throws {
         _ = try conn.query("""
-            SELECT pg_advisory_xact_lock_shared(($1::int8 << 40) | (SELECT coalesce(max(seq), 0) FROM signals))
+            SELECT pg_advisory_xact_lock_shared(($1::int8 << 40) | (SELECT coalesce(max(seq), 0) FROM signals WHERE published))
             """, [writerLockSpace])
     }
 
-    /// The highest `seq` a reader following `seq` may pass now (every signal at or below it that will ever
-    /// be visible is visible to a query started after this returns), and the highest committed.
+    /// The highest `seq` a reader following published signals by `seq` may pass now (every published signal at
+    /// or below it that will ever be visible is visible to a query started after this returns), and the highest
+    /// published one committed.
     static func visibleThrough(on conn: PostgresConnection) throws -> (through: Int64, top: Int64) {
         let row = try conn.query("""
-            WITH top AS (SELECT coalesce(max(seq), 0) AS seq FROM signals)
+            WITH top AS (SELECT coalesce(max(seq), 0) AS seq FROM signals WHERE published)
             SELECT least(top.seq, (SELECT min(((l.classid::int8 << 32) | l.objid::int8) & ((1::int8 << 40) - 1))
                                    FROM pg_locks l
                                    WHERE l.locktype = 'advisory' AND l.objsubid = 1
