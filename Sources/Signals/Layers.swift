@@ -97,10 +97,10 @@ enum Layers {
     static func dataQuality(_ i: Int, _ q: RollingQuality, _ cfg: LayerConfiguration) -> LayerResult {
         let score = q.score[i]
         if let defect = q.barDefect[i] { return LayerResult(.dataQuality, false, effect: score, "the bar itself is defective: \(defect)") }
-        let text = "as-of quality \(Format.number(score, digits: 3)) over the last \(min(i + 1, RollingQuality.window)) bars"
+        let text: Sentence = "as-of quality \(score, digits: 3) over the last \(min(i + 1, RollingQuality.window)) bars"
         return score >= cfg.minQuality
-            ? LayerResult(.dataQuality, true, effect: score, text)
-            : LayerResult(.dataQuality, false, effect: score, text + ", below \(Format.number(cfg.minQuality))")
+            ? LayerResult(.dataQuality, true, effect: score, text.text)
+            : LayerResult(.dataQuality, false, effect: score, (text + ", below \(cfg.minQuality, digits: 2)").text)
     }
 
     /// Volume score in [0, 1] is `effect`: min(1, relative volume / 2), 0.5 where volume is not reported.
@@ -110,10 +110,12 @@ enum Layers {
         }
         let rel = l.volume[i] / avgVol
         let minDollars = cfg.minDollarVolumePerDay * Double(info.timeframe.seconds) / 86_400
-        let detail = "average dollar volume \(money(dollars)) per bar; bar volume \(Format.number(rel, digits: 2))× its 20-bar average"
-        if dollars < minDollars { return LayerResult(.liquidity, false, effect: min(1, rel / 2), detail + "; below \(money(minDollars))") }
-        if rel < cfg.minRelativeVolume { return LayerResult(.liquidity, false, effect: min(1, rel / 2), detail + "; below \(Format.number(cfg.minRelativeVolume))×") }
-        return LayerResult(.liquidity, true, effect: min(1, rel / 2), detail)
+        let detail: Sentence = "average dollar volume \(money: dollars) per bar; bar volume \(rel, digits: 2)× its 20-bar average"
+        if dollars < minDollars { return LayerResult(.liquidity, false, effect: min(1, rel / 2), (detail + "; below \(money: minDollars)").text) }
+        if rel < cfg.minRelativeVolume {
+            return LayerResult(.liquidity, false, effect: min(1, rel / 2), (detail + "; below \(cfg.minRelativeVolume, digits: 2)×").text)
+        }
+        return LayerResult(.liquidity, true, effect: min(1, rel / 2), detail.text)
     }
 
     static func marketHours(_ i: Int, _ s: PriceSeries, _ info: SeriesInfo) -> LayerResult {
@@ -136,9 +138,12 @@ enum Layers {
         let close = l.close[i]
         let with = (close >= sma) == (c.direction == .long)
         let score = 0.5 + (with ? 0.5 : -0.5) * min(1, adx / 40)
-        let detail = "close \(Format.price(close)) \(close >= sma ? "above" : "below") SMA(200) \(Format.price(sma)), ADX(14) \(Format.number(adx, digits: 1)): \(with ? "with" : "against") the trend"
-        if !with && adx >= cfg.opposingTrendADX { return LayerResult(.trendAlignment, false, effect: score, detail + " (ADX ≥ \(Format.number(cfg.opposingTrendADX)))") }
-        return LayerResult(.trendAlignment, true, effect: score, detail)
+        let side: Sentence = close >= sma ? "above" : "below", stance: Sentence = with ? "with" : "against"
+        let detail: Sentence = "close \(price: close) \(side) SMA(200) \(price: sma), ADX(14) \(adx, digits: 1): \(stance) the trend"
+        if !with && adx >= cfg.opposingTrendADX {
+            return LayerResult(.trendAlignment, false, effect: score, (detail + " (ADX ≥ \(cfg.opposingTrendADX, digits: 2))").text)
+        }
+        return LayerResult(.trendAlignment, true, effect: score, detail.text)
     }
 
     /// Stop, target and risk level; `effect` is the reward/risk ratio.
@@ -153,47 +158,45 @@ enum Layers {
         let target = entry + c.direction.sign * targetATR * atr
         let rr = targetATR / cfg.stopATR
         var level = "medium"
-        var ratioText = ""
+        var detail: Sentence = "ATR(14) \(price: atr): stop \(price: stop), target \(price: target), reward/risk \(rr, digits: 2)"
         var ratio: Double?
         if let natr = value(l.natr14, i), let usual = value(l.natrUsual, i), usual > 0 {
             let r = natr / usual
             ratio = r
             level = r < 0.8 ? "low" : r <= 1.3 ? "medium" : "high"
-            ratioText = "; volatility \(Format.number(r, digits: 2))× its 100-bar average (\(level))"
+            detail = detail + "; volatility \(r, digits: 2)× its 100-bar average (\(level))"
         }
-        let detail = "ATR(14) \(Format.price(atr)): stop \(Format.price(stop)), target \(Format.price(target)), reward/risk \(Format.number(rr, digits: 2))" + ratioText
-        if stop <= 0 || target <= 0 { return (LayerResult(.volatilityRisk, false, effect: rr, detail + "; the stop or target is not a positive price"), stop, target, level, rr) }
-        if rr < cfg.minRewardRisk { return (LayerResult(.volatilityRisk, false, effect: rr, detail + "; below \(Format.number(cfg.minRewardRisk))"), stop, target, level, rr) }
-        if let ratio, ratio > cfg.maxVolatilityRatio { return (LayerResult(.volatilityRisk, false, effect: rr, detail + "; above \(Format.number(cfg.maxVolatilityRatio))×"), stop, target, level, rr) }
-        return (LayerResult(.volatilityRisk, true, effect: rr, detail), stop, target, level, rr)
+        func rejected(_ why: Sentence) -> (LayerResult, stop: Double?, target: Double?, level: String?, rewardRisk: Double?) {
+            (LayerResult(.volatilityRisk, false, effect: rr, (detail + why).text), stop, target, level, rr)
+        }
+        if stop <= 0 || target <= 0 { return rejected("; the stop or target is not a positive price") }
+        if rr < cfg.minRewardRisk { return rejected("; below \(cfg.minRewardRisk, digits: 2)") }
+        if let ratio, ratio > cfg.maxVolatilityRatio { return rejected("; above \(cfg.maxVolatilityRatio, digits: 2)×") }
+        return (LayerResult(.volatilityRisk, true, effect: rr, detail.text), stop, target, level, rr)
     }
 
     /// Confluence score in [0, 1] is `effect`: 0.5 + 0.25 × agreeing − 0.25 × disagreeing strategies on
     /// the bar; rejected when at least two disagree and they outnumber those agreeing.
     static func confluence(agree: Int, disagree: Int) -> LayerResult {
         let score = min(1, max(0, 0.5 + 0.25 * Double(agree) - 0.25 * Double(disagree)))
-        let detail = "\(agree) other strateg\(agree == 1 ? "y agrees" : "ies agree"), \(disagree) disagree\(disagree == 1 ? "s" : "") on this bar"
-        return disagree >= 2 && disagree > agree
-            ? LayerResult(.confluence, false, effect: score, detail)
-            : LayerResult(.confluence, true, effect: score, detail)
+        let agrees: Sentence = agree == 1 ? "y agrees" : "ies agree", disagrees: Sentence = disagree == 1 ? "s" : ""
+        let detail: Sentence = "\(agree) other strateg\(agrees), \(disagree) disagree\(disagrees) on this bar"
+        return LayerResult(.confluence, !(disagree >= 2 && disagree > agree), effect: score, detail.text)
     }
 
     static func duplicate(barsSince: Int?, _ cfg: LayerConfiguration) -> LayerResult {
         guard let barsSince, barsSince <= cfg.duplicateBars else {
-            return LayerResult(.duplicateSuppression, true, "no signal of this strategy and direction in the last \(cfg.duplicateBars) bars")
+            return LayerResult(.duplicateSuppression, true, Sentence("no signal of this strategy and direction in the last \(cfg.duplicateBars) bars").text)
         }
+        let plural: Sentence = barsSince == 1 ? "" : "s"
         return LayerResult(.duplicateSuppression, false, effect: Double(barsSince),
-                           "the same strategy signalled the same direction \(barsSince) bar\(barsSince == 1 ? "" : "s") ago")
+                           Sentence("the same strategy signalled the same direction \(barsSince) bar\(plural) ago").text)
     }
 
     static func threshold(_ confidence: Double, _ cfg: LayerConfiguration) -> LayerResult {
-        confidence >= cfg.minConfidence
-            ? LayerResult(.confidenceThreshold, true, effect: confidence, "confidence \(Format.number(confidence, digits: 3)) ≥ \(Format.number(cfg.minConfidence))")
-            : LayerResult(.confidenceThreshold, false, effect: confidence, "confidence \(Format.number(confidence, digits: 3)) < \(Format.number(cfg.minConfidence))")
-    }
-
-    static func money(_ x: Double) -> String {
-        x >= 1e9 ? "$\(Format.number(x / 1e9, digits: 1))B" : x >= 1e6 ? "$\(Format.number(x / 1e6, digits: 1))M"
-            : x >= 1e3 ? "$\(Format.number(x / 1e3, digits: 1))k" : "$\(Format.number(x, digits: 0))"
+        let passed = confidence >= cfg.minConfidence
+        let sign: Sentence = passed ? "≥" : "<"
+        return LayerResult(.confidenceThreshold, passed, effect: confidence,
+                           Sentence("confidence \(confidence, digits: 3) \(sign) \(cfg.minConfidence, digits: 2)").text)
     }
 }

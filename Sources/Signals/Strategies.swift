@@ -105,11 +105,17 @@ func eachBar(_ ind: IndicatorCache, from start: Int, _ body: (Int) -> Candidate?
     return out
 }
 
+extension Direction {
+    /// How a line crosses for a signal of this direction: "above" for long, "below" for short.
+    var crossed: Sentence { self == .long ? "above" : "below" }
+    var opposite: Direction { self == .long ? .short : .long }
+}
+
 /// "; volume 1.8× its 20-bar average", or nothing when the series reports no volume.
-func volumePhrase(_ i: Int, _ ind: IndicatorCache, period: Int = 20) -> (text: String, ratio: Double?) {
+func volumePhrase(_ i: Int, _ ind: IndicatorCache, period: Int = 20) -> (text: Sentence, ratio: Double?) {
     guard let avg = value(ind.volumeSMA(period), i - 1), avg > 0 else { return ("", nil) }
     let ratio = ind.series.volume[i] / avg
-    return ("; volume \(Format.number(ratio, digits: 1))× its \(period)-bar average", ratio)
+    return ("; volume \(ratio, digits: 1)× its \(period)-bar average", ratio)
 }
 
 // MARK: - Trend following
@@ -136,7 +142,7 @@ public struct SMACrossover: Strategy {
         let vol = volumePhrase(i, ind)
         return Candidate(index: i, direction: dir, strength: strength,
                          indicators: [IndicatorValue("sma_\(fast)", f1), IndicatorValue("sma_\(slow)", s1)],
-                         reason: "SMA(\(fast)) crossed \(dir == .long ? "above" : "below") SMA(\(slow)): \(Format.price(f0)) vs \(Format.price(s0)) → \(Format.price(f1)) vs \(Format.price(s1))\(vol.text)")
+                         reason: Sentence("SMA(\(fast)) crossed \(dir.crossed) SMA(\(slow)): \(price: f0) vs \(price: s0) → \(price: f1) vs \(price: s1)\(vol.text)").text)
         }
     }
 }
@@ -161,7 +167,7 @@ public struct MACDCross: Strategy {
         let vol = volumePhrase(i, ind)
         return Candidate(index: i, direction: dir, strength: strength,
                          indicators: [IndicatorValue("macd", line), IndicatorValue("macd_signal", sig), IndicatorValue("macd_hist", h1)],
-                         reason: "MACD(\(fast),\(slow),\(signal)) crossed \(dir == .long ? "above" : "below") its signal line: histogram \(Format.number(h0, digits: 4)) → \(Format.number(h1, digits: 4))\(vol.text)")
+                         reason: Sentence("MACD(\(fast),\(slow),\(signal)) crossed \(dir.crossed) its signal line: histogram \(h0, digits: 4) → \(h1, digits: 4)\(vol.text)").text)
         }
     }
 }
@@ -188,10 +194,12 @@ public struct MomentumADX: Strategy {
         if r0 <= 0 && r1 > 0 && pdi > mdi { dir = .long } else if r0 >= 0 && r1 < 0 && mdi > pdi { dir = .short } else { return nil }
         let strength = 0.6 * max(0, min(1, (adx - 20) / 30)) + 0.4 * min(1, abs(r1) / 5)
         let vol = volumePhrase(i, ind)
+        let turned: Sentence = dir == .long ? "positive" : "negative"
+        let dominance: Sentence = dir == .long ? "+DI \(pdi, digits: 1) > −DI \(mdi, digits: 1)" : "−DI \(mdi, digits: 1) > +DI \(pdi, digits: 1)"
         return Candidate(index: i, direction: dir, strength: strength,
                          indicators: [IndicatorValue("roc_\(rocPeriod)", r1), IndicatorValue("adx_\(adxPeriod)", adx),
                                       IndicatorValue("plus_di_\(adxPeriod)", pdi), IndicatorValue("minus_di_\(adxPeriod)", mdi)],
-                         reason: "ROC(\(rocPeriod)) turned \(dir == .long ? "positive" : "negative") (\(Format.number(r0)) → \(Format.number(r1))) with ADX(\(adxPeriod)) \(Format.number(adx, digits: 1)) ≥ \(Format.number(threshold)) and \(dir == .long ? "+DI \(Format.number(pdi, digits: 1)) > −DI \(Format.number(mdi, digits: 1))" : "−DI \(Format.number(mdi, digits: 1)) > +DI \(Format.number(pdi, digits: 1))")\(vol.text)")
+                         reason: Sentence("ROC(\(rocPeriod)) turned \(turned) (\(r0, digits: 2) → \(r1, digits: 2)) with ADX(\(adxPeriod)) \(adx, digits: 1) ≥ \(threshold, digits: 2) and \(dominance)\(vol.text)").text)
         }
     }
 }
@@ -221,10 +229,11 @@ public struct VolumeBreakout: Strategy {
         if c > hi { dir = .long; breakout = c - hi } else if c < lo { dir = .short; breakout = lo - c } else { return nil }
         let atr = value(atrLine, i) ?? 0
         let strength = 0.3 + 0.35 * min(1, (rel - volumeMultiple) / volumeMultiple) + 0.35 * (atr > 0 ? min(1, breakout / atr) : 0.5)
+        let level: Sentence = dir == .long ? "high \(price: hi)" : "low \(price: lo)"
         return Candidate(index: i, direction: dir, strength: strength,
                          indicators: [IndicatorValue(dir == .long ? "highest_\(period)" : "lowest_\(period)", dir == .long ? hi : lo),
                                       IndicatorValue("volume_ratio", rel)],
-                         reason: "Close \(Format.price(c)) broke the \(period)-bar \(dir == .long ? "high \(Format.price(hi))" : "low \(Format.price(lo))") on volume \(Format.number(rel, digits: 1))× its \(period)-bar average")
+                         reason: Sentence("Close \(price: c) broke the \(period)-bar \(level) on volume \(rel, digits: 1)× its \(period)-bar average").text)
         }
     }
 }
@@ -254,7 +263,7 @@ public struct RSIReversion: Strategy {
         let vol = volumePhrase(i, ind)
         return Candidate(index: i, direction: dir, strength: 0.4 + 0.6 * min(1, max(0, depth) / 15),
                          indicators: [IndicatorValue("rsi_\(period)", r1)],
-                         reason: "RSI(\(period)) crossed \(dir == .long ? "above \(Format.number(lower))" : "below \(Format.number(upper))"): \(Format.number(r0, digits: 1)) → \(Format.number(r1, digits: 1))\(vol.text)",
+                         reason: Sentence("RSI(\(period)) crossed \(dir.crossed) \(dir == .long ? lower : upper, digits: 2): \(r0, digits: 1) → \(r1, digits: 1)\(vol.text)").text,
                          targetATR: meanTarget(i, ind))
         }
     }
@@ -284,9 +293,10 @@ public struct BollingerReversion: Strategy {
         let atr = value(ind.atr(14), i)
         let target = atr.map { $0 > 0 ? min(4, max(1, abs(m1 - c1) / $0)) : 1 }
         let vol = volumePhrase(i, ind)
+        let band: Sentence = dir == .long ? "above the lower" : "below the upper", beyond: Sentence = dir == .long ? "<" : ">"
         return Candidate(index: i, direction: dir, strength: 0.4 + 0.6 * min(1, 4 * past),
                          indicators: [IndicatorValue("bb_upper", u1), IndicatorValue("bb_middle", m1), IndicatorValue("bb_lower", l1)],
-                         reason: "Close came back \(dir == .long ? "above the lower" : "below the upper") Bollinger band (\(period), \(Format.number(k))): \(Format.price(c0)) \(dir == .long ? "<" : ">") \(Format.price(dir == .long ? l0 : u0)) → \(Format.price(c1)), middle \(Format.price(m1))\(vol.text)",
+                         reason: Sentence("Close came back \(band) Bollinger band (\(period), \(k, digits: 2)): \(price: c0) \(beyond) \(price: dir == .long ? l0 : u0) → \(price: c1), middle \(price: m1)\(vol.text)").text,
                          targetATR: target)
         }
     }
@@ -319,7 +329,7 @@ public struct StochasticCross: Strategy {
         let vol = volumePhrase(i, ind)
         return Candidate(index: i, direction: dir, strength: 0.4 + 0.6 * min(1, depth / 15),
                          indicators: [IndicatorValue("stoch_k", k1), IndicatorValue("stoch_d", d1)],
-                         reason: "Stochastic %K crossed \(dir == .long ? "above" : "below") %D \(dir == .long ? "below \(Format.number(lower))" : "above \(Format.number(upper))"): %K \(Format.number(k0, digits: 1)) → \(Format.number(k1, digits: 1)), %D \(Format.number(d1, digits: 1))\(vol.text)",
+                         reason: Sentence("Stochastic %K crossed \(dir.crossed) %D \(dir.opposite.crossed) \(dir == .long ? lower : upper, digits: 2): %K \(k0, digits: 1) → \(k1, digits: 1), %D \(d1, digits: 1)\(vol.text)").text,
                          targetATR: meanTarget(i, ind))
         }
     }

@@ -78,14 +78,27 @@ func value(_ line: [Double], _ i: Int) -> Double? {
 public enum Format {
     /// `x` with at most `digits` decimals, trailing zeros dropped (`31.4`, `20`, `-0.35`).
     public static func number(_ x: Double, digits: Int = 2) -> String {
-        guard x.isFinite else { return "\(x)" }
+        withText(x, digits: digits) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Appends what `number(x, digits:)` returns to `out`, with no `String` in between.
+    public static func appendNumber(_ x: Double, digits: Int = 2, to out: inout [UInt8]) {
+        withText(x, digits: digits) { out.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with the UTF-8 of `number(x, digits:)`, written right to left into a stack buffer (at most
+    /// a sign, 16 digits and a point); beyond 9e15 and for non-finite values, Swift's own text of `x`.
+    @inline(__always)
+    static func withText<R>(_ x: Double, digits: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         var scale = 1.0
         for _ in 0..<max(0, digits) { scale *= 10 }
         let scaled = (abs(x) * scale).rounded()
-        guard scaled < 9e15 else { return "\(x)" }
+        guard x.isFinite, scaled < 9e15 else {
+            var text = "\(x)"
+            return text.withUTF8(body)
+        }
         let n = Int64(scaled)
         let s = Int64(scale)
-        // Written right to left into a stack buffer: at most a sign, 16 digits and a point.
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
             var p = buf.count
             func put(_ c: UInt8) { p -= 1; buf[p] = c }
@@ -99,10 +112,13 @@ public enum Format {
             var whole = n / s
             repeat { put(UInt8(48 + whole % 10)); whole /= 10 } while whole > 0
             if x < 0 && n != 0 { put(45) }   // "-"
-            return String(decoding: UnsafeBufferPointer(rebasing: buf[p...]), as: UTF8.self)
+            return body(UnsafeBufferPointer(rebasing: buf[p...]))
         }
     }
 
+    /// The number of decimals `price` shows: 4 below 1, else 2.
+    static func priceDigits(_ x: Double) -> Int { abs(x) < 1 ? 4 : 2 }
+
     /// A price with sensible precision for its size (4 significant decimals below 1).
-    public static func price(_ x: Double) -> String { number(x, digits: abs(x) < 1 ? 4 : 2) }
+    public static func price(_ x: Double) -> String { number(x, digits: priceDigits(x)) }
 }
