@@ -118,6 +118,27 @@ import Testing
         #expect(Format.number(.nan) == "nan")
     }
 
+    /// A `Sentence` writes literal pieces, text and numbers into one buffer; it reads as `String` interpolation
+    /// with `Format` would (numbers of every size and sign, non-finite ones, prices, dollars at each suffix).
+    @Test func sentencesReadAsFormatWritesThem() {
+        func money(_ x: Double) -> String {
+            x >= 1e9 ? "$\(Format.number(x / 1e9, digits: 1))B" : x >= 1e6 ? "$\(Format.number(x / 1e6, digits: 1))M"
+                : x >= 1e3 ? "$\(Format.number(x / 1e3, digits: 1))k" : "$\(Format.number(x, digits: 0))"
+        }
+        var values: [Double] = [0, -0.0, 0.5, 999.96, 1_000, 999_949, 1e6, 5.8e6, 1e9, 2.345e12, 9.1e15, .nan, .infinity, -.infinity]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 { values.append(Double.random(in: -1...1, using: &rng) * pow(10, Double.random(in: -6...13, using: &rng))) }
+        for x in values {
+            for d in 0...4 {
+                let s: Sentence = "x \(x, digits: d) ≥ \(d)"
+                #expect(s.text == "x \(Format.number(x, digits: d)) ≥ \(d)")
+            }
+            #expect(Sentence("\(price: x); \(money: x)").text == "\(Format.price(x)); \(money(x))")
+        }
+        let joined: Sentence = "a \("é") b" + ", c \(Sentence("d \(-12)"))"
+        #expect(joined.text == "a é b, c d -12")
+    }
+
     /// The digits are written into a stack buffer; they must read as Foundation-free decimal text
     /// would: the same as rounding to `digits` decimals, trailing zeros dropped.
     @Test func formattingMatchesPlainDecimalText() {
