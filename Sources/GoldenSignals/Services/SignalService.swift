@@ -50,24 +50,27 @@ public struct SignalService: Sendable {
         self.logger = logger
     }
 
-    /// The stored series (symbol, timeframe) to scan: all, or those of `symbolIDs` and/or `timeframe`.
+    /// The stored series (symbol, timeframe) to scan: all, or those of `symbolIDs` and/or `timeframe`; the
+    /// longest first (by the span of their bars in bar lengths), so that the workers of `generate` end together
+    /// rather than one finishing a long series alone.
     public func seriesToScan(symbolIDs: [Int64]?, timeframe: Timeframe?) throws -> [(SymbolRecord, Timeframe)] {
         let rows = try pool.withConnection { conn in
             try conn.query("""
-                SELECT b.symbol_id, b.timeframe FROM bar_series b
+                SELECT b.symbol_id, b.timeframe, extract(epoch FROM b.last_ts - b.first_ts)::int8 FROM bar_series b
                 WHERE ($1::int8[] IS NULL OR b.symbol_id = ANY($1)) AND ($2::text IS NULL OR b.timeframe = $2)
                 ORDER BY 1, 2
                 """, [symbolIDs, timeframe?.rawValue])
         }
         var bySymbol: [Int64: SymbolRecord] = [:]
-        var out: [(SymbolRecord, Timeframe)] = []
+        var out: [(series: (SymbolRecord, Timeframe), bars: Int64)] = []
         for row in rows {
             let id: Int64 = try row.decode(0)
             guard let tf = Timeframe(rawValue: try row.decode(1)) else { continue }
             if bySymbol[id] == nil { bySymbol[id] = try symbols.find(id: id) }
-            if let s = bySymbol[id] { out.append((s, tf)) }
+            if let s = bySymbol[id] { out.append(((s, tf), try row.decode(2, as: Int64.self) / tf.seconds)) }
         }
-        return out
+        // A stable sort: series of equal span keep the (symbol, timeframe) order.
+        return out.enumerated().sorted { ($0.element.bars, $1.offset) > ($1.element.bars, $0.offset) }.map(\.element.series)
     }
 
     /// Scans every bar of the chosen series not scanned before.
