@@ -192,8 +192,7 @@ public struct PostgresCopyBinaryRow {
     /// i-th, nil for NULL. The array's wire format: dimensions, a has-NULLs flag, the element type (`float8`,
     /// OID 701), each dimension's length and lower bound (1), then each element as a field.
     public mutating func float8Array(count: Int, _ element: (Int) -> Double?) {
-        let lengthAt = buffer.count
-        bigEndian32(0)   // the field's length, set below
+        let lengthAt = beginField()
         bigEndian32(count == 0 ? 0 : 1)
         let flagAt = buffer.count
         bigEndian32(0); bigEndian32(701)
@@ -203,6 +202,25 @@ public struct PostgresCopyBinaryRow {
             if let v = element(i) { bigEndian32(8); bigEndian64(v.bitPattern) } else { bigEndian32(UInt32(bitPattern: -1)); nulls = true }
         }
         if nulls { buffer[flagAt + 3] = 1 }
+        endField(lengthAt)
+    }
+
+    /// `text` whose UTF-8 `write` appends straight to the row, with no buffer of its own (it must append only
+    /// valid UTF-8).
+    public mutating func text(writing write: (inout [UInt8]) -> Void) {
+        let lengthAt = beginField()
+        write(&buffer)
+        endField(lengthAt)
+    }
+
+    /// Starts a field whose length is known only once written: a placeholder for the length, at the offset returned.
+    private mutating func beginField() -> Int {
+        defer { bigEndian32(0) }
+        return buffer.count
+    }
+
+    /// Ends the field `beginField` started: its length, written over the placeholder.
+    private mutating func endField(_ lengthAt: Int) {
         let length = UInt32(buffer.count - lengthAt - 4).bigEndian
         withUnsafeBytes(of: length) { for k in 0..<4 { buffer[lengthAt + k] = $0[k] } }
         fields += 1

@@ -74,6 +74,15 @@ import Testing
         #expect(differing == 0)
     }
 
+    /// A row keeps the layers' sentences one per line; a line break inside one would move every layer after it, so
+    /// it is kept as a space.
+    @Test func layerSentencesAreOnePerLine() {
+        var out: [UInt8] = Array("x".utf8)
+        SignalStore.appendDetails([LayerResult(.dataQuality, true, "a\nb\n"), LayerResult(.liquidity, false, "c"),
+                                   LayerResult(.marketHours, true, "")], to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "xa b \nc\n")
+    }
+
     /// Every signal (all statuses) by id, as canonical JSON without `created_at`.
     static func everySignal(_ s: TestService) throws -> [String: String] {
         var out: [String: String] = [:]

@@ -222,16 +222,23 @@ private struct Boom: Error {}
             for k in 7...10 { #expect(try summary.decode(k, as: Bool.self)) }
             #expect(try c.query("SELECT sum(n) FROM t").first?.decode(0, as: Int.self) == (0..<50_000).reduce(0) { $0 + $1 % 7 - 3 })
             // float8[]: empty, with NULLs, without; PostgreSQL's text of each is the array written.
-            try c.execute("CREATE TABLE a (k int4, xs float8[])")
+            // A text field written straight into the row (its length set after), then a field after it.
+            try c.execute("CREATE TABLE a (k int4, xs float8[], t text, z int4)")
             let arrays: [[Double?]] = [[], [nil], [1.5, nil, -0.1, 1e300, nil], [0.1640909887153016, 2, 3], [.infinity]]
-            let loaded = try c.copyInBinary("COPY a (k, xs) FROM STDIN (FORMAT binary)") { writer in
+            let loaded = try c.copyInBinary("COPY a (k, xs, t, z) FROM STDIN (FORMAT binary)") { writer in
                 for (k, xs) in arrays.enumerated() {
-                    try writer.appendBinaryRow(fieldCount: 2) { r in r.int4(Int32(k)); r.float8Array(count: xs.count) { xs[$0] } }
+                    try writer.appendBinaryRow(fieldCount: 4) { r in
+                        r.int4(Int32(k)); r.float8Array(count: xs.count) { xs[$0] }
+                        r.text { out in for _ in 0..<k * 100 { out.append(contentsOf: "é\n".utf8) } }
+                        r.int4(-Int32(k))
+                    }
                 }
             }
             #expect(loaded == arrays.count)
             let texts = try c.query("SELECT xs::text, cardinality(xs) FROM a ORDER BY k").map { try $0.decode(0, as: String.self) }
             #expect(texts == ["{}", "{NULL}", "{1.5,NULL,-0.1,1e+300,NULL}", "{0.1640909887153016,2,3}", "{Infinity}"])
+            let written = try c.query("SELECT t = repeat(E'é\\n', k * 100) AND z = -k FROM a ORDER BY k").map { try $0.decode(0, as: Bool.self) }
+            #expect(written == Array(repeating: true, count: arrays.count))
             // A value the column cannot take is the server's error, and nothing is loaded.
             let bad = #expect(throws: PostgresError.self) {
                 try c.copyInBinary("COPY t (n) FROM STDIN (FORMAT binary)") { writer in

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 import Market
 import Postgres
@@ -212,8 +213,6 @@ public struct SignalStore: Sendable {
     static func write(_ signals: [GeneratedSignal], seqs: [Int64]? = nil, symbolID: Int64, timeframe: Timeframe, isDemo: Bool,
                       to writer: inout PostgresCopyWriter) throws {
         var json = JSONWriter(capacity: 256)
-        var details: [UInt8] = []
-        details.reserveCapacity(1024)
         var identity = Identity(symbolID: symbolID, timeframe: timeframe)
         for (i, s) in signals.enumerated() {
             // A layer's place in the row is its place in the engine's order.
@@ -222,15 +221,7 @@ public struct SignalStore: Sendable {
                 throw SignalStoreError.layersOutOfOrder(s.layers.map(\.layer.rawValue))
             }
             var passed: Int32 = 0
-            details.removeAll(keepingCapacity: true)
-            for (k, l) in s.layers.enumerated() {
-                if l.passed { passed |= 1 << k }
-                if k > 0 { details.append(0x0A) }
-                let start = details.count
-                details.append(contentsOf: l.detail.utf8)
-                // One sentence per line: a line break inside one (never written by the engine) becomes a space.
-                for j in start..<details.count where details[j] == 0x0A { details[j] = 0x20 }
-            }
+            for (k, l) in s.layers.enumerated() where l.passed { passed |= 1 << k }
             try writer.appendBinaryRow(fieldCount: seqs == nil ? 34 : 35) { r in
                 r.int8(symbolID); r.text(timeframe.rawValue); r.timestamptz(unixSeconds: s.bar.timestamp)
                 r.text(s.strategy); r.text(s.parameters); r.uuid(identity.idBytes(s))
@@ -241,11 +232,24 @@ public struct SignalStore: Sendable {
                 r.float8(s.confidence.calibrated); r.int4(Int32(clamping: s.confidence.calibrationVersion))
                 r.float8(s.consensusStrength); r.float8(s.positionSize); r.text(s.reason)
                 json.reset(); indicatorsJSON(s.indicators, into: &json); r.text(bytes: json.bytes)
-                r.text(bytes: details); r.float8Array(count: s.layers.count) { s.layers[$0].effect }; r.int4(passed)
+                r.text { out in Self.appendDetails(s.layers, to: &out) }
+                r.float8Array(count: s.layers.count) { s.layers[$0].effect }; r.int4(passed)
                 r.float8(s.bar.open); r.float8(s.bar.high); r.float8(s.bar.low); r.float8(s.bar.close); r.float8(s.bar.volume)
                 r.bool(isDemo)
                 if let seqs { r.int8(seqs[i]) }
             }
+        }
+    }
+
+    /// The layers' sentences one per line (`layer_details`, 0018). A line break inside a sentence (never written by
+    /// the engine) becomes a space.
+    static func appendDetails(_ layers: [LayerResult], to out: inout [UInt8]) {
+        for (k, l) in layers.enumerated() {
+            if k > 0 { out.append(0x0A) }
+            let start = out.count
+            out.append(contentsOf: l.detail.utf8)
+            let breaks = out.withUnsafeBufferPointer { memchr($0.baseAddress! + start, 0x0A, $0.count - start) != nil }
+            if breaks { for j in start..<out.count where out[j] == 0x0A { out[j] = 0x20 } }
         }
     }
 
