@@ -39,14 +39,7 @@ import Testing
     @Test func migrationMovesAPopulatedDatabaseWithoutLoss() throws {
         let url = try TestDatabase.fresh("partmig")
         defer { TestDatabase.drop(url) }
-        var config = AppConfiguration()
-        config.databaseURL = url
-        config.migrationsDirectory = Paths.migrations
-        config.openAPIPath = Paths.openAPI
-        config.poolSize = 2
-        var quiet = Logger(label: "test")
-        quiet.logLevel = .warning
-        let app = try Application(configuration: config, logger: quiet, migrate: false)
+        let app = try unmigratedApplication(url)
         defer { app.close() }
         let conn = try PostgresConnection.connect(url)
         defer { conn.close() }

@@ -21,15 +21,8 @@ import Testing
         // Database B: the schema before 0018, real bars, the engine's signals in the old layout.
         let oldURL = try TestDatabase.fresh("sigmig")
         defer { TestDatabase.drop(oldURL) }
-        var config = AppConfiguration()
-        config.databaseURL = oldURL
-        config.migrationsDirectory = Paths.migrations
-        config.openAPIPath = Paths.openAPI
-        config.poolSize = 2
-        var quiet = Logger(label: "test")
-        quiet.logLevel = .warning
         do {
-            let app = try Application(configuration: config, logger: quiet, migrate: false)
+            let app = try unmigratedApplication(oldURL)
             defer { app.close() }
             let conn = try PostgresConnection.connect(oldURL)
             defer { conn.close() }
@@ -114,15 +107,7 @@ import Testing
                 var passed: Int32 = 0
                 for (k, l) in s.layers.enumerated() where l.passed { passed |= 1 << k }
                 try writer.appendBinaryRow(fieldCount: 29) { r in
-                    r.int8(symbolID); r.text("1d"); r.timestamptz(unixSeconds: s.bar.timestamp)
-                    r.text(s.strategy); r.text(s.parameters); r.uuid(identity.idBytes(s))
-                    r.text(s.direction.rawValue); r.bool(s.published); r.text(s.rejectedBy?.rawValue)
-                    r.float8(s.strength); r.float8(s.entryPrice); r.float8(s.stopLoss); r.float8(s.takeProfit)
-                    r.float8(s.rewardRisk); r.text(s.riskLevel); r.int4(Int32(clamping: s.horizonBars))
-                    r.timestamptz(unixSeconds: s.expiresAt); r.float8(s.confidence.raw); r.float8(s.confidence.quality)
-                    r.float8(s.confidence.calibrated); r.int4(Int32(clamping: s.confidence.calibrationVersion))
-                    r.float8(s.consensusStrength); r.float8(s.positionSize); r.text(s.reason)
-                    json.reset(); SignalStore.indicatorsJSON(s.indicators, into: &json); r.text(bytes: json.bytes)
+                    SignalStore.writeSharedFields(s, symbolID: symbolID, timeframe: .d1, identity: &identity, json: &json, to: &r)
                     json.reset()
                     json.beginArray()
                     for l in s.layers {

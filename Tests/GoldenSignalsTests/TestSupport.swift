@@ -44,6 +44,19 @@ enum TestDatabase {
     }
 }
 
+/// An application (not serving) on the database at `url`, with no migration applied, for tests that migrate
+/// step by step: a schema as it once was, filled, then the migrations after it.
+func unmigratedApplication(_ url: String) throws -> Application {
+    var config = AppConfiguration()
+    config.databaseURL = url
+    config.migrationsDirectory = Paths.migrations
+    config.openAPIPath = Paths.openAPI
+    config.poolSize = 2
+    var quiet = Logger(label: "test")
+    quiet.logLevel = .warning
+    return try Application(configuration: config, logger: quiet, migrate: false)
+}
+
 /// A running service on an ephemeral port against its own database.
 final class TestService: @unchecked Sendable {
     let app: Application

@@ -8,7 +8,7 @@ enum JobRuns {
     static func record(_ pool: PostgresPool, job: String, started: Int64, status: String = "ok", detail: String, logger: Logger) {
         do {
             try pool.withConnection { conn in
-                try conn.query("""
+                _ = try conn.query("""
                     INSERT INTO job_runs (job, instance, started_at, finished_at, status, detail)
                     VALUES ($1, $2, to_timestamp($3), now(), $4, $5::jsonb)
                     """, [job, ProcessInfo.processInfo.hostName + ":\(getpid())", started, status, PostgresJSON(detail)])

@@ -223,15 +223,7 @@ public struct SignalStore: Sendable {
             var passed: Int32 = 0
             for (k, l) in s.layers.enumerated() where l.passed { passed |= 1 << k }
             try writer.appendBinaryRow(fieldCount: seqs == nil ? 34 : 35) { r in
-                r.int8(symbolID); r.text(timeframe.rawValue); r.timestamptz(unixSeconds: s.bar.timestamp)
-                r.text(s.strategy); r.text(s.parameters); r.uuid(identity.idBytes(s))
-                r.text(s.direction.rawValue); r.bool(s.published); r.text(s.rejectedBy?.rawValue)
-                r.float8(s.strength); r.float8(s.entryPrice); r.float8(s.stopLoss); r.float8(s.takeProfit)
-                r.float8(s.rewardRisk); r.text(s.riskLevel); r.int4(Int32(clamping: s.horizonBars))
-                r.timestamptz(unixSeconds: s.expiresAt); r.float8(s.confidence.raw); r.float8(s.confidence.quality)
-                r.float8(s.confidence.calibrated); r.int4(Int32(clamping: s.confidence.calibrationVersion))
-                r.float8(s.consensusStrength); r.float8(s.positionSize); r.text(s.reason)
-                json.reset(); indicatorsJSON(s.indicators, into: &json); r.text(bytes: json.bytes)
+                writeSharedFields(s, symbolID: symbolID, timeframe: timeframe, identity: &identity, json: &json, to: &r)
                 r.text { out in Self.appendDetails(s.layers, to: &out) }
                 r.float8Array(count: s.layers.count) { s.layers[$0].effect }; r.int4(passed)
                 r.float8(s.bar.open); r.float8(s.bar.high); r.float8(s.bar.low); r.float8(s.bar.close); r.float8(s.bar.volume)
@@ -239,6 +231,21 @@ public struct SignalStore: Sendable {
                 if let seqs { r.int8(seqs[i]) }
             }
         }
+    }
+
+    /// The fields of a signal's row from `symbol_id` to `indicators`, the part of `writeColumns` that every
+    /// layout of `signals` since 0006 has (`json` is a reused buffer).
+    static func writeSharedFields(_ s: GeneratedSignal, symbolID: Int64, timeframe: Timeframe, identity: inout Identity,
+                                  json: inout JSONWriter, to r: inout PostgresCopyBinaryRow) {
+        r.int8(symbolID); r.text(timeframe.rawValue); r.timestamptz(unixSeconds: s.bar.timestamp)
+        r.text(s.strategy); r.text(s.parameters); r.uuid(identity.idBytes(s))
+        r.text(s.direction.rawValue); r.bool(s.published); r.text(s.rejectedBy?.rawValue)
+        r.float8(s.strength); r.float8(s.entryPrice); r.float8(s.stopLoss); r.float8(s.takeProfit)
+        r.float8(s.rewardRisk); r.text(s.riskLevel); r.int4(Int32(clamping: s.horizonBars))
+        r.timestamptz(unixSeconds: s.expiresAt); r.float8(s.confidence.raw); r.float8(s.confidence.quality)
+        r.float8(s.confidence.calibrated); r.int4(Int32(clamping: s.confidence.calibrationVersion))
+        r.float8(s.consensusStrength); r.float8(s.positionSize); r.text(s.reason)
+        json.reset(); indicatorsJSON(s.indicators, into: &json); r.text(bytes: json.bytes)
     }
 
     /// The layers' sentences one per line (`layer_details`, 0018). A line break inside a sentence (never written by
