@@ -37,6 +37,9 @@ start() {
   fi
   [ "$(psql_primary -c "select 1 from pg_roles where rolname='${USER_NAME}'")" = 1 ] || psql_primary -c "create role ${USER_NAME} login superuser"
   [ "$(psql_primary -c "select 1 from pg_database where datname='${DB}'")" = 1 ] || psql_primary -c "create database ${DB} owner ${USER_NAME}"
+  # A standby's slot left by a run killed before it removed its standby keeps every WAL segment from then on
+  # (gigabytes, and every new segment written from scratch): with no standby, no slot.
+  [ -d "$DIR/standby" ] || drop_slot
   url
 }
 STANDBY_PORT="${GS_TEST_PG_STANDBY_PORT:-$((PORT + 1))}"
