@@ -42,11 +42,15 @@ do {
         })
     }
     let r = median(read), g = median(generate)
+    // Each round's own ratio too: the read and the generation of a round run back to back, so the machine's
+    // drift over a run (its speed can move twofold in a day) weighs less on their ratio than on the medians'.
+    let perRound = zip(generate, read).map { $0 / $1 }
     print("generation over \(series.count) daily series, \(barCount) bars: \(candidates) candidates, \(published) published")
     print(String(format: "  PostgreSQL read of the bars:  %.3f s (median of %d)", r, rounds))
     print(String(format: "  generation (read, strategies, layers, write): %.3f s (median of %d)", g, rounds))
     print(String(format: "  of which the engine alone (strategies, layers; no database): %.3f s", median(engineOnly)))
-    print(String(format: "  ratio generation / read: %.2f (target ≤ 5)", g / r))
+    print(String(format: "  ratio generation / read: %.2f of the medians, %.2f the median of the rounds' own", g / r, median(perRound))
+          + " (" + perRound.map { String(format: "%.2f", $0) }.joined(separator: ", ") + ") (target ≤ 5)")
     app.close()
     try dropBenchDatabase("generation")
 } catch {
