@@ -39,14 +39,9 @@ import Testing
     @Test func migrationMovesAPopulatedDatabaseWithoutLoss() throws {
         let url = try TestDatabase.fresh("partmig")
         defer { TestDatabase.drop(url) }
-        let app = try unmigratedApplication(url)
-        defer { app.close() }
-        let conn = try PostgresConnection.connect(url)
-        defer { conn.close() }
-
         // The schema as it was before 0012, filled through the importer's COPY path with real files.
-        let before = Migrator(migrations: app.migrator.migrations.filter { $0.version < 12 })
-        #expect(try before.migrate(on: conn).count == before.migrations.count)
+        let (app, conn) = try applicationBefore(migration: 12, url)
+        defer { app.close(); conn.close() }
         #expect(try conn.query("SELECT relkind::text FROM pg_class WHERE relname = 'bars'").first?.decode(0, as: String.self) == "r")
         // The importer also keeps the series registry of 0017: a stand-in for the fill, dropped before migrating on.
         try conn.execute("CREATE TABLE bar_series (symbol_id bigint, timeframe text, first_ts timestamptz, last_ts timestamptz, PRIMARY KEY (symbol_id, timeframe))")

@@ -22,12 +22,8 @@ import Testing
         let oldURL = try TestDatabase.fresh("sigmig")
         defer { TestDatabase.drop(oldURL) }
         do {
-            let app = try unmigratedApplication(oldURL)
-            defer { app.close() }
-            let conn = try PostgresConnection.connect(oldURL)
-            defer { conn.close() }
-            let before = Migrator(migrations: app.migrator.migrations.filter { $0.version < 18 })
-            #expect(try before.migrate(on: conn).count == before.migrations.count)
+            let (app, conn) = try applicationBefore(migration: 18, oldURL)
+            defer { app.close(); conn.close() }
             var written = 0
             for f in Self.files {
                 let bars = try OHLCVCSVReader.parse([UInt8](try #require(FileManager.default.contents(atPath: Paths.data(f.file)))),

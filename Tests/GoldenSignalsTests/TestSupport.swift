@@ -57,6 +57,24 @@ func unmigratedApplication(_ url: String) throws -> Application {
     return try Application(configuration: config, logger: quiet, migrate: false)
 }
 
+/// `unmigratedApplication(url)` and a connection to its database, whose schema is migrated up to, not including,
+/// migration `version`: the schema as it was before it, to fill before migrating on with `app.migrator`.
+func applicationBefore(migration version: Int, _ url: String) throws -> (app: Application, conn: PostgresConnection) {
+    let app = try unmigratedApplication(url)
+    do {
+        let conn = try PostgresConnection.connect(url)
+        let before = Migrator(migrations: app.migrator.migrations.filter { $0.version < version })
+        guard try before.migrate(on: conn).count == before.migrations.count else {
+            conn.close()
+            throw PostgresError(code: .badQuery, serverMessage: "the migrations before \(version) were not all applied")
+        }
+        return (app, conn)
+    } catch {
+        app.close()
+        throw error
+    }
+}
+
 /// A running service on an ephemeral port against its own database.
 final class TestService: @unchecked Sendable {
     let app: Application
