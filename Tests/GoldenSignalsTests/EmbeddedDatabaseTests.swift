@@ -20,14 +20,10 @@ import Testing
         let dir = "/tmp/gs-embedded-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var config = AppConfiguration()
-        config.databaseURL = nil
+        config.useRepository(database: nil)
         config.dataDirectory = dir
-        config.migrationsDirectory = Paths.migrations
-        config.openAPIPath = Paths.openAPI
         config.ingestInterval = 0
-        var logger = Logger(label: "embedded")
-        logger.logLevel = .warning
-        let app = try Application(configuration: config, logger: logger)
+        let app = try Application(configuration: config, logger: .quiet("embedded"))
         #expect(!Self.processes(mentioning: dir + "/postgres/data").isEmpty)
         let port = try app.start(host: "127.0.0.1", port: 0)
         let health = try HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"))
@@ -38,7 +34,7 @@ import Testing
         #expect(Self.processes(mentioning: dir + "/postgres/data").isEmpty)
 
         // A second start reuses the cluster (and its migrated database).
-        let again = try Application(configuration: config, logger: logger)
+        let again = try Application(configuration: config, logger: .quiet("embedded"))
         #expect(try again.migrationCounts().pending == 0)
         again.close()
         #expect(Self.processes(mentioning: dir + "/postgres/data").isEmpty)

@@ -44,17 +44,32 @@ enum TestDatabase {
     }
 }
 
+extension AppConfiguration {
+    /// Points a test's configuration at this repository's migrations and spec and at the database at `url`
+    /// (nil: an embedded one).
+    mutating func useRepository(database url: String?) {
+        databaseURL = url
+        migrationsDirectory = Paths.migrations
+        openAPIPath = Paths.openAPI
+    }
+}
+
+extension Logger {
+    /// A logger for tests that keeps warnings and worse.
+    static func quiet(_ label: String = "test") -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = .warning
+        return logger
+    }
+}
+
 /// An application (not serving) on the database at `url`, with no migration applied, for tests that migrate
 /// step by step: a schema as it once was, filled, then the migrations after it.
 func unmigratedApplication(_ url: String) throws -> Application {
     var config = AppConfiguration()
-    config.databaseURL = url
-    config.migrationsDirectory = Paths.migrations
-    config.openAPIPath = Paths.openAPI
+    config.useRepository(database: url)
     config.poolSize = 2
-    var quiet = Logger(label: "test")
-    quiet.logLevel = .warning
-    return try Application(configuration: config, logger: quiet, migrate: false)
+    return try Application(configuration: config, logger: .quiet(), migrate: false)
 }
 
 /// `unmigratedApplication(url)` and a connection to its database, whose schema is migrated up to, not including,
@@ -89,9 +104,7 @@ final class TestService: @unchecked Sendable {
         let url = try databaseURL ?? TestDatabase.fresh(label)
         let own = databaseURL == nil ? url : nil
         ownDatabase = own
-        config.databaseURL = url
-        config.migrationsDirectory = Paths.migrations
-        config.openAPIPath = Paths.openAPI
+        config.useRepository(database: url)
         config.ingestInterval = 0
         config.evaluateInterval = 0
         config.scale.partitionInterval = 0
@@ -100,10 +113,8 @@ final class TestService: @unchecked Sendable {
         config.poolSize = 6
         config.poolAcquireTimeout = 1
         configure(&config)
-        var quiet = Logger(label: "test")
-        quiet.logLevel = .warning
         do {
-            app = try Application(configuration: config, logger: logger ?? quiet)
+            app = try Application(configuration: config, logger: logger ?? .quiet())
         } catch {
             if let own { TestDatabase.drop(own) }
             throw error

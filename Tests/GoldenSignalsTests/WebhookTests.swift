@@ -29,9 +29,7 @@ final class WebhookReceiver: @unchecked Sendable {
         var config = HTTPServerConfiguration()
         config.host = "127.0.0.1"
         config.port = 0
-        var quiet = Logger(label: "receiver")
-        quiet.logLevel = .warning
-        server = HTTPServer(configuration: config, router: router, logger: quiet)
+        server = HTTPServer(configuration: config, router: router, logger: .quiet("receiver"))
         router.post("/hook") { [unowned self] request in
             var headers: [String: String] = [:]
             for (name, value) in request.headers { headers[name.lowercased()] = value }
