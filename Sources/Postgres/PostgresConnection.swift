@@ -35,7 +35,9 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Opens a connection from a `postgresql://` URL or a `key=value` conninfo string.
     /// The session is set to TimeZone=UTC, DateStyle=ISO and bytea_output=hex (through `options`, which therefore
-    /// replaces any `options` in the URL), because the text decoders rely on those formats.
+    /// replaces any `options` in the URL), because the text decoders rely on those formats; and to jit=off: the
+    /// queries of a service are short, and PostgreSQL compiles one whose estimate crosses `jit_above_cost` (a
+    /// page of signals merged from many series) in far more time than it runs (0.7 s for a 2 ms page).
     /// - Parameter connectTimeout: seconds before a connection attempt gives up (libpq's minimum is 2).
     /// - Throws: `PostgresError` with code `.connectionFailed`.
     public static func connect(_ urlOrConninfo: String, connectTimeout: Int = 2) throws -> PostgresConnection {
@@ -50,7 +52,7 @@ public final class PostgresConnection: @unchecked Sendable {
             ("keepalives_count", "3"),
             ("tcp_user_timeout", "15000"),
             // Fixed output formats that the decoders rely on.
-            ("options", "-c TimeZone=UTC -c DateStyle=ISO,MDY -c bytea_output=hex -c extra_float_digits=3 -c IntervalStyle=postgres"),
+            ("options", "-c TimeZone=UTC -c DateStyle=ISO,MDY -c bytea_output=hex -c extra_float_digits=3 -c IntervalStyle=postgres -c jit=off"),
         ]
         let pg: OpaquePointer? = withCStringArray(params.map(\.0)) { keys in
             withCStringArray(params.map(\.1)) { values in
@@ -104,7 +106,7 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery) throws -> PostgresResult {
         try withPrepared(query) { pg, name, values in
-            try executePrepared(pg, name: name, values: values, sql: query.sql)
+            try check(try awaitResult(pg, sent: send(pg, name, query.sql, values, format: 0), sql: query.sql), sql: query.sql)
         }
     }
 
@@ -114,10 +116,7 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func queryBinary(_ query: PostgresQuery, _ visit: (PostgresBinaryRow) throws -> Void) throws -> Int {
         try withPrepared(query) { pg, name, values in
-            let sent = withOptionalCStringArray(values) { pointers in
-                PQsendQueryPrepared(pg, name, Int32(values.count), pointers, nil, nil, 1)
-            }
-            guard let result = try awaitResult(pg, sent: sent, sql: query.sql) else { throw connectionError(sql: query.sql) }
+            guard let result = try awaitResult(pg, sent: send(pg, name, query.sql, values, format: 1), sql: query.sql) else { throw connectionError(sql: query.sql) }
             defer { PQclear(result) }
             let status = PQresultStatus(result)
             guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
@@ -130,10 +129,12 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    /// Prepares `query` once per connection (re-preparing when the server forgot it) and runs `body` with its name.
-    private func withPrepared<T>(_ query: PostgresQuery, _ body: (OpaquePointer, String, [String?]) throws -> T) throws -> T {
+    /// Prepares `query` once per connection (re-preparing when the server forgot it) and runs `body` with its name;
+    /// with nil for a query planned with its values (`planWithValues`).
+    private func withPrepared<T>(_ query: PostgresQuery, _ body: (OpaquePointer, String?, [String?]) throws -> T) throws -> T {
         let pg = try live()
         let values = query.binds.map { $0?.postgresTextOrNull }
+        if query.planWithValues { return try body(pg, nil, values) }
         if let statement = statements[query.sql] {
             do {
                 try checkBindCount(statement.parameterCount, values.count, sql: query.sql)
@@ -190,11 +191,13 @@ public final class PostgresConnection: @unchecked Sendable {
         _ = try check(result, sql: sql)
     }
 
-    private func executePrepared(_ pg: OpaquePointer, name: String, values: [String?], sql: String) throws -> PostgresResult {
-        let sent = withOptionalCStringArray(values) { pointers in
-            PQsendQueryPrepared(pg, name, Int32(values.count), pointers, nil, nil, 0)
+    /// Sends the prepared statement `name` with `values`, or, without a name, `sql` as the unnamed statement
+    /// (parsed and planned with the values); results in text (`format` 0) or binary (1).
+    private func send(_ pg: OpaquePointer, _ name: String?, _ sql: String, _ values: [String?], format: Int32) -> Int32 {
+        withOptionalCStringArray(values) { pointers in
+            if let name { return PQsendQueryPrepared(pg, name, Int32(values.count), pointers, nil, nil, format) }
+            return PQsendQueryParams(pg, sql, Int32(values.count), nil, pointers, nil, nil, format)
         }
-        return try check(try awaitResult(pg, sent: sent, sql: sql), sql: sql)
     }
 
     /// Waits for the results of a command sent with a `PQsend*` function, like `PQexec` does (keeping the last

@@ -9,6 +9,10 @@ public struct PostgresQuery: ExpressibleByStringInterpolation, Sendable {
     public var sql: String
     /// The values for `$1…$n`, in order; nil is SQL NULL.
     public var binds: [(any PostgresEncodable)?]
+    /// Planned with its values on every run (PostgreSQL's unnamed statement, one round trip), not prepared once per
+    /// connection: for a query whose best plan depends on the values (its `LIMIT`, which optional filters are
+    /// set), where PostgreSQL would, after five runs, settle on a generic plan made without them.
+    public var planWithValues = false
 
     /// A query from SQL text and its bound values.
     public init(_ sql: String, binds: [(any PostgresEncodable)?] = []) {

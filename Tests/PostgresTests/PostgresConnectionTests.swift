@@ -103,6 +103,27 @@ private struct Boom: Error {}
         #expect(try c.query("SELECT $1::int8 + 1", [41]).first?.decode(0, as: Int.self) == 42)
     }
 
+    /// A query planned with its values is sent as the unnamed statement every time: never cached, so PostgreSQL
+    /// plans it with each run's values; rows in text and binary as usual, and a wrong number of binds is an error.
+    @Test func queriesPlannedWithTheirValuesAreNeverPrepared() throws {
+        let c = try TestDB.connect()
+        defer { c.close() }
+        let sql = "SELECT count(*)::int8 FROM generate_series(1, 100) g WHERE ($1::int8 IS NULL OR g <= $1)"
+        for limit in [nil, 3, 50, nil, 7, 100, 1, nil] as [Int?] {
+            var q = PostgresQuery(sql, binds: [limit])
+            q.planWithValues = true
+            #expect(try c.query(q).first?.decode(0, as: Int.self) == (limit ?? 100))
+            var seen: Int64 = -1
+            #expect(try c.queryBinary(q) { seen = try $0.int64(0) } == 1)
+            #expect(seen == Int64(limit ?? 100))
+        }
+        #expect(try c.query("SELECT count(*)::int8 FROM pg_prepared_statements WHERE statement = $1", [sql]).first?.decode(0, as: Int.self) == 0)
+        var wrong = PostgresQuery(sql, binds: [1, 2])
+        wrong.planWithValues = true
+        #expect(throws: PostgresError.self) { try c.query(wrong) }
+        #expect(try c.query("SELECT 1::int8", []).first?.decode(0, as: Int.self) == 1)
+    }
+
     @Test func executeRunsSeveralStatementsAndAffectedRowsAreReported() throws {
         let c = try TestDB.connect()
         defer { c.close() }
