@@ -259,6 +259,37 @@ import Testing
         #expect(try s.get(path, headers: [("Accept-Encoding", "gzip"), ("If-None-Match", gz.header("ETag") ?? "")]).status == 304)
     }
 
+    /// Every signal of a list, following `next_cursor` (pages of 500), as (bar time, id).
+    static func allPages(_ s: TestService, _ query: String) throws -> [(String, String)] {
+        var out: [(String, String)] = []
+        var cursor: String?
+        repeat {
+            let r = try s.get("/api/v1/signals?\(query)&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            #expect(r.status == 200)
+            out += Self.signals(r).map { ($0["timestamp"] as! String, $0["id"] as! String) }
+            cursor = r.json["next_cursor"] as? String
+        } while cursor != nil
+        return out
+    }
+
+    /// Lists across symbols that include filtered candidates (read series by series since 0020) are exactly
+    /// the symbols' own lists merged newest first (bar time, then id), page after page, with every filter.
+    @Test func listsWithFilteredCandidatesAcrossSymbolsMergeEverySeries() throws {
+        let s = try Self.service("sig_merge", importing: [("bluefin_MSFT.csv", "MSFT"), ("bt_orcl-1995-2014.txt", "ORCL")])
+        let funnel = try s.get("/api/v1/signals/funnel").json
+        let candidates = try #require(funnel["candidates"] as? Int), published = try #require(funnel["published"] as? Int)
+        for filters in ["status=all", "status=filtered", "status=all&timeframe=1d&strategy=macd_cross&direction=short",
+                        "status=filtered&min_confidence=0.3&since=2005-03-01"] {
+            let merged = try Self.allPages(s, filters)
+            let bySymbol = try ["MSFT", "ORCL"].flatMap { try Self.allPages(s, "symbol=\($0)&" + filters) }
+            #expect(!merged.isEmpty, "\(filters)")
+            #expect(merged.map(\.1) == bySymbol.sorted { ($0.0, $0.1) > ($1.0, $1.1) }.map(\.1), "\(filters)")
+            if filters == "status=all" { #expect(merged.count == candidates) }
+            if filters == "status=filtered" { #expect(merged.count == candidates - published) }
+        }
+        #expect(try Self.allPages(s, "status=all&timeframe=1h").isEmpty)
+    }
+
     @Test func badParametersAreNamed() throws {
         let s = try Self.service("sig_bad", importing: [])
         let r = try s.get("/api/v1/signals?status=open&limit=501&min_confidence=2&strategy=magic&direction=up&since=yesterday&cursor=abc")

@@ -275,29 +275,56 @@ public struct SignalStore: Sendable {
 
     // MARK: - Reading
 
+    /// The conditions of a list (`$1`…`$10`; `$T` the as-of time) over `from`'s `g`, `h` and `o`.
+    static let listConditions = """
+        ($1::int8 IS NULL OR g.symbol_id = $1) AND ($2::text IS NULL OR g.timeframe = $2)
+          AND ($3::text IS NULL OR g.strategy = $3) AND ($4::text IS NULL OR g.direction = $4)
+          AND ($5::float8 IS NULL OR coalesce(h.new_confidence, g.confidence) >= $5)
+          AND ($6::int8 IS NULL OR g.ts >= to_timestamp($6))
+          AND g.created_at <= $T
+          AND CASE $8::text WHEN 'all' THEN true WHEN 'filtered' THEN NOT g.published
+               WHEN 'active' THEN g.published AND g.expires_at > $T AND o.final IS NOT TRUE
+               WHEN 'closed' THEN g.published AND o.final AND o.result IN ('win', 'loss')
+               WHEN 'expired' THEN g.published AND ((g.expires_at <= $T AND o.final IS NOT TRUE) OR (o.final AND o.result = 'expired'))
+               ELSE false END
+          AND ($9::int8 IS NULL OR (g.ts, g.id) < (to_timestamp($9), $10::uuid))
+        """
+
+    /// A list of published signals (`active`, `closed`, `expired`), newest first through the index of published
+    /// signals by bar time (the literal `g.published` lets every plan of the prepared statement use it).
+    static let listPublishedSQL = sql("""
+        SELECT \(columns) \(from)
+        WHERE \(listConditions) AND g.published
+        ORDER BY g.ts DESC, g.id DESC LIMIT $11
+        """, asOf: 7)
+
+    /// A list that includes filtered candidates (`filtered`, `all`). Only published signals have an index by bar
+    /// time (0020: generation pays no entry in it for the three quarters of candidates that are filtered), so each
+    /// series' newest matching ids come from the series index, and the page is the newest of those (for one symbol
+    /// too: its timeframes are series of their own). Every signal's series is in `bar_series`: signals are made
+    /// from stored bars.
+    static let listAcrossSeriesSQL = sql("""
+        WITH page AS (
+            SELECT x.ts, x.id FROM bar_series b
+            CROSS JOIN LATERAL (SELECT g.ts, g.id \(from)
+                                WHERE g.symbol_id = b.symbol_id AND g.timeframe = b.timeframe AND \(listConditions)
+                                ORDER BY g.ts DESC, g.id DESC LIMIT $11) x
+            WHERE ($1::int8 IS NULL OR b.symbol_id = $1) AND ($2::text IS NULL OR b.timeframe = $2)
+            ORDER BY x.ts DESC, x.id DESC LIMIT $11)
+        SELECT \(columns) \(from) JOIN page p ON p.id = g.id
+        ORDER BY g.ts DESC, g.id DESC
+        """, asOf: 7)
+
     /// A page of signals, newest bar first, rendered into `w` as an array; the rows' count and the last
     /// row's (bar time, id) for the next cursor.
     /// `demo` is true when any row shown is demo data.
     public func list(_ f: SignalFilter, into w: inout JSONWriter) throws -> (count: Int, last: (Int64, String)?, more: Bool, demo: Bool) {
-        let sql = Self.sql("""
-            SELECT \(Self.columns) \(Self.from)
-            WHERE ($1::int8 IS NULL OR g.symbol_id = $1) AND ($2::text IS NULL OR g.timeframe = $2)
-              AND ($3::text IS NULL OR g.strategy = $3) AND ($4::text IS NULL OR g.direction = $4)
-              AND ($5::float8 IS NULL OR coalesce(h.new_confidence, g.confidence) >= $5)
-              AND ($6::int8 IS NULL OR g.ts >= to_timestamp($6))
-              AND g.created_at <= $T
-              AND CASE $8::text WHEN 'all' THEN true WHEN 'filtered' THEN NOT g.published
-                   WHEN 'active' THEN g.published AND g.expires_at > $T AND o.final IS NOT TRUE
-                   WHEN 'closed' THEN g.published AND o.final AND o.result IN ('win', 'loss')
-                   WHEN 'expired' THEN g.published AND ((g.expires_at <= $T AND o.final IS NOT TRUE) OR (o.final AND o.result = 'expired'))
-                   ELSE false END
-              AND ($9::int8 IS NULL OR (g.ts, g.id) < (to_timestamp($9), $10::uuid))
-            ORDER BY g.ts DESC, g.id DESC LIMIT $11
-            """, asOf: 7)
-        let rows = try pool.withConnection { conn in
-            try conn.query(sql, [f.symbolID, f.timeframe?.rawValue, f.strategy, f.direction?.rawValue, f.minConfidence, f.since,
-                                 f.asOf.map(Double.init), f.status, f.before?.ts, f.before?.id, f.limit + 1])
-        }
+        let sql = f.status == "all" || f.status == "filtered" ? Self.listAcrossSeriesSQL : Self.listPublishedSQL
+        // Planned with the values each time: which filters are set decides which index serves the page.
+        var query = PostgresQuery(sql, binds: [f.symbolID, f.timeframe?.rawValue, f.strategy, f.direction?.rawValue, f.minConfidence,
+                                               f.since, f.asOf.map(Double.init), f.status, f.before?.ts, f.before?.id, f.limit + 1])
+        query.planWithValues = true
+        let rows = try pool.withConnection { try $0.query(query) }
         var count = 0
         var last: (Int64, String)?
         var demo = false
