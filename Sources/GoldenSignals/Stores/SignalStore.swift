@@ -275,7 +275,8 @@ public struct SignalStore: Sendable {
 
     // MARK: - Reading
 
-    /// The conditions of a list (`$1`…`$10`; `$T` the as-of time) over `from`'s `g`, `h` and `o`.
+    /// The conditions of a list (`$1`…`$10`; `$T` the as-of time) over `from`'s `g`, `h` and `o`
+    /// (`listAcrossSeriesSQL` has those of `filtered` and `all` over `g` alone).
     static let listConditions = """
         ($1::int8 IS NULL OR g.symbol_id = $1) AND ($2::text IS NULL OR g.timeframe = $2)
           AND ($3::text IS NULL OR g.strategy = $3) AND ($4::text IS NULL OR g.direction = $4)
@@ -304,14 +305,22 @@ public struct SignalStore: Sendable {
     /// too: its timeframes are series of their own). Every signal's series is in `bar_series`: signals are made
     /// from stored bars.
     static let listAcrossSeriesSQL = sql("""
-        WITH page AS (
-            SELECT x.ts, x.id FROM bar_series b
-            CROSS JOIN LATERAL (SELECT g.ts, g.id \(from)
-                                WHERE g.symbol_id = b.symbol_id AND g.timeframe = b.timeframe AND \(listConditions)
-                                ORDER BY g.ts DESC, g.id DESC LIMIT $11) x
+        SELECT \(columns) \(from)
+        WHERE g.id = ANY (ARRAY(   -- the page's ids, then their rows through the primary key
+            SELECT x.id FROM bar_series b
+            CROSS JOIN LATERAL (
+                SELECT g.ts, g.id FROM signals g
+                WHERE g.symbol_id = b.symbol_id AND g.timeframe = b.timeframe
+                  AND ($3::text IS NULL OR g.strategy = $3) AND ($4::text IS NULL OR g.direction = $4)
+                  AND ($5::float8 IS NULL OR coalesce((SELECT new_confidence FROM signal_confidence_history
+                                                       WHERE signal_id = g.id AND at <= $T ORDER BY at DESC LIMIT 1),
+                                                      g.confidence) >= $5)
+                  AND ($6::int8 IS NULL OR g.ts >= to_timestamp($6))
+                  AND g.created_at <= $T AND ($8::text = 'all' OR NOT g.published)
+                  AND ($9::int8 IS NULL OR (g.ts, g.id) < (to_timestamp($9), $10::uuid))
+                ORDER BY g.ts DESC, g.id DESC LIMIT $11) x
             WHERE ($1::int8 IS NULL OR b.symbol_id = $1) AND ($2::text IS NULL OR b.timeframe = $2)
-            ORDER BY x.ts DESC, x.id DESC LIMIT $11)
-        SELECT \(columns) \(from) JOIN page p ON p.id = g.id
+            ORDER BY x.ts DESC, x.id DESC LIMIT $11))
         ORDER BY g.ts DESC, g.id DESC
         """, asOf: 7)
 
