@@ -22,13 +22,25 @@ public struct LayerResult: Sendable, Hashable {
     public var layer: Layer
     public var passed: Bool
     public var effect: Double?
-    public var detail: String
+    /// The sentence as UTF-8, kept as the engine wrote it: storing a candidate copies these bytes into its row,
+    /// so a run makes no `String` of the eight sentences of each of its tens of thousands of candidates.
+    public private(set) var detailUTF8: [UInt8]
+
+    /// The sentence that says why the layer passed or not, with the numbers it used.
+    public var detail: String {
+        get { String(decoding: detailUTF8, as: UTF8.self) }
+        set { detailUTF8 = Array(newValue.utf8) }
+    }
 
     public init(_ layer: Layer, _ passed: Bool, effect: Double? = nil, _ detail: String) {
+        self.init(layer, passed, effect: effect, sentence: Sentence(detail))
+    }
+
+    init(_ layer: Layer, _ passed: Bool, effect: Double? = nil, sentence: Sentence) {
         self.layer = layer
         self.passed = passed
         self.effect = effect
-        self.detail = detail
+        self.detailUTF8 = sentence.bytes
     }
 }
 
@@ -99,8 +111,8 @@ enum Layers {
         if let defect = q.barDefect[i] { return LayerResult(.dataQuality, false, effect: score, "the bar itself is defective: \(defect)") }
         let text: Sentence = "as-of quality \(score, digits: 3) over the last \(min(i + 1, RollingQuality.window)) bars"
         return score >= cfg.minQuality
-            ? LayerResult(.dataQuality, true, effect: score, text.text)
-            : LayerResult(.dataQuality, false, effect: score, (text + ", below \(cfg.minQuality, digits: 2)").text)
+            ? LayerResult(.dataQuality, true, effect: score, sentence: text)
+            : LayerResult(.dataQuality, false, effect: score, sentence: text + ", below \(cfg.minQuality, digits: 2)")
     }
 
     /// Volume score in [0, 1] is `effect`: min(1, relative volume / 2), 0.5 where volume is not reported.
@@ -111,11 +123,11 @@ enum Layers {
         let rel = l.volume[i] / avgVol
         let minDollars = cfg.minDollarVolumePerDay * Double(info.timeframe.seconds) / 86_400
         let detail: Sentence = "average dollar volume \(money: dollars) per bar; bar volume \(rel, digits: 2)× its 20-bar average"
-        if dollars < minDollars { return LayerResult(.liquidity, false, effect: min(1, rel / 2), (detail + "; below \(money: minDollars)").text) }
+        if dollars < minDollars { return LayerResult(.liquidity, false, effect: min(1, rel / 2), sentence: detail + "; below \(money: minDollars)") }
         if rel < cfg.minRelativeVolume {
-            return LayerResult(.liquidity, false, effect: min(1, rel / 2), (detail + "; below \(cfg.minRelativeVolume, digits: 2)×").text)
+            return LayerResult(.liquidity, false, effect: min(1, rel / 2), sentence: detail + "; below \(cfg.minRelativeVolume, digits: 2)×")
         }
-        return LayerResult(.liquidity, true, effect: min(1, rel / 2), detail.text)
+        return LayerResult(.liquidity, true, effect: min(1, rel / 2), sentence: detail)
     }
 
     static func marketHours(_ i: Int, _ s: PriceSeries, _ info: SeriesInfo) -> LayerResult {
@@ -141,9 +153,9 @@ enum Layers {
         let side: Sentence = close >= sma ? "above" : "below", stance: Sentence = with ? "with" : "against"
         let detail: Sentence = "close \(price: close) \(side) SMA(200) \(price: sma), ADX(14) \(adx, digits: 1): \(stance) the trend"
         if !with && adx >= cfg.opposingTrendADX {
-            return LayerResult(.trendAlignment, false, effect: score, (detail + " (ADX ≥ \(cfg.opposingTrendADX, digits: 2))").text)
+            return LayerResult(.trendAlignment, false, effect: score, sentence: detail + " (ADX ≥ \(cfg.opposingTrendADX, digits: 2))")
         }
-        return LayerResult(.trendAlignment, true, effect: score, detail.text)
+        return LayerResult(.trendAlignment, true, effect: score, sentence: detail)
     }
 
     /// Stop, target and risk level; `effect` is the reward/risk ratio.
@@ -167,12 +179,12 @@ enum Layers {
             detail = detail + "; volatility \(r, digits: 2)× its 100-bar average (\(level))"
         }
         func rejected(_ why: Sentence) -> (LayerResult, stop: Double?, target: Double?, level: String?, rewardRisk: Double?) {
-            (LayerResult(.volatilityRisk, false, effect: rr, (detail + why).text), stop, target, level, rr)
+            (LayerResult(.volatilityRisk, false, effect: rr, sentence: detail + why), stop, target, level, rr)
         }
         if stop <= 0 || target <= 0 { return rejected("; the stop or target is not a positive price") }
         if rr < cfg.minRewardRisk { return rejected("; below \(cfg.minRewardRisk, digits: 2)") }
         if let ratio, ratio > cfg.maxVolatilityRatio { return rejected("; above \(cfg.maxVolatilityRatio, digits: 2)×") }
-        return (LayerResult(.volatilityRisk, true, effect: rr, detail.text), stop, target, level, rr)
+        return (LayerResult(.volatilityRisk, true, effect: rr, sentence: detail), stop, target, level, rr)
     }
 
     /// Confluence score in [0, 1] is `effect`: 0.5 + 0.25 × agreeing − 0.25 × disagreeing strategies on
@@ -181,22 +193,22 @@ enum Layers {
         let score = min(1, max(0, 0.5 + 0.25 * Double(agree) - 0.25 * Double(disagree)))
         let agrees: Sentence = agree == 1 ? "y agrees" : "ies agree", disagrees: Sentence = disagree == 1 ? "s" : ""
         let detail: Sentence = "\(agree) other strateg\(agrees), \(disagree) disagree\(disagrees) on this bar"
-        return LayerResult(.confluence, !(disagree >= 2 && disagree > agree), effect: score, detail.text)
+        return LayerResult(.confluence, !(disagree >= 2 && disagree > agree), effect: score, sentence: detail)
     }
 
     static func duplicate(barsSince: Int?, _ cfg: LayerConfiguration) -> LayerResult {
         guard let barsSince, barsSince <= cfg.duplicateBars else {
-            return LayerResult(.duplicateSuppression, true, Sentence("no signal of this strategy and direction in the last \(cfg.duplicateBars) bars").text)
+            return LayerResult(.duplicateSuppression, true, sentence: "no signal of this strategy and direction in the last \(cfg.duplicateBars) bars")
         }
         let plural: Sentence = barsSince == 1 ? "" : "s"
         return LayerResult(.duplicateSuppression, false, effect: Double(barsSince),
-                           Sentence("the same strategy signalled the same direction \(barsSince) bar\(plural) ago").text)
+                           sentence: "the same strategy signalled the same direction \(barsSince) bar\(plural) ago")
     }
 
     static func threshold(_ confidence: Double, _ cfg: LayerConfiguration) -> LayerResult {
         let passed = confidence >= cfg.minConfidence
         let sign: Sentence = passed ? "≥" : "<"
         return LayerResult(.confidenceThreshold, passed, effect: confidence,
-                           Sentence("confidence \(confidence, digits: 3) \(sign) \(cfg.minConfidence, digits: 2)").text)
+                           sentence: "confidence \(confidence, digits: 3) \(sign) \(cfg.minConfidence, digits: 2)")
     }
 }

@@ -17,6 +17,8 @@ struct Sentence: ExpressibleByStringInterpolation, Sendable {
 
     init(stringInterpolation: Interpolation) { bytes = stringInterpolation.bytes }
 
+    init(_ text: String) { bytes = Array(text.utf8) }
+
     /// The sentence as a `String`.
     var text: String { String(decoding: bytes, as: UTF8.self) }
 

@@ -254,7 +254,7 @@ public struct SignalStore: Sendable {
         for (k, l) in layers.enumerated() {
             if k > 0 { out.append(0x0A) }
             let start = out.count
-            out.append(contentsOf: l.detail.utf8)
+            out.append(contentsOf: l.detailUTF8)
             let breaks = out.withUnsafeBufferPointer { memchr($0.baseAddress! + start, 0x0A, $0.count - start) != nil }
             if breaks { for j in start..<out.count where out[j] == 0x0A { out[j] = 0x20 } }
         }
