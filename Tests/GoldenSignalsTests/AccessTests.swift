@@ -24,7 +24,10 @@ import Testing
         let bad1 = try s.get("/api/v1/symbols", headers: [("Authorization", "Bearer \(wrongSecret)")])
         let bad2 = try s.get("/api/v1/symbols", headers: [("Authorization", "Bearer \(unknownID)")])
         let bad3 = try s.get("/api/v1/symbols", headers: [("X-API-Key", "nonsense")])
-        for r in [bad1, bad2, bad3] {
+        // Another scheme is not a key, even with a valid key beside it in X-API-Key (Authorization decides).
+        let bad4 = try s.get("/api/v1/symbols", headers: [("Authorization", "Basic \(read)"), ("X-API-Key", read)])
+        let bad5 = try s.get("/api/v1/symbols", headers: [("Authorization", "Bearer")])
+        for r in [bad1, bad2, bad3, bad4, bad5] {
             #expect(r.status == 401)
             #expect(r.header("WWW-Authenticate") != nil)
         }
@@ -37,6 +40,8 @@ import Testing
         #expect(ok.header("RateLimit")?.hasPrefix("\"default\";r=99;t=") == true)
         let viaHeader = try s.get("/api/v1/symbols", headers: [("X-API-Key", write)])
         #expect(viaHeader.status == 200)
+        // The scheme's case and the spaces around the key do not matter (RFC 9110: the scheme is case-insensitive).
+        #expect(try s.get("/api/v1/symbols", headers: [("Authorization", "bEARER   \(read)\t")]).status == 200)
         let generate = try s.request("POST", "/api/v1/signals/generate", body: "{}",
                                      headers: [("Authorization", "Bearer \(read)"), ("Content-Type", "application/json")])
         #expect(generate.status == 403)

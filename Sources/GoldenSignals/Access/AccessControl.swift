@@ -93,11 +93,26 @@ public final class VerifiedKey: Sendable {
     public let record: APIKeyRecord
     /// The `RateLimit-Policy` value of the key's bucket.
     public let policy: String
+    // What every request reads, copied out of `record`: reading a field of the record through this class
+    // retained and released each of its strings and arrays (about 40 atomic operations a request).
+    let rate: Double
+    let burst: Int
+    private let revokedAt: Int64?
+    private let expiresAt: Int64?
+    private let widestScope: Scope?
 
     init(_ record: APIKeyRecord) {
         self.record = record
         policy = AccessMiddleware.policy(rate: record.rate, burst: record.burst)
+        (rate, burst, revokedAt, expiresAt) = (record.rate, record.burst, record.revokedAt, record.expiresAt)
+        widestScope = record.scopes.max()
     }
+
+    /// `record.grants(scope)`: a scope is granted by itself or a wider one.
+    func grants(_ scope: Scope) -> Bool { widestScope.map { $0 >= scope } ?? false }
+
+    /// `record.isActive(at:)`.
+    func isActive(at now: Int64) -> Bool { revokedAt == nil && (expiresAt.map { now < $0 } ?? true) }
 }
 
 /// What a replica keeps about a key id while it runs: its rate-limit bucket and when it was last used.
@@ -167,7 +182,7 @@ public final class KeyVerifier: @unchecked Sendable {
         /// active at `wall` (Unix seconds); if so, records the use.
         func admits(_ secret: SecretText, now: Double, ttl: Double, wall: Int64) -> Bool {
             guard now - fetched < ttl, let key, let usage, let verifiedSecret, verifiedSecret.equals(secret),
-                  key.record.isActive(at: wall) else { return false }
+                  key.isActive(at: wall) else { return false }
             usage.used(at: wall)
             return true
         }
@@ -207,6 +222,11 @@ public final class KeyVerifier: @unchecked Sendable {
     /// The cache entry of the active key that `text` is (its key and usage are set), or nil.
     func verifiedEntry(_ text: Substring) throws -> Entry? {
         guard let presented = PresentedKey(text) else { return nil }
+        return try verifiedEntry(presented)
+    }
+
+    /// The cache entry of the active key `presented` is (its key and usage are set), or nil.
+    func verifiedEntry(_ presented: PresentedKey) throws -> Entry? {
         // Coarse clocks (a few milliseconds' resolution, no hardware counter read): the cache lives
         // 10 s and expiry is in seconds.
         let now = Double(coarseNanoseconds(CLOCK_MONOTONIC_COARSE)) * 1e-9
@@ -243,7 +263,7 @@ public final class KeyVerifier: @unchecked Sendable {
         // Hash even when the id is unknown, so that timing does not tell whether the id exists.
         let hash = Crypto.sha256(presented.secret.bytes)
         guard let key, let usage, Crypto.constantTimeEqual(hash, key.record.secretSHA256) else { return nil }
-        guard key.record.isActive(at: wall) else { return nil }
+        guard key.isActive(at: wall) else { return nil }
         let verified = lock.withLock { () -> Entry? in
             guard let e = cache[presented.id], e.key != nil else { return nil }
             let v = Entry(key: e.key, fetched: e.fetched, verifiedSecret: presented.secret, usage: e.usage)
@@ -372,26 +392,33 @@ public struct AccessMiddleware: Middleware {
                   headers: HTTPHeaders([("WWW-Authenticate", "Bearer realm=\"goldensignals\"")]))
     }
 
-    /// The key text from `Authorization: Bearer` or `X-API-Key`, if any ("" for another scheme).
-    static func presentedKey(_ request: Request) -> Substring? {
-        if let auth = request.headers["Authorization"] {
-            // Offsets of the credentials after `Bearer ` (scheme case-insensitive, spaces trimmed), or nil.
-            func credentials(_ u: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
-                guard u.count > 7 else { return nil }
+    /// What a request presents: no key, something that is not a key (another scheme, a malformed key), or a key.
+    enum Presented {
+        case none, invalid, key(PresentedKey)
+    }
+
+    /// The key from `Authorization: Bearer` or `X-API-Key`, parsed where the header's bytes are.
+    static func presented(_ request: Request) -> Presented {
+        func parse(_ u: UnsafeBufferPointer<UInt8>, bearer: Bool) -> Presented {
+            var start = 0, end = u.count
+            if bearer {
+                // The credentials after `Bearer ` (scheme case-insensitive, spaces trimmed).
+                guard u.count > 7 else { return .invalid }
                 let scheme: StaticString = "bearer"
-                for i in 0..<6 where u[i] | 0x20 != scheme.utf8Start[i] { return nil }
-                guard u[6] == 0x20 else { return nil }
-                var start = 7, end = u.count
-                while start < end, u[start] == 0x20 || u[start] == 0x09 { start += 1 }
-                while end > start, u[end - 1] == 0x20 || u[end - 1] == 0x09 { end -= 1 }
-                return start..<end
+                for i in 0..<6 where u[i] | 0x20 != scheme.utf8Start[i] { return .invalid }
+                guard u[6] == 0x20 else { return .invalid }
+                start = 7
             }
-            let found = auth.utf8.withContiguousStorageIfAvailable(credentials) ?? Array(auth.utf8).withUnsafeBufferPointer(credentials)
-            guard let r = found else { return "" }
-            let u = auth.utf8
-            return Substring(u[u.index(u.startIndex, offsetBy: r.lowerBound)..<u.index(u.startIndex, offsetBy: r.upperBound)])
+            while start < end, u[start] == 0x20 || u[start] == 0x09 { start += 1 }
+            while end > start, u[end - 1] == 0x20 || u[end - 1] == 0x09 { end -= 1 }
+            return PresentedKey(utf8: UnsafeBufferPointer(rebasing: u[start..<end])).map { .key($0) } ?? .invalid
         }
-        return request.headers["X-API-Key"].map { Substring($0) }
+        func parse(_ value: String, bearer: Bool) -> Presented {
+            value.utf8.withContiguousStorageIfAvailable { parse($0, bearer: bearer) }
+                ?? Array(value.utf8).withUnsafeBufferPointer { parse($0, bearer: bearer) }
+        }
+        if let auth = request.headers["Authorization"] { return parse(auth, bearer: true) }
+        return request.headers["X-API-Key"].map { parse($0, bearer: false) } ?? .none
     }
 
     /// The `RateLimit-Policy` value of a bucket.
@@ -401,33 +428,35 @@ public struct AccessMiddleware: Middleware {
 
     public func handle(_ request: Request, next: (Request) throws -> Response) throws -> Response {
         guard let pattern = request.routePattern, !settings.openPaths.contains(pattern) else { return try next(request) }
-        var request = request
+        var principal: KeyVerifier.Entry?
         let rate: Double
         let burst: Int
         let policy: String
         let decision: RateLimiter.Decision
-        if let text = Self.presentedKey(request) {
-            guard let entry = try verifier.verifiedEntry(text), let key = entry.key, let usage = entry.usage else {
-                throw Self.unauthorized("the API key is not valid")
-            }
-            let scope = RouteScopes.required(method: request.method, pattern: pattern)
-            if required, !key.record.grants(scope) {
-                throw HTTPError(.forbidden, detail: "this route needs the \(scope.rawValue) scope")
-            }
-            // Handlers that act per key (webhooks) read the key from the request; elsewhere the request
-            // is passed on as it came (setting a field copies every other one).
-            if Self.readsPrincipal(pattern) { request.principal = entry }
-            rate = key.record.rate
-            burst = key.record.burst
-            policy = key.policy
-            decision = usage.take(rate: rate, burst: burst, now: coarseNanoseconds(CLOCK_MONOTONIC_COARSE))
-        } else {
+        let presented = Self.presented(request)
+        if case .none = presented {
             if required { throw Self.unauthorized("an API key is required: send Authorization: Bearer <key>") }
             guard let anonymousRate = settings.anonymousRate else { return try next(request) }
             rate = anonymousRate
             burst = settings.anonymousBurst
             policy = Self.policy(rate: rate, burst: burst)
             decision = limiter.take("a:" + Self.host(of: request.remoteAddress), rate: rate, burst: burst)
+        } else {
+            guard case .key(let presentedKey) = presented, let entry = try verifier.verifiedEntry(presentedKey),
+                  let key = entry.key, let usage = entry.usage else {
+                throw Self.unauthorized("the API key is not valid")
+            }
+            let scope = RouteScopes.required(method: request.method, pattern: pattern)
+            if required, !key.grants(scope) {
+                throw HTTPError(.forbidden, detail: "this route needs the \(scope.rawValue) scope")
+            }
+            // Handlers that act per key (webhooks) read the key from the request; elsewhere the request
+            // is passed on as it came (a copy with the field set retains every other one).
+            if Self.readsPrincipal(pattern) { principal = entry }
+            rate = key.rate
+            burst = key.burst
+            policy = key.policy
+            decision = usage.take(rate: rate, burst: burst, now: coarseNanoseconds(CLOCK_MONOTONIC_COARSE))
         }
         let state = Self.state(decision)
         guard decision.allowed else {
@@ -435,7 +464,11 @@ public struct AccessMiddleware: Middleware {
                             headers: HTTPHeaders([("Retry-After", String(decision.reset)), ("RateLimit-Policy", policy), ("RateLimit", state)]))
         }
         do {
-            var response = try next(request)
+            var response = try principal.map { entry in
+                var keyed = request
+                keyed.principal = entry
+                return try next(keyed)
+            } ?? next(request)
             response.headers.add("RateLimit-Policy", policy)
             response.headers.add("RateLimit", state)
             return response

@@ -64,38 +64,52 @@ public struct NewAPIKey: Sendable {
 
 /// The parts of a presented key: `gs_<12 hex id>_<64 hex secret>`.
 public struct PresentedKey: Sendable {
-    public let id: String
     /// The id's 48 bits, for lookups without hashing a string.
     let idBits: UInt64
     /// The secret's 64 hex characters as they were sent (the stored hash is of this text).
     let secret: SecretText
 
+    /// The id's 12 lower-case hex digits, as in the key (made when asked: a request with a key known to this
+    /// replica needs only `idBits`).
+    public var id: String {
+        String(unsafeUninitializedCapacity: 12) { out in
+            for k in 0..<12 {
+                let v = UInt8(truncatingIfNeeded: idBits >> (44 - 4 * UInt64(k))) & 0xF
+                out[k] = v < 10 ? 0x30 + v : 0x61 + v - 10
+            }
+            return 12
+        }
+    }
+
     /// Nil when the text does not have a key's shape (without saying anything about existence).
     public init?(_ text: some StringProtocol) {
         var text = Substring(text)
         guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
-        (id, idBits, secret) = parsed
+        (idBits, secret) = parsed
     }
 
-    private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> (String, UInt64, SecretText)? {
+    /// A key from its UTF-8 bytes (a header's, where they are), or nil as `init(_:)`.
+    init?(utf8: UnsafeBufferPointer<UInt8>) {
+        guard let parsed = Self.parse(utf8) else { return nil }
+        (idBits, secret) = parsed
+    }
+
+    private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> (UInt64, SecretText)? {
         guard u.count == 3 + 12 + 1 + 64, u[0] == 0x67, u[1] == 0x73, u[2] == 0x5F, u[15] == 0x5F else { return nil }  // gs_, _
-        var bits: UInt64 = 0
+        // Lower-case hex digits only (keys are made that way), checked without a branch per character.
+        var bits: UInt64 = 0, bad = false
         for i in 3..<15 {
-            guard let v = hexValue(u[i]) else { return nil }
-            bits = bits << 4 | UInt64(v)
+            let c = u[i], digit = c &- 0x30, letter = c &- 0x61
+            bad = bad || (digit >= 10 && letter >= 6)
+            bits = bits << 4 | UInt64(digit < 10 ? digit : letter &+ 10)
         }
-        for i in 16..<80 { guard hexValue(u[i]) != nil else { return nil } }
-        let id = String(decoding: UnsafeBufferPointer(rebasing: u[3..<15]), as: UTF8.self)
-        return (id, bits, SecretText(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[16..<80])))
-    }
-
-    /// Lower-case hex digits only (keys are made that way).
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x61...0x66: c - 0x61 + 10
-        default: nil
+        var badSecret: UInt8 = 0
+        for i in 16..<80 {
+            let c = u[i]
+            badSecret |= (c &- 0x30 < 10) || (c &- 0x61 < 6) ? 0 : 1
         }
+        guard !bad, badSecret == 0 else { return nil }
+        return (bits, SecretText(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[16..<80])))
     }
 }
 
