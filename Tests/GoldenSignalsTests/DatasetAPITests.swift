@@ -105,13 +105,8 @@ import Testing
         _ = try s.app.outcomeService.evaluate()
         let strategy = "sma_crossover"
         // Every published signal of the strategy, through the API.
-        var signals: [[String: Any]] = []
-        var cursor: String? = nil
-        repeat {
-            let page = try s.get("/api/v1/signals?symbol=AAPL&strategy=\(strategy)&status=all&limit=500" + (cursor.map { "&cursor=" + $0 } ?? "")).json
-            signals += (page["signals"] as? [[String: Any]] ?? []).filter { $0["status"] as? String != "filtered" }
-            cursor = page["next_cursor"] as? String
-        } while cursor != nil
+        let signals = try SignalAPITests.allSignals(s, "symbol=AAPL&strategy=\(strategy)&status=all")
+            .filter { $0["status"] as? String != "filtered" }
         #expect(signals.count > 20)
 
         let r = try s.get("/api/v1/datasets/features?symbols=AAPL&features=ret_1&labels=signal_outcome:\(strategy)&format=jsonl")

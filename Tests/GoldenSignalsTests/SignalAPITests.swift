@@ -20,6 +20,19 @@ import Testing
 
     static func signals(_ r: HTTPClientResponse) -> [[String: Any]] { r.json["signals"] as? [[String: Any]] ?? [] }
 
+    /// Every signal of the list `GET /api/v1/signals?<query>`, following `next_cursor` page after page.
+    static func allSignals(_ s: TestService, _ query: String, pageSize: Int = 500) throws -> [[String: Any]] {
+        var out: [[String: Any]] = []
+        var cursor: String?
+        repeat {
+            let r = try s.get("/api/v1/signals?\(query)&limit=\(pageSize)" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            #expect(r.status == 200)
+            out += signals(r)
+            cursor = r.json["next_cursor"] as? String
+        } while cursor != nil
+        return out
+    }
+
     /// Generating several series at once computes the next series ahead, outside its transaction;
     /// what is stored is exactly what the engine says about each file, and work computed from a scan
     /// mark that has moved since is thrown away, not stored.
@@ -208,17 +221,10 @@ import Testing
         // win or loss, closed): no gaps, no repeats.
         var seen: [String] = []
         for status in ["expired", "closed"] {
-            var times: [String] = []
-            var cursor: String?
-            repeat {
-                let r = try s.get("/api/v1/signals?status=\(status)&limit=200" + (cursor.map { "&cursor=\($0)" } ?? ""))
-                #expect(r.status == 200)
-                for sig in Self.signals(r) {
-                    seen.append(sig["id"] as! String); times.append(sig["timestamp"] as! String)
-                    #expect(sig["status"] as? String == status)
-                }
-                cursor = r.json["next_cursor"] as? String
-            } while cursor != nil
+            let listed = try Self.allSignals(s, "status=\(status)", pageSize: 200)
+            seen += listed.map { $0["id"] as! String }
+            let times = listed.map { $0["timestamp"] as! String }
+            #expect(listed.allSatisfy { $0["status"] as? String == status })
             #expect(times == times.sorted(by: >))
         }
         let funnel = try s.get("/api/v1/signals/funnel").json
@@ -259,19 +265,6 @@ import Testing
         #expect(try s.get(path, headers: [("Accept-Encoding", "gzip"), ("If-None-Match", gz.header("ETag") ?? "")]).status == 304)
     }
 
-    /// Every signal of a list, following `next_cursor` (pages of 500), as (bar time, id).
-    static func allPages(_ s: TestService, _ query: String) throws -> [(String, String)] {
-        var out: [(String, String)] = []
-        var cursor: String?
-        repeat {
-            let r = try s.get("/api/v1/signals?\(query)&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""))
-            #expect(r.status == 200)
-            out += Self.signals(r).map { ($0["timestamp"] as! String, $0["id"] as! String) }
-            cursor = r.json["next_cursor"] as? String
-        } while cursor != nil
-        return out
-    }
-
     /// Lists across symbols that include filtered candidates (read series by series since 0020) are exactly
     /// the symbols' own lists merged newest first (bar time, then id), page after page, with every filter.
     @Test func listsWithFilteredCandidatesAcrossSymbolsMergeEverySeries() throws {
@@ -280,14 +273,18 @@ import Testing
         let candidates = try #require(funnel["candidates"] as? Int), published = try #require(funnel["published"] as? Int)
         for filters in ["status=all", "status=filtered", "status=all&timeframe=1d&strategy=macd_cross&direction=short",
                         "status=filtered&min_confidence=0.3&since=2005-03-01"] {
-            let merged = try Self.allPages(s, filters)
-            let bySymbol = try ["MSFT", "ORCL"].flatMap { try Self.allPages(s, "symbol=\($0)&" + filters) }
+            // (bar time, id) of each signal listed.
+            func keys(_ query: String) throws -> [(String, String)] {
+                try Self.allSignals(s, query).map { ($0["timestamp"] as! String, $0["id"] as! String) }
+            }
+            let merged = try keys(filters)
+            let bySymbol = try ["MSFT", "ORCL"].flatMap { try keys("symbol=\($0)&" + filters) }
             #expect(!merged.isEmpty, "\(filters)")
             #expect(merged.map(\.1) == bySymbol.sorted { ($0.0, $0.1) > ($1.0, $1.1) }.map(\.1), "\(filters)")
             if filters == "status=all" { #expect(merged.count == candidates) }
             if filters == "status=filtered" { #expect(merged.count == candidates - published) }
         }
-        #expect(try Self.allPages(s, "status=all&timeframe=1h").isEmpty)
+        #expect(try Self.allSignals(s, "status=all&timeframe=1h").isEmpty)
     }
 
     @Test func badParametersAreNamed() throws {

@@ -75,17 +75,11 @@ import Testing
     /// Every signal (all statuses) by id, as canonical JSON without `created_at`.
     static func everySignal(_ s: TestService) throws -> [String: String] {
         var out: [String: String] = [:]
-        var cursor: String?
-        repeat {
-            let r = try s.get("/api/v1/signals?status=all&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""))
-            #expect(r.status == 200)
-            for var sig in r.json["signals"] as? [[String: Any]] ?? [] {
-                sig["created_at"] = nil
-                let text = String(decoding: try JSONSerialization.data(withJSONObject: sig, options: [.sortedKeys]), as: UTF8.self)
-                out[sig["id"] as? String ?? ""] = text
-            }
-            cursor = r.json["next_cursor"] as? String
-        } while cursor != nil
+        for var sig in try SignalAPITests.allSignals(s, "status=all") {
+            sig["created_at"] = nil
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: sig, options: [.sortedKeys]), as: UTF8.self)
+            out[sig["id"] as? String ?? ""] = text
+        }
         return out
     }
 
