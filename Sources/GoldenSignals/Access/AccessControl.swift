@@ -108,11 +108,11 @@ public final class VerifiedKey: Sendable {
         widestScope = record.scopes.max()
     }
 
-    /// `record.grants(scope)`: a scope is granted by itself or a wider one.
-    func grants(_ scope: Scope) -> Bool { widestScope.map { $0 >= scope } ?? false }
+    /// `record.grants(scope)`.
+    func grants(_ scope: Scope) -> Bool { APIKeyRecord.grants(scope, widest: widestScope) }
 
     /// `record.isActive(at:)`.
-    func isActive(at now: Int64) -> Bool { revokedAt == nil && (expiresAt.map { now < $0 } ?? true) }
+    func isActive(at now: Int64) -> Bool { APIKeyRecord.isActive(at: now, revokedAt: revokedAt, expiresAt: expiresAt) }
 }
 
 /// What a replica keeps about a key id while it runs: its rate-limit bucket and when it was last used.

@@ -36,10 +36,18 @@ public struct APIKeyRecord: Sendable {
     public var createdAt: Int64
 
     /// Whether the key grants `scope` (a higher scope includes the lower ones).
-    public func grants(_ scope: Scope) -> Bool { scopes.contains { $0 >= scope } }
+    public func grants(_ scope: Scope) -> Bool { Self.grants(scope, widest: scopes.max()) }
 
     /// Whether the key is usable at `now` (Unix seconds).
-    public func isActive(at now: Int64) -> Bool { revokedAt == nil && (expiresAt.map { now < $0 } ?? true) }
+    public func isActive(at now: Int64) -> Bool { Self.isActive(at: now, revokedAt: revokedAt, expiresAt: expiresAt) }
+
+    /// A scope is granted by itself or a wider one: by a key whose widest scope is `widest` if that is as wide.
+    static func grants(_ scope: Scope, widest: Scope?) -> Bool { widest.map { $0 >= scope } ?? false }
+
+    /// A key is usable until it is revoked or expires.
+    static func isActive(at now: Int64, revokedAt: Int64?, expiresAt: Int64?) -> Bool {
+        revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
+    }
 }
 
 /// A new key's settings.
@@ -72,13 +80,7 @@ public struct PresentedKey: Sendable {
     /// The id's 12 lower-case hex digits, as in the key (made when asked: a request with a key known to this
     /// replica needs only `idBits`).
     public var id: String {
-        String(unsafeUninitializedCapacity: 12) { out in
-            for k in 0..<12 {
-                let v = UInt8(truncatingIfNeeded: idBits >> (44 - 4 * UInt64(k))) & 0xF
-                out[k] = v < 10 ? 0x30 + v : 0x61 + v - 10
-            }
-            return 12
-        }
+        withUnsafeBytes(of: idBits.bigEndian) { Crypto.hex($0.dropFirst(2)) }   // the low 48 bits
     }
 
     /// Nil when the text does not have a key's shape (without saying anything about existence).
