@@ -275,49 +275,44 @@ public struct SignalStore: Sendable {
 
     // MARK: - Reading
 
-    /// The conditions of a list (`$1`…`$10`; `$T` the as-of time) over `from`'s `g`, `h` and `o`
-    /// (`listAcrossSeriesSQL` has those of `filtered` and `all` over `g` alone).
+    /// The conditions both list queries put on `g`: strategy `$3`, direction `$4`, since `$6`, made by the as-of
+    /// time `$T`, and older than the cursor's (bar time `$9`, id `$10`).
     static let listConditions = """
-        ($1::int8 IS NULL OR g.symbol_id = $1) AND ($2::text IS NULL OR g.timeframe = $2)
-          AND ($3::text IS NULL OR g.strategy = $3) AND ($4::text IS NULL OR g.direction = $4)
-          AND ($5::float8 IS NULL OR coalesce(h.new_confidence, g.confidence) >= $5)
-          AND ($6::int8 IS NULL OR g.ts >= to_timestamp($6))
-          AND g.created_at <= $T
-          AND CASE $8::text WHEN 'all' THEN true WHEN 'filtered' THEN NOT g.published
-               WHEN 'active' THEN g.published AND g.expires_at > $T AND o.final IS NOT TRUE
-               WHEN 'closed' THEN g.published AND o.final AND o.result IN ('win', 'loss')
-               WHEN 'expired' THEN g.published AND ((g.expires_at <= $T AND o.final IS NOT TRUE) OR (o.final AND o.result = 'expired'))
-               ELSE false END
+        ($3::text IS NULL OR g.strategy = $3) AND ($4::text IS NULL OR g.direction = $4)
+          AND ($6::int8 IS NULL OR g.ts >= to_timestamp($6)) AND g.created_at <= $T
           AND ($9::int8 IS NULL OR (g.ts, g.id) < (to_timestamp($9), $10::uuid))
         """
 
-    /// A list of published signals (`active`, `closed`, `expired`), newest first through the index of published
-    /// signals by bar time (the literal `g.published` lets every plan of the prepared statement use it).
+    /// A list of published signals (`active`, `closed`, `expired`: `$8`), newest first through the index of
+    /// published signals by bar time (the literal `g.published` lets every plan of the statement use it).
     static let listPublishedSQL = sql("""
         SELECT \(columns) \(from)
-        WHERE \(listConditions) AND g.published
+        WHERE g.published AND ($1::int8 IS NULL OR g.symbol_id = $1) AND ($2::text IS NULL OR g.timeframe = $2)
+          AND \(listConditions)
+          AND ($5::float8 IS NULL OR coalesce(h.new_confidence, g.confidence) >= $5)
+          AND CASE $8::text WHEN 'active' THEN g.expires_at > $T AND o.final IS NOT TRUE
+               WHEN 'closed' THEN o.final AND o.result IN ('win', 'loss')
+               WHEN 'expired' THEN (g.expires_at <= $T AND o.final IS NOT TRUE) OR (o.final AND o.result = 'expired')
+               ELSE false END
         ORDER BY g.ts DESC, g.id DESC LIMIT $11
         """, asOf: 7)
 
-    /// A list that includes filtered candidates (`filtered`, `all`). Only published signals have an index by bar
-    /// time (0020: generation pays no entry in it for the three quarters of candidates that are filtered), so each
-    /// series' newest matching ids come from the series index, and the page is the newest of those (for one symbol
-    /// too: its timeframes are series of their own). Every signal's series is in `bar_series`: signals are made
-    /// from stored bars.
+    /// A list that includes filtered candidates (`filtered`, `all`: `$8`). Only published signals have an index by
+    /// bar time (0020: generation pays no entry in it for the three quarters of candidates that are filtered), so
+    /// each series' newest matching ids come from the series index, and the page is the newest of those (for one
+    /// symbol too: its timeframes are series of their own). Every signal's series is in `bar_series`: signals are
+    /// made from stored bars.
     static let listAcrossSeriesSQL = sql("""
         SELECT \(columns) \(from)
         WHERE g.id = ANY (ARRAY(   -- the page's ids, then their rows through the primary key
             SELECT x.id FROM bar_series b
             CROSS JOIN LATERAL (
                 SELECT g.ts, g.id FROM signals g
-                WHERE g.symbol_id = b.symbol_id AND g.timeframe = b.timeframe
-                  AND ($3::text IS NULL OR g.strategy = $3) AND ($4::text IS NULL OR g.direction = $4)
+                WHERE g.symbol_id = b.symbol_id AND g.timeframe = b.timeframe AND ($8::text = 'all' OR NOT g.published)
+                  AND \(listConditions)
                   AND ($5::float8 IS NULL OR coalesce((SELECT new_confidence FROM signal_confidence_history
                                                        WHERE signal_id = g.id AND at <= $T ORDER BY at DESC LIMIT 1),
                                                       g.confidence) >= $5)
-                  AND ($6::int8 IS NULL OR g.ts >= to_timestamp($6))
-                  AND g.created_at <= $T AND ($8::text = 'all' OR NOT g.published)
-                  AND ($9::int8 IS NULL OR (g.ts, g.id) < (to_timestamp($9), $10::uuid))
                 ORDER BY g.ts DESC, g.id DESC LIMIT $11) x
             WHERE ($1::int8 IS NULL OR b.symbol_id = $1) AND ($2::text IS NULL OR b.timeframe = $2)
             ORDER BY x.ts DESC, x.id DESC LIMIT $11))
