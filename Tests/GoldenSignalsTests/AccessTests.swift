@@ -198,4 +198,25 @@ import Testing
             #expect(PresentedKey(bad) == nil, "\(bad)")
         }
     }
+
+    /// Every byte value at every position of the id and the secret: accepted exactly where it is a
+    /// lower-case hex digit, and the id read right wherever the digit stands.
+    @Test func everyByteOfAKeyIsCheckedAtEveryPosition() throws {
+        let valid = Array("gs_0123456789ab_\(String(repeating: "0f1e2d3c4b5a6978", count: 4))".utf8)
+        let hexDigits = Set("0123456789abcdef".utf8)
+        var wrong: [String] = []
+        for position in Array(3..<15) + Array(16..<80) {
+            for byte in 0...255 {
+                var text = valid
+                text[position] = UInt8(byte)
+                let key = text.withUnsafeBufferPointer { PresentedKey(utf8: $0) }
+                let expected = hexDigits.contains(UInt8(byte))
+                if (key != nil) != expected { wrong.append("byte \(byte) at \(position)") }
+                guard let key, position < 15 else { continue }
+                let id = String(decoding: text[3..<15], as: UTF8.self)
+                if key.idBits != UInt64(id, radix: 16) || key.id != id { wrong.append("id \(id) read as \(key.id)") }
+            }
+        }
+        #expect(wrong.isEmpty, "\(wrong.prefix(10))")
+    }
 }

@@ -97,21 +97,39 @@ public struct PresentedKey: Sendable {
     }
 
     private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> (UInt64, SecretText)? {
-        guard u.count == 3 + 12 + 1 + 64, u[0] == 0x67, u[1] == 0x73, u[2] == 0x5F, u[15] == 0x5F else { return nil }  // gs_, _
-        // Lower-case hex digits only (keys are made that way), checked without a branch per character.
-        var bits: UInt64 = 0, bad = false
+        guard u.count == 3 + 12 + 1 + 64, let base = u.baseAddress,
+              u[0] == 0x67, u[1] == 0x73, u[2] == 0x5F, u[15] == 0x5F else { return nil }  // gs_, _
+        // Lower-case hex digits only (keys are made that way), checked eight bytes at a time: the id's
+        // twelve as two overlapping words (3..<11, 7..<15), the secret's sixty-four as its eight words.
+        let raw = UnsafeRawPointer(base)
+        let secret = SecretText(UnsafeRawBufferPointer(start: raw + 16, count: 64))
+        let w = secret.words
+        let hex = isLowerHex(raw.loadUnaligned(fromByteOffset: 3, as: UInt64.self))
+            & isLowerHex(raw.loadUnaligned(fromByteOffset: 7, as: UInt64.self))
+            & isLowerHex(w.0) & isLowerHex(w.1) & isLowerHex(w.2) & isLowerHex(w.3)
+            & isLowerHex(w.4) & isLowerHex(w.5) & isLowerHex(w.6) & isLowerHex(w.7)
+        guard hex == highBits else { return nil }
+        // A digit's value is its low nibble; a letter's (a–f, bit 6 set) its low nibble plus 9.
+        var bits: UInt64 = 0
         for i in 3..<15 {
-            let c = u[i], digit = c &- 0x30, letter = c &- 0x61
-            bad = bad || (digit >= 10 && letter >= 6)
-            bits = bits << 4 | UInt64(digit < 10 ? digit : letter &+ 10)
-        }
-        var badSecret: UInt8 = 0
-        for i in 16..<80 {
             let c = u[i]
-            badSecret |= (c &- 0x30 < 10) || (c &- 0x61 < 6) ? 0 : 1
+            bits = bits << 4 | UInt64((c & 0x0F) &+ 9 &* (c >> 6 & 1))
         }
-        guard !bad, badSecret == 0 else { return nil }
-        return (bits, SecretText(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[16..<80])))
+        return (bits, secret)
+    }
+
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// The high bit of each byte of `w` set where that byte is an ASCII `0`–`9` or `a`–`f`, clear
+    /// elsewhere (no branch: adding 0x80 − k to a byte below 0x80 sets its high bit iff it is ≥ k,
+    /// and never carries into the next byte).
+    @inline(__always)
+    static func isLowerHex(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let ascii = ~w & highBits
+        let x = w & ~highBits
+        func atLeast(_ k: UInt64) -> UInt64 { (x &+ (0x80 &- k) &* ones) & highBits }
+        return ascii & ((atLeast(0x30) & ~atLeast(0x3A)) | (atLeast(0x61) & ~atLeast(0x67)))
     }
 }
 
