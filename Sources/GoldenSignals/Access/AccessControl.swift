@@ -80,11 +80,19 @@ public struct AccessSettings: Sendable {
 /// Webhooks of other keys are checked by their handlers (they need admin).
 public enum RouteScopes {
     public static func required(method: HTTPMethod, pattern: String) -> Scope {
-        if pattern.hasPrefix("/api/v1/keys") { return .admin }
+        if hasBytePrefix(pattern, "/api/v1/keys") { return .admin }
         if method == .POST, pattern == "/api/v1/symbols" { return .admin }
         if method == .GET || method == .HEAD || method == .OPTIONS { return .read }
         return .write
     }
+}
+
+/// Whether `s` starts with the bytes of `prefix`: a route pattern is ASCII, so no Unicode comparison
+/// (`hasPrefix`) and no generic walk over the view's elements (`utf8.starts(with:)`) is needed.
+func hasBytePrefix(_ s: String, _ prefix: StaticString) -> Bool {
+    let n = prefix.utf8CodeUnitCount
+    return s.utf8.withContiguousStorageIfAvailable { $0.count >= n && memcmp($0.baseAddress!, prefix.utf8Start, n) == 0 }
+        ?? s.hasPrefix(prefix.description)
 }
 
 /// A verified key with what every request through it needs, computed once per cache entry (a class:
@@ -97,6 +105,8 @@ public final class VerifiedKey: Sendable {
     // retained and released each of its strings and arrays (about 40 atomic operations a request).
     let rate: Double
     let burst: Int
+    /// The bucket's `KeyUsage.cell`.
+    let cell: (interval: Int64, tolerance: Int64)
     private let revokedAt: Int64?
     private let expiresAt: Int64?
     private let widestScope: Scope?
@@ -105,6 +115,7 @@ public final class VerifiedKey: Sendable {
         self.record = record
         policy = AccessMiddleware.policy(rate: record.rate, burst: record.burst)
         (rate, burst, revokedAt, expiresAt) = (record.rate, record.burst, record.revokedAt, record.expiresAt)
+        cell = KeyUsage.cell(rate: rate, burst: burst)
         widestScope = record.scopes.max()
     }
 
@@ -127,10 +138,21 @@ final class KeyUsage: Sendable {
     /// Takes one token from a bucket of `rate` tokens per second holding up to `burst`, as the generic
     /// cell rate algorithm does (a token bucket kept as one instant: no lock, one compare-and-swap).
     func take(rate: Double, burst: Int, now: Int64) -> RateLimiter.Decision {
-        // Bounded so that no sum below can overflow, whatever rate and burst a key was given: a token
+        take(Self.cell(rate: rate, burst: burst), now: now)
+    }
+
+    /// GCRA's emission interval and tolerance, in nanoseconds, of a bucket of `rate` tokens per second
+    /// holding up to `burst`.
+    static func cell(rate: Double, burst: Int) -> (interval: Int64, tolerance: Int64) {
+        // Bounded so that no sum in `take` can overflow, whatever rate and burst a key was given: a token
         // at most every 10^15 ns (11.6 days), a burst spanning at most 10^17 ns (3.2 years).
         let interval = min(1_000_000_000_000_000, max(1, Int64(saturating: (1e9 / rate).rounded(.up))))
-        let tolerance = min(100_000_000_000_000_000, Int64(saturating: Double(interval) * Double(max(0, burst - 1))))
+        return (interval, min(100_000_000_000_000_000, Int64(saturating: Double(interval) * Double(max(0, burst - 1)))))
+    }
+
+    /// `take(rate:burst:now:)` with the bucket's `cell` computed once.
+    func take(_ cell: (interval: Int64, tolerance: Int64), now: Int64) -> RateLimiter.Decision {
+        let (interval, tolerance) = cell
         var old = bucket.load(ordering: .relaxed)
         while true {
             let start = max(old, now)
@@ -192,10 +214,28 @@ public final class KeyVerifier: @unchecked Sendable {
     final class Local {
         var entries: [UInt64: Entry] = [:]
         var generation = -1
+        /// The entry this thread used last and its id (a client keeps sending the same key: no hashing).
+        var last: Entry?
+        var lastID = UInt64.max   // ids have 48 bits
 
         func keep(_ entry: Entry, for id: UInt64) {
             if entries.count >= KeyVerifier.maxCached { entries.removeAll(keepingCapacity: true) }
             entries[id] = entry
+            (last, lastID) = (entry, id)
+        }
+
+        func clear(generation: Int) {
+            entries.removeAll(keepingCapacity: true)
+            (last, lastID) = (nil, .max)
+            self.generation = generation
+        }
+
+        /// The entry kept for `id`, if any.
+        func entry(_ id: UInt64) -> Entry? {
+            if id == lastID { return last }
+            guard let e = entries[id] else { return nil }
+            (last, lastID) = (e, id)
+            return e
         }
     }
 
@@ -226,19 +266,17 @@ public final class KeyVerifier: @unchecked Sendable {
     }
 
     /// The cache entry of the active key `presented` is (its key and usage are set), or nil.
-    func verifiedEntry(_ presented: PresentedKey) throws -> Entry? {
+    /// - Parameter monotonic: `CLOCK_MONOTONIC_COARSE` in nanoseconds, when the caller has read it.
+    func verifiedEntry(_ presented: PresentedKey, monotonic: Int64 = coarseNanoseconds(CLOCK_MONOTONIC_COARSE)) throws -> Entry? {
         // Coarse clocks (a few milliseconds' resolution, no hardware counter read): the cache lives
         // 10 s and expiry is in seconds.
-        let now = Double(coarseNanoseconds(CLOCK_MONOTONIC_COARSE)) * 1e-9
+        let now = Double(monotonic) * 1e-9
         let wall = coarseNanoseconds(CLOCK_REALTIME_COARSE) / 1_000_000_000
         // Fast path: this secret was verified for this id in the current cache period.
         let mine = local.value
         let current = generation.load(ordering: .acquiring)
-        if mine.generation != current {
-            mine.entries.removeAll(keepingCapacity: true)
-            mine.generation = current
-        }
-        if let e = mine.entries[presented.idBits], e.admits(presented.secret, now: now, ttl: ttl, wall: wall) { return e }
+        if mine.generation != current { mine.clear(generation: current) }
+        if let e = mine.entry(presented.idBits), e.admits(presented.secret, now: now, ttl: ttl, wall: wall) { return e }
 
         var key: VerifiedKey?
         var usage: KeyUsage?
@@ -379,7 +417,7 @@ public struct AccessMiddleware: Middleware {
     }
 
     /// Whether the handlers of a route read the request's key (`key(of:)`): those of the webhooks.
-    static func readsPrincipal(_ pattern: String) -> Bool { pattern.hasPrefix("/api/v1/webhooks") }
+    static func readsPrincipal(_ pattern: String) -> Bool { hasBytePrefix(pattern, "/api/v1/webhooks") }
 
     /// The key a request was authenticated with (its `principal`), if any; set for the routes that
     /// `readsPrincipal`.
@@ -442,7 +480,8 @@ public struct AccessMiddleware: Middleware {
             policy = Self.policy(rate: rate, burst: burst)
             decision = limiter.take("a:" + Self.host(of: request.remoteAddress), rate: rate, burst: burst)
         } else {
-            guard case .key(let presentedKey) = presented, let entry = try verifier.verifiedEntry(presentedKey),
+            let monotonic = coarseNanoseconds(CLOCK_MONOTONIC_COARSE)
+            guard case .key(let presentedKey) = presented, let entry = try verifier.verifiedEntry(presentedKey, monotonic: monotonic),
                   let key = entry.key, let usage = entry.usage else {
                 throw Self.unauthorized("the API key is not valid")
             }
@@ -456,7 +495,7 @@ public struct AccessMiddleware: Middleware {
             rate = key.rate
             burst = key.burst
             policy = key.policy
-            decision = usage.take(rate: rate, burst: burst, now: coarseNanoseconds(CLOCK_MONOTONIC_COARSE))
+            decision = usage.take(key.cell, now: monotonic)
         }
         let state = Self.state(decision)
         guard decision.allowed else {
