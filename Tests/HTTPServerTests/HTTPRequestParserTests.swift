@@ -215,6 +215,39 @@ func errorStatus(_ raw: String) -> Int? {
         #expect(errorStatus("GET / HTTP/1.1\r\nHost: a\r\nX\(byte)A: ab\r\n\r\n") == 400)
     }
 
+    /// Every byte value at every position of a long value (scanned eight bytes at a time): controls
+    /// other than HTAB, and DEL, are 400; everything else is kept as sent. And a line feed anywhere
+    /// ends the line there, however long the line before it.
+    @Test func everyByteOfALongFieldValueIsChecked() {
+        let value = Array("Bearer gs_0123456789ab_0f1e2d3c4b5a69780f1e2d3c".utf8)
+        var wrong: [String] = []
+        for position in 1..<(value.count - 1) {
+            for byte in 0...255 where byte != 0x0A && byte != 0x0D {
+                var v = value
+                v[position] = UInt8(byte)
+                let raw = Array("GET / HTTP/1.1\r\nHost: a\r\nAuthorization: ".utf8) + v + Array("\r\nAccept: */*\r\n\r\n".utf8)
+                let outcome = parse(raw)
+                let valid = !((byte < 0x20 && byte != 0x09) || byte == 0x7F)
+                if valid {
+                    let sent = outcome.heads.first?.headers.first { $0.name == "Authorization" }?.value
+                    if sent.map({ Array($0.utf8) }) != Array(String(decoding: v, as: UTF8.self).utf8) || outcome.heads.first?.headers.count != 3 {
+                        wrong.append("byte \(byte) at \(position) not kept")
+                    }
+                } else if outcome.error == nil {
+                    wrong.append("byte \(byte) at \(position) accepted")
+                }
+            }
+        }
+        #expect(wrong.isEmpty, "\(wrong.prefix(8))")
+        for cut in 1..<(value.count - 1) {
+            var v = value
+            v[cut] = 0x0A   // a bare LF ends the field there: the rest is a line without a colon
+            let outcome = parse(Array("GET / HTTP/1.1\r\nHost: a\r\nAuthorization: ".utf8) + v + Array("\r\n\r\n".utf8))
+            #expect(outcome.error != nil || outcome.heads.first?.headers.first { $0.name == "Authorization" }?.value == String(decoding: value[..<cut], as: UTF8.self),
+                    "LF at \(cut)")
+        }
+    }
+
     @Test func headerWithoutColonIs400() {
         #expect(errorStatus("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n") == 400)
         #expect(errorStatus("GET / HTTP/1.1\r\nHost: a\r\n: value\r\n\r\n") == 400)

@@ -61,3 +61,32 @@ struct NotFoundSignal: HTTPResponseError {
         #expect(HTTPDate.format(unixSeconds: 0).hasSuffix("GMT"))
     }
 }
+
+@Suite struct HeaderFieldsTests {
+    /// Lookups ignore ASCII case only, for short and long names alike, and keep the order of the fields.
+    @Test func namesMatchIgnoringASCIICaseOnly() {
+        let names = ["A", "ETag", "Accept", "X-Req-Id", "Authorization", "If-None-Match", "X-Padding-Field-With-A-Long-Name",
+                     "^_`|~", "~_`|^", "a^b", "a~b", "x_y", "x\u{7F}y"]
+        var headers = HTTPHeaders()
+        for (i, name) in names.enumerated() { headers.add(name, "v\(i)") }
+        for (i, name) in names.enumerated() {
+            for spelling in [name, name.uppercased(), name.lowercased()] {
+                #expect(headers[spelling] == "v\(i)", "\(spelling)")
+                #expect(headers.contains(spelling))
+            }
+        }
+        // Characters that differ only in bit 0x20 but are not letters are different names.
+        #expect(HTTPHeaders([("a^b", "1")])["a~b"] == nil)
+        #expect(HTTPHeaders([("x_y", "1")])["x\u{7F}y"] == nil)
+        #expect(HTTPHeaders([("Content-Type", "1")])["Content-Typf"] == nil)
+        #expect(HTTPHeaders([("Content-Type", "1")])["Content-Length"] == nil)
+        #expect(headers["Authorizatio"] == nil && headers["Authorizationn"] == nil)
+
+        var repeated = HTTPHeaders([("Vary", "a"), ("X-One", "1"), ("VARY", "b"), ("vary", "c")])
+        #expect(repeated.values("Vary") == ["a", "b", "c"])
+        repeated.set("vAry", "d")
+        #expect(repeated.map(\.name) == ["vAry", "X-One"] && repeated["VARY"] == "d")
+        repeated.remove("x-one")
+        #expect(repeated.count == 1 && !repeated.contains("X-One"))
+    }
+}

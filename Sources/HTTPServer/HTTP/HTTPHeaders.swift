@@ -2,7 +2,8 @@
 public struct HTTPHeaders: Sendable, Sequence {
     public typealias Element = (name: String, value: String)
 
-    private var fields: [Element]
+    /// Each with its name's fingerprint: a lookup reads the strings of the fields whose names may match only.
+    private(set) var fields: [HeaderField]
 
     /// An empty set of fields.
     public init() {
@@ -13,10 +14,10 @@ public struct HTTPHeaders: Sendable, Sequence {
     public init(_ pairs: [(String, String)]) {
         fields = []
         fields.reserveCapacity(pairs.count + 6)
-        for (name, value) in pairs { fields.append((name: name, value: value)) }
+        for (name, value) in pairs { fields.append(HeaderField(name: name, value: value)) }
     }
 
-    init(parsed: [(name: String, value: String)]) {
+    init(parsed: [HeaderField]) {
         fields = parsed
     }
 
@@ -25,51 +26,79 @@ public struct HTTPHeaders: Sendable, Sequence {
         fields.reserveCapacity(n)
     }
 
+    /// The index of the first field called `name` (fingerprint `print`) at or after `start`, if any.
+    private func index(of name: String, print: UInt64, from start: Int = 0) -> Int? {
+        var i = start
+        while i < fields.count {
+            if fields[i].print == print, Self.sameName(fields[i].name, name) { return i }
+            i += 1
+        }
+        return nil
+    }
+
     /// The first value of `name`, if any.
     public subscript(name: String) -> String? {
-        for field in fields where Self.sameName(field.name, name) { return field.value }
-        return nil
+        index(of: name, print: HeaderField.fingerprint(name)).map { fields[$0].value }
     }
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        fields.filter { Self.sameName($0.name, name) }.map(\.value)
+        let print = HeaderField.fingerprint(name)
+        var out: [String] = []
+        var next = index(of: name, print: print)
+        while let i = next {
+            out.append(fields[i].value)
+            next = index(of: name, print: print, from: i + 1)
+        }
+        return out
     }
 
     /// Appends a field.
     public mutating func add(_ name: String, _ value: String) {
-        fields.append((name, value))
+        fields.append(HeaderField(name: name, value: value))
     }
 
     /// Replaces every value of `name` with one value, keeping the position of the first.
     public mutating func set(_ name: String, _ value: String) {
-        if let first = fields.firstIndex(where: { Self.sameName($0.name, name) }) {
-            fields[first] = (name, value)
-            var i = fields.count - 1
-            while i > first {
-                if Self.sameName(fields[i].name, name) { fields.remove(at: i) }
-                i -= 1
-            }
-        } else {
-            fields.append((name, value))
+        let print = HeaderField.fingerprint(name)
+        guard let first = index(of: name, print: print) else {
+            fields.append(HeaderField(name: name, value: value, print: print))
+            return
+        }
+        fields[first] = HeaderField(name: name, value: value, print: print)
+        var i = fields.count - 1
+        while i > first {
+            if fields[i].print == print, Self.sameName(fields[i].name, name) { fields.remove(at: i) }
+            i -= 1
         }
     }
 
     /// Removes every field called `name`.
     public mutating func remove(_ name: String) {
-        fields.removeAll { Self.sameName($0.name, name) }
+        let print = HeaderField.fingerprint(name)
+        guard index(of: name, print: print) != nil else { return }
+        fields.removeAll { $0.print == print && Self.sameName($0.name, name) }
     }
 
     /// Whether a field called `name` is present.
     public func contains(_ name: String) -> Bool {
-        fields.contains { Self.sameName($0.name, name) }
+        index(of: name, print: HeaderField.fingerprint(name)) != nil
     }
 
     /// The number of fields.
     public var count: Int { fields.count }
 
-    public func makeIterator() -> IndexingIterator<[Element]> {
-        fields.makeIterator()
+    public func makeIterator() -> Iterator {
+        Iterator(base: fields.makeIterator())
+    }
+
+    /// The fields in order, as (name, value).
+    public struct Iterator: IteratorProtocol {
+        var base: IndexingIterator<[HeaderField]>
+
+        public mutating func next() -> Element? {
+            base.next().map { (name: $0.name, value: $0.value) }
+        }
     }
 
     static func sameName(_ a: String, _ b: String) -> Bool {

@@ -39,3 +39,57 @@ func trimOWS<S: StringProtocol>(_ s: S) -> String {
     while let l = u.last, l == 0x20 || l == 0x09 { u = u.dropLast() }
     return String(Substring(u))
 }
+
+/// Eight bytes at a time (a head's lines are scanned byte by byte otherwise, and a credential makes a
+/// request several times longer).
+enum WordScan {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The index of the first `byte` in `p[from..<end]`, or `end`.
+    @inline(__always)
+    static func firstIndex(of byte: UInt8, in p: UnsafeBufferPointer<UInt8>, from: Int, end: Int) -> Int {
+        var i = from
+        if let base = p.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let pattern = UInt64(byte) &* ones
+            while i + 8 <= end {
+                // A zero byte of w marks a match: (w − 1…1) & ~w & 80…80 sets the high bit of the lowest
+                // zero byte exactly (bits above it may be set by the borrow: only the lowest counts).
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pattern
+                let found = (w &- ones) & ~w & highs
+                if found != 0 { return i + found.trailingZeroBitCount / 8 }
+                i += 8
+            }
+        }
+        while i < end, p[i] != byte { i += 1 }
+        return i
+    }
+
+    /// Whether every byte of `p[from..<end]` may stand in a field value: HTAB, SP through `~`, and
+    /// obs-text (0x80–0xFF); not other controls or DEL.
+    @inline(__always)
+    static func allFieldValueBytes(_ p: UnsafeBufferPointer<UInt8>, from: Int, end: Int) -> Bool {
+        @inline(__always) func valid(_ b: UInt8) -> Bool { !((b < 0x20 && b != 0x09) || b == 0x7F) }
+        var i = from
+        if let base = p.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= end {
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                // Bytes below 0x80 only: adding 0x80 − k sets a byte's high bit iff it is ≥ k, without
+                // a carry into the next byte. All of 0x20…0x7E: the common case, decided per word.
+                let atLeastSpace = (w &+ (0x80 &- 0x20) &* ones) & highs
+                let atLeastDel = (w &+ (0x80 &- 0x7F) &* ones) & highs
+                if w & highs != 0 || atLeastSpace != highs || atLeastDel != 0 {
+                    for k in i..<(i + 8) where !valid(p[k]) { return false }   // tabs, obs-text or a bad byte
+                }
+                i += 8
+            }
+        }
+        while i < end {
+            if !valid(p[i]) { return false }
+            i += 1
+        }
+        return true
+    }
+}

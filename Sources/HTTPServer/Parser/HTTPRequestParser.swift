@@ -137,10 +137,8 @@ struct HTTPRequestParser {
         var i = scanned
         let count = input.count
         while i < count {
-            if input[i] != 0x0A {
-                i += 1
-                continue
-            }
+            i = WordScan.firstIndex(of: 0x0A, in: input, from: i, end: count)
+            if i == count { break }
             var lineEnd = i
             if lineEnd > lineStart, input[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             if requestLineEnd < 0 {
@@ -249,12 +247,11 @@ struct HTTPRequestParser {
         let method = String(decoding: UnsafeBufferPointer(rebasing: p[m]), as: UTF8.self)
         let target = String(decoding: UnsafeBufferPointer(rebasing: p[t]), as: UTF8.self)
 
-        var headers: [(name: String, value: String)] = []
+        var headers: [HeaderField] = []
         headers.reserveCapacity(lineCount)
         var i = requestLineEnd + 1
         while i < end {
-            var j = i
-            while p[j] != 0x0A { j += 1 }
+            let j = WordScan.firstIndex(of: 0x0A, in: p, from: i, end: end)
             var e = j
             if e > i, p[e - 1] == 0x0D { e -= 1 }
             if e == i { break }  // the empty line
@@ -268,7 +265,7 @@ struct HTTPRequestParser {
     }
 
     enum FieldResult {
-        case success((name: String, value: String))
+        case success(HeaderField)
         case failure(HTTPParseError)
     }
 
@@ -287,18 +284,16 @@ struct HTTPRequestParser {
         var vs = i, ve = end
         while vs < ve, p[vs] == 0x20 || p[vs] == 0x09 { vs += 1 }
         while ve > vs, p[ve - 1] == 0x20 || p[ve - 1] == 0x09 { ve -= 1 }
-        for k in vs..<ve {
-            let b = p[k]
-            if (b < 0x20 && b != 0x09) || b == 0x7F { return .failure(.badRequest("invalid byte in header field value")) }
-        }
-        let name = String(decoding: UnsafeBufferPointer(rebasing: p[start..<nameEnd]), as: UTF8.self)
+        guard WordScan.allFieldValueBytes(p, from: vs, end: ve) else { return .failure(.badRequest("invalid byte in header field value")) }
+        let nameBytes = UnsafeBufferPointer(rebasing: p[start..<nameEnd])
+        let name = String(decoding: nameBytes, as: UTF8.self)
         let value = String(decoding: UnsafeBufferPointer(rebasing: p[vs..<ve]), as: UTF8.self)
-        return .success((name, value))
+        return .success(HeaderField(name: name, value: value, print: HeaderField.fingerprint(nameBytes)))
     }
 
     /// Applies the message-framing rules of RFC 9112 §6 and the Host rule of §3.2.
     private static func interpret(method: String, target: String, minor: Int,
-                                  headers: [(name: String, value: String)]) -> HeadResult {
+                                  headers: [HeaderField]) -> HeadResult {
         var hostCount = 0
         var contentLength: Int? = nil
         var transferCodings: [String] = []
@@ -306,8 +301,9 @@ struct HTTPRequestParser {
         var keepAlive = minor == 1
         var expectsContinue = false
         var unknownExpectation = false
-        for (name, value) in headers {
-            switch name.count {
+        for field in headers {
+            let (name, value) = (field.name, field.value)
+            switch name.utf8.count {
             case 4 where asciiEqual(name, "host"):
                 hostCount += 1
             case 14 where asciiEqual(name, "content-length"):

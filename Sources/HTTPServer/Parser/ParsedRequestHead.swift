@@ -13,7 +13,7 @@ struct ParsedRequestHead: Sendable {
     var target: String
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     var minorVersion: Int
-    var headers: [(name: String, value: String)]
+    var headers: [HeaderField]
     var framing: BodyFraming
     /// Whether the connection may carry another request after this one.
     var keepAlive: Bool
