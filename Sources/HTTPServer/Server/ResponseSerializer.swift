@@ -17,23 +17,18 @@ enum ResponseSerializer {
     static func appendHead(status: HTTPStatus, headers: HTTPHeaders, framing: Framing, close: Bool,
                            http10KeepAlive: Bool, date: [UInt8], into out: inout [UInt8]) {
         appendStatusLine(status, into: &out)
-        for (name, value) in headers {
-            switch name.utf8.count {
-            case 14 where asciiEqual(name, "content-length"):
+        let fields = headers.fields
+        for i in fields.indices {
+            // Framing fields are the server's (a HEAD answer may keep the handler's Content-Length).
+            let print = fields[i].print
+            if print == Self.contentLength.print, asciiEqual(fields[i].name, "content-length") {
                 if case .handlerLength = framing {} else { continue }
-            case 17 where asciiEqual(name, "transfer-encoding"): continue
-            case 10 where asciiEqual(name, "connection"): continue
-            case 4 where asciiEqual(name, "date"): continue
-            default: break
+            } else if print == Self.transferEncoding.print && asciiEqual(fields[i].name, "transfer-encoding")
+                        || print == Self.connection.print && asciiEqual(fields[i].name, "connection")
+                        || print == Self.date.print && asciiEqual(fields[i].name, "date") {
+                continue
             }
-            // Never let a handler's value split the response.
-            guard !name.isEmpty, isToken(name), isFieldValue(value) else { continue }
-            out.append(contentsOf: name.utf8)
-            out.append(0x3A)
-            out.append(0x20)
-            out.append(contentsOf: value.utf8)
-            out.append(0x0D)
-            out.append(0x0A)
+            appendField(fields[i].name, fields[i].value, into: &out)
         }
         out.append(contentsOf: date)
         switch framing {
@@ -52,6 +47,37 @@ enum ResponseSerializer {
         } else if http10KeepAlive {
             out.append(contentsOf: connectionKeepAlive)
         }
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
+    private static let contentLength = HeaderField(name: "content-length", value: "")
+    private static let transferEncoding = HeaderField(name: "transfer-encoding", value: "")
+    private static let connection = HeaderField(name: "connection", value: "")
+    private static let date = HeaderField(name: "date", value: "")
+
+    /// `name: value` and CRLF, checked and copied where the strings' bytes are (reading the fields by
+    /// index: a loop over copies of them retained and released both strings of each); a field that
+    /// could split the response (an empty or non-token name, CR, LF or NUL in the value) is left out.
+    static func appendField(_ name: String, _ value: String, into out: inout [UInt8]) {
+        let done: Bool? = name.utf8.withContiguousStorageIfAvailable { n in
+            value.utf8.withContiguousStorageIfAvailable { v in
+                guard !n.isEmpty, n.allSatisfy(isTokenByte), !v.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { return }
+                out.append(contentsOf: n)
+                out.append(0x3A)
+                out.append(0x20)
+                out.append(contentsOf: v)
+                out.append(0x0D)
+                out.append(0x0A)
+            } != nil
+        }
+        if done == true { return }
+        // Strings without contiguous UTF-8 (none on this platform's native strings).
+        guard !name.isEmpty, isToken(name), isFieldValue(value) else { return }
+        out.append(contentsOf: name.utf8)
+        out.append(0x3A)
+        out.append(0x20)
+        out.append(contentsOf: value.utf8)
         out.append(0x0D)
         out.append(0x0A)
     }
