@@ -76,6 +76,7 @@ hb_pid=$!; pids+=("$hb_pid")
 
 if [[ $service == 1 ]]; then
     svc_data="$(mktemp -d)"
+    chmod 755 "$svc_data"   # the embedded PostgreSQL runs as its own user when we are root: it must enter the folder
     svc_log="${SERVICE_LOG:-$svc_data/service.log}"
     # As deployed: text log at info (an access line per request), metrics on, no scheduled ingestion.
     (cd "$root" && env GS_INGEST_INTERVAL=0 GS_LOG_LEVEL=info GS_LOG_FORMAT=text GS_DATA_DIR="$svc_data/db" \
