@@ -66,18 +66,21 @@ public struct HTTPHeaders: Sendable, Sequence {
             return
         }
         fields[first] = HeaderField(name: name, value: value, print: print)
-        var i = fields.count - 1
-        while i > first {
-            if fields[i].print == print, Self.sameName(fields[i].name, name) { fields.remove(at: i) }
-            i -= 1
-        }
+        removeAll(name, print: print, from: first + 1)
     }
 
     /// Removes every field called `name`.
     public mutating func remove(_ name: String) {
-        let print = HeaderField.fingerprint(name)
-        guard index(of: name, print: print) != nil else { return }
-        fields.removeAll { $0.print == print && Self.sameName($0.name, name) }
+        removeAll(name, print: HeaderField.fingerprint(name), from: 0)
+    }
+
+    /// Removes the fields called `name` from `start` on (the array is not touched when there are none).
+    private mutating func removeAll(_ name: String, print: UInt64, from start: Int) {
+        var next = index(of: name, print: print, from: start)
+        while let i = next {
+            fields.remove(at: i)
+            next = index(of: name, print: print, from: i)
+        }
     }
 
     /// Whether a field called `name` is present.

@@ -21,11 +21,11 @@ enum ResponseSerializer {
         for i in fields.indices {
             // Framing fields are the server's (a HEAD answer may keep the handler's Content-Length).
             let print = fields[i].print
-            if print == Self.contentLength.print, asciiEqual(fields[i].name, "content-length") {
+            if print == Self.contentLength, asciiEqual(fields[i].name, "content-length") {
                 if case .handlerLength = framing {} else { continue }
-            } else if print == Self.transferEncoding.print && asciiEqual(fields[i].name, "transfer-encoding")
-                        || print == Self.connection.print && asciiEqual(fields[i].name, "connection")
-                        || print == Self.date.print && asciiEqual(fields[i].name, "date") {
+            } else if print == Self.transferEncoding && asciiEqual(fields[i].name, "transfer-encoding")
+                        || print == Self.connection && asciiEqual(fields[i].name, "connection")
+                        || print == Self.date && asciiEqual(fields[i].name, "date") {
                 continue
             }
             appendField(fields[i].name, fields[i].value, into: &out)
@@ -51,35 +51,27 @@ enum ResponseSerializer {
         out.append(0x0A)
     }
 
-    private static let contentLength = HeaderField(name: "content-length", value: "")
-    private static let transferEncoding = HeaderField(name: "transfer-encoding", value: "")
-    private static let connection = HeaderField(name: "connection", value: "")
-    private static let date = HeaderField(name: "date", value: "")
+    /// Fingerprints of the framing fields' names.
+    private static let contentLength = HeaderField.fingerprint("content-length")
+    private static let transferEncoding = HeaderField.fingerprint("transfer-encoding")
+    private static let connection = HeaderField.fingerprint("connection")
+    private static let date = HeaderField.fingerprint("date")
 
-    /// `name: value` and CRLF, checked and copied where the strings' bytes are (reading the fields by
-    /// index: a loop over copies of them retained and released both strings of each); a field that
-    /// could split the response (an empty or non-token name, CR, LF or NUL in the value) is left out.
+    /// `name: value` and CRLF, copied where the strings' bytes are (the caller reads fields by index: a
+    /// loop over copies of them retained and released both strings of each). Never lets a handler's
+    /// field split the response: an empty or non-token name, or CR, LF or NUL in the value, is left out.
     static func appendField(_ name: String, _ value: String, into out: inout [UInt8]) {
-        let done: Bool? = name.utf8.withContiguousStorageIfAvailable { n in
-            value.utf8.withContiguousStorageIfAvailable { v in
-                guard !n.isEmpty, n.allSatisfy(isTokenByte), !v.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { return }
-                out.append(contentsOf: n)
-                out.append(0x3A)
-                out.append(0x20)
-                out.append(contentsOf: v)
-                out.append(0x0D)
-                out.append(0x0A)
-            } != nil
-        }
-        if done == true { return }
-        // Strings without contiguous UTF-8 (none on this platform's native strings).
         guard !name.isEmpty, isToken(name), isFieldValue(value) else { return }
-        out.append(contentsOf: name.utf8)
+        appendBytes(of: name, to: &out)
         out.append(0x3A)
         out.append(0x20)
-        out.append(contentsOf: value.utf8)
+        appendBytes(of: value, to: &out)
         out.append(0x0D)
         out.append(0x0A)
+    }
+
+    private static func appendBytes(of s: String, to out: inout [UInt8]) {
+        if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil { out.append(contentsOf: s.utf8) }
     }
 
     static func isToken(_ s: String) -> Bool {
