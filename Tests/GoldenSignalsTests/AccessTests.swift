@@ -156,30 +156,31 @@ import Testing
     @Test func keyBucketsHoldTheirBurstUnderConcurrency() async {
         let u = KeyUsage()
         let t0: Int64 = 1_000_000_000_000
+        let cell = KeyUsage.cell(rate: 0.5, burst: 3)
         for i in 0..<3 {
-            let d = u.take(rate: 0.5, burst: 3, now: t0)
+            let d = u.take(cell, now: t0)
             #expect(d.allowed && d.remaining == 2 - i)
         }
-        let refused = u.take(rate: 0.5, burst: 3, now: t0)
+        let refused = u.take(cell, now: t0)
         #expect(!refused.allowed && refused.remaining == 0 && refused.reset == 2)
-        #expect(u.take(rate: 0.5, burst: 3, now: t0 + 2_000_000_000).allowed)   // one token back after 2 s
-        #expect(!u.take(rate: 0.5, burst: 3, now: t0 + 2_000_000_000).allowed)
-        let full = u.take(rate: 0.5, burst: 3, now: t0 + 60_000_000_000)       // idle for long: full again
+        #expect(u.take(cell, now: t0 + 2_000_000_000).allowed)   // one token back after 2 s
+        #expect(!u.take(cell, now: t0 + 2_000_000_000).allowed)
+        let full = u.take(cell, now: t0 + 60_000_000_000)       // idle for long: full again
         #expect(full.allowed && full.remaining == 2)
 
         // Rates and bursts at the ends of what a key may be given never overflow the bucket's arithmetic.
         for (rate, burst) in [(1e-300, 10_000_000), (1e-6, 1), (1_000_000.0, 10_000_000), (Double.leastNonzeroMagnitude, 2)] {
-            let edge = KeyUsage()
-            #expect(edge.take(rate: rate, burst: burst, now: t0).allowed)
-            for _ in 0..<3 { _ = edge.take(rate: rate, burst: burst, now: t0) }
-            _ = edge.take(rate: rate, burst: burst, now: Int64.max / 4)
+            let edge = KeyUsage(), edgeCell = KeyUsage.cell(rate: rate, burst: burst)
+            #expect(edge.take(edgeCell, now: t0).allowed)
+            for _ in 0..<3 { _ = edge.take(edgeCell, now: t0) }
+            _ = edge.take(edgeCell, now: Int64.max / 4)
         }
 
-        let shared = KeyUsage()
+        let shared = KeyUsage(), sharedCell = KeyUsage.cell(rate: 0.001, burst: 100)
         let now = monotonicNanoseconds()
         let allowed = await withTaskGroup(of: Int.self) { group in
             for _ in 0..<8 {
-                group.addTask { (0..<1_000).reduce(0) { n, _ in n + (shared.take(rate: 0.001, burst: 100, now: now).allowed ? 1 : 0) } }
+                group.addTask { (0..<1_000).reduce(0) { n, _ in n + (shared.take(sharedCell, now: now).allowed ? 1 : 0) } }
             }
             return await group.reduce(0, +)
         }

@@ -135,12 +135,6 @@ final class KeyUsage: Sendable {
     let lastUsed = Atomic<Int64>(0)
     let written = Atomic<Int64>(0)
 
-    /// Takes one token from a bucket of `rate` tokens per second holding up to `burst`, as the generic
-    /// cell rate algorithm does (a token bucket kept as one instant: no lock, one compare-and-swap).
-    func take(rate: Double, burst: Int, now: Int64) -> RateLimiter.Decision {
-        take(Self.cell(rate: rate, burst: burst), now: now)
-    }
-
     /// GCRA's emission interval and tolerance, in nanoseconds, of a bucket of `rate` tokens per second
     /// holding up to `burst`.
     static func cell(rate: Double, burst: Int) -> (interval: Int64, tolerance: Int64) {
@@ -150,7 +144,8 @@ final class KeyUsage: Sendable {
         return (interval, min(100_000_000_000_000_000, Int64(saturating: Double(interval) * Double(max(0, burst - 1)))))
     }
 
-    /// `take(rate:burst:now:)` with the bucket's `cell` computed once.
+    /// Takes one token from the bucket whose `cell` is given, as the generic cell rate algorithm does (a
+    /// token bucket kept as one instant: no lock, one compare-and-swap).
     func take(_ cell: (interval: Int64, tolerance: Int64), now: Int64) -> RateLimiter.Decision {
         let (interval, tolerance) = cell
         var old = bucket.load(ordering: .relaxed)
